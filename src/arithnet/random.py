@@ -1,0 +1,76 @@
+"""Counter-based random numbers, one independent stream per seed.
+
+Training S seeds as one tensor program needs random numbers that depend on the
+seed number alone, never on how many other seeds share the tensor: seed 7
+trained alone must see exactly the numbers it sees among 100 seeds. A single
+``torch.Generator`` cannot give that without a Python loop over seeds, so
+arithnet draws its numbers from a hash of ``(seed, stream, counter, index)``,
+the idea of counter-based generators such as Philox (Salmon et al., SC 2011).
+The hash is SplitMix64's finaliser (Steele, Lea & Flood, OOPSLA 2014) on int64
+tensors; it relies on int64 multiplication wrapping around modulo 2**64, which
+``tests/test_random.py`` checks against Python integers.
+
+Shape letters: N streams (seeds, or seed × restart candidates).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+
+def _int64(value: int) -> int:
+    """An unsigned 64-bit constant as the signed int64 with the same bits."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+_GOLDEN = _int64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio, SplitMix64's increment
+_MIX1 = _int64(0xBF58476D1CE4E5B9)
+_MIX2 = _int64(0x94D049BB133111EB)
+
+
+def _shift_right(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Logical right shift (torch's >> on int64 is arithmetic)."""
+    return (x >> bits) & ((1 << (64 - bits)) - 1)
+
+
+def mix64(x: torch.Tensor) -> torch.Tensor:
+    """SplitMix64's finaliser: every input bit affects every output bit."""
+    x = (x ^ _shift_right(x, 30)) * _MIX1
+    x = (x ^ _shift_right(x, 27)) * _MIX2
+    return x ^ _shift_right(x, 31)
+
+
+def stream_keys(seeds: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """Keys (N,) for the given seed numbers."""
+    seeds = torch.as_tensor(seeds, dtype=torch.int64).reshape(-1)
+    if (seeds < 0).any() or (seeds >= 2**32).any():
+        raise ValueError("seed numbers must lie in [0, 2**32)")
+    return mix64(seeds * _GOLDEN)
+
+
+def derive(keys: torch.Tensor, index: torch.Tensor | int) -> torch.Tensor:
+    """Independent child keys, e.g. one per restart of a seed."""
+    return mix64(keys + (torch.as_tensor(index, dtype=torch.int64) + 1) * _GOLDEN)
+
+
+def uniform(
+    keys: torch.Tensor,
+    stream: int,
+    counter: int,
+    shape: Sequence[int],
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """Uniform numbers in [0, 1) of shape (N, *shape), 53 random bits each.
+
+    ``stream`` names what the numbers are for (initialisation, data, ...) and
+    ``counter`` is usually a step or chunk number, so that every
+    (stream, counter) pair gets fresh numbers.
+    """
+    base = derive(derive(keys, stream), counter)  # (N,)
+    index = torch.arange(1, math.prod(shape) + 1, dtype=torch.int64) * _GOLDEN
+    words = mix64(base[:, None] + index[None, :])
+    values = _shift_right(words, 11).to(torch.float64) * 2.0**-53
+    return values.reshape(len(keys), *shape).to(dtype)

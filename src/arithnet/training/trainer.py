@@ -1,0 +1,108 @@
+"""``train``: one call trains S seeds of an operation with a recipe and judges them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import torch
+
+from arithnet import random as counter_random
+from arithnet.evaluation import Evaluation, evaluate
+from arithnet.operations import get_operation
+from arithnet.training.config import TrainConfig
+from arithnet.training.history import History
+from arithnet.training.recipes import ProgressCallback, get_recipe
+from arithnet.units import Unit
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """One torch thread: tiny tensors run fastest on one core; use processes for more."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@dataclass
+class TrainResult:
+    """A finished training run. ``config`` has the recipe's steps and range filled in."""
+
+    config: TrainConfig
+    unit: Unit
+    initial: dict[str, torch.Tensor]
+    history: History
+    evaluation: Evaluation
+    seconds: float
+
+    @property
+    def n_solved(self) -> int:
+        return int(self.evaluation.solved.sum())
+
+    @property
+    def n_diverged(self) -> int:
+        return int(self.evaluation.diverged.sum())
+
+    def weights(self, seed_index: int = 0, initial: bool = False) -> dict[str, list]:
+        """One seed's weights as nested lists, at the start or at the end."""
+        source = self.initial if initial else dict(self.unit.named_parameters())
+        return {name: value.detach()[seed_index].tolist() for name, value in source.items()}
+
+    def summary(self) -> dict:
+        """Machine-readable summary (what ``arithnet train --json`` prints)."""
+        ev = self.evaluation
+        cfg = self.config
+        return {
+            "op": cfg.operation,
+            "recipe": cfg.recipe,
+            "n_seeds": cfg.n_seeds,
+            "first_seed": cfg.first_seed,
+            "steps": cfg.steps,
+            "train_range": [cfg.train_range.low, cfg.train_range.high],
+            "n_solved": self.n_solved,
+            "n_diverged": self.n_diverged,
+            "n_exact_formula": int(ev.exact.sum()),
+            "formula": str(ev.formulas[0]),
+            "solved": ev.solved.tolist(),
+            "errors": {
+                name: {
+                    "description": ev.set_descriptions[name],
+                    "median_of_medians": float(ev.median_error[name].median()),
+                    "median_first_seed": float(ev.median_error[name][0]),
+                    "max_first_seed": float(ev.max_error[name][0]),
+                }
+                for name in ev.median_error
+            },
+            "initial_weights": self.weights(0, initial=True),
+            "final_weights": self.weights(0),
+            "seconds": self.seconds,
+            "config": cfg.to_dict(),
+        }
+
+
+def train(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
+    """Train ``config.n_seeds`` seeds as one tensor program and evaluate each.
+
+    Raises ValueError, with a message naming the problem, for an unknown
+    operation or recipe, a bad range, or a combination the recipe cannot train.
+    """
+    operation = get_operation(config.operation)
+    recipe = get_recipe(config.recipe)
+    config = replace(
+        config,
+        steps=config.steps or recipe.default_steps,
+        train_range=config.train_range or recipe.default_range(operation),
+    )
+    recipe.check(operation, config.train_range)
+    keys = counter_random.stream_keys(config.seeds)
+    with single_thread():
+        start = time.perf_counter()
+        fit = recipe.fit(operation, keys, config.steps, config.train_range, config.n_snapshots, progress)
+        evaluation = evaluate(fit.unit, operation, config.train_range)
+        seconds = time.perf_counter() - start
+    return TrainResult(config, fit.unit, fit.initial, fit.history, evaluation, seconds)

@@ -1,0 +1,91 @@
+"""What every arithnet unit offers the trainer, the formula reader and the tests.
+
+A unit is a ``torch.nn.Module``. Built with ``n_seeds=None`` it is an ordinary
+layer: weights of shape (O, I), input (B, I), output (B, O). Built with
+``n_seeds=S`` it holds S independent copies of its weights, (S, O, I), and maps
+(S, B, I) to (S, B, O): that is how the trainer runs S seeds as one tensor
+program. Forward passes are written with negative dimensions so that one body
+serves both shapes.
+
+The trainer never asks a unit's name. It only uses this interface:
+
+- ``default_lr``: the learning rate of the unit's paper;
+- ``regularization(step)``: the penalty to add to the loss at that step, one
+  value per seed (shape (S,) or ()), zero by default;
+- ``project_()``: the clamp or projection applied after every optimiser step;
+- ``operations``: the operations the unit can represent exactly.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import sympy
+import torch
+from torch import nn
+
+from arithnet.units.init import Sampler
+
+
+class Unit(nn.Module):
+    """Base class of arithnet's arithmetic units."""
+
+    #: Registry name, the paper's acronym.
+    name: ClassVar[str]
+    #: Operations the unit can represent exactly with in_features=2.
+    operations: ClassVar[frozenset[str]]
+    #: Learning rate used by the unit's paper (Adam).
+    default_lr: ClassVar[float] = 1e-3
+
+    in_features: int
+    out_features: int
+    n_seeds: int | None
+
+    def __init__(self, in_features: int, out_features: int, n_seeds: int | None = None) -> None:
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError("in_features and out_features must be at least 1")
+        if n_seeds is not None and n_seeds < 1:
+            raise ValueError("n_seeds must be at least 1")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.n_seeds = n_seeds
+
+    # -- shapes -----------------------------------------------------------
+    def _shape(self, *shape: int) -> tuple[int, ...]:
+        """A parameter shape with the seed dimension in front when there is one."""
+        return shape if self.n_seeds is None else (self.n_seeds, *shape)
+
+    def _parameter(self, *shape: int) -> nn.Parameter:
+        return nn.Parameter(torch.empty(self._shape(*shape)))
+
+    # -- trainer interface ----------------------------------------------
+    def reset_parameters(self, sampler: Sampler | None = None) -> None:
+        raise NotImplementedError
+
+    def regularization(self, step: int) -> torch.Tensor:
+        """Penalty to add to the loss at ``step``: shape (S,), or () without seeds."""
+        return torch.zeros(() if self.n_seeds is None else (self.n_seeds,))
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        """Clamp or project the weights in place after an optimiser step."""
+
+    # -- formulas -----------------------------------------------------------
+    def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
+        """The unit's outputs as sympy expressions of ``inputs``, weights as floats."""
+        raise NotImplementedError
+
+    @classmethod
+    def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        """A state dict (without seed dimension) computing x0 op x1 exactly."""
+        raise NotImplementedError
+
+    def _weights(self, parameter: torch.Tensor, seed_index: int) -> list[list[float]]:
+        """Plain floats of one seed's weight matrix, for building expressions."""
+        value = parameter.detach() if self.n_seeds is None else parameter.detach()[seed_index]
+        return value.double().tolist()
+
+    def extra_repr(self) -> str:
+        seeds = "" if self.n_seeds is None else f", n_seeds={self.n_seeds}"
+        return f"in_features={self.in_features}, out_features={self.out_features}{seeds}"

@@ -1,0 +1,143 @@
+"""LogExp: the seed post's unit, y = Re exp(W_out · log(W_in · x))."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import sympy
+import torch
+
+from arithnet.units.base import Unit
+from arithnet.units.init import Sampler
+
+#: exp() is applied to at most this value: exp(60) ≈ 1.1e26 keeps outputs and
+#: their gradients finite in float32 (max ≈ 3.4e38) as well as in float64.
+LOG_OUTPUT_MAX = 60.0
+
+
+def logexp_parts(
+    x: torch.Tensor, weight_in: torch.Tensor, weight_out: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real and imaginary parts of z = W_out · log(W_in · x), complex logarithm.
+
+    log h = log|h| + iπ·[h < 0], so Re z = W_out · log|h| and Im z = π·W_out · [h < 0].
+    |h| below ``eps`` counts as ``eps``: zero inputs give finite values, and
+    the gradient with respect to such an h is zero.
+    """
+    hidden = x @ weight_in.mT  # (..., B, H)
+    log_magnitude = torch.log(hidden.abs().clamp_min(eps))
+    negative = (hidden < 0).to(x.dtype)
+    return log_magnitude @ weight_out.mT, math.pi * (negative @ weight_out.mT)
+
+
+def logexp(x: torch.Tensor, weight_in: torch.Tensor, weight_out: torch.Tensor, eps: float) -> torch.Tensor:
+    """Re exp(z) = exp(Re z)·cos(Im z): for integer exponents the cosine is the exact sign."""
+    real, imaginary = logexp_parts(x, weight_in, weight_out, eps)
+    return torch.exp(real.clamp_max(LOG_OUTPUT_MAX)) * torch.cos(imaginary)
+
+
+class LogExp(Unit):
+    r"""Linear map, complex logarithm, linear map, exponential; real output.
+
+    .. math:: y = \operatorname{Re} \exp\big(W_{out} \log(W_{in} x)\big)
+              = \prod_j |h_j|^{W_{out,j}} \cdot \cos\big(\pi \textstyle\sum_j W_{out,j} [h_j < 0]\big),
+              \quad h = W_{in} x
+
+    With ``W_in`` a (scaled) permutation and integer ``W_out`` it computes
+    products and quotients of its inputs, signs included: log of a negative
+    number carries the phase iπ, and for an integer power the cosine is ±1.
+
+    Zero inputs: ``|h|`` below ``eps`` is taken as ``eps`` (gradient zero
+    there) and ``Re z`` is clamped at 60 before ``exp``, so forward and
+    backward stay finite for any finite input.
+
+    Args:
+        in_features: I, number of inputs.
+        out_features: O, number of outputs.
+        hidden_features: H, width of the logarithm layer (default I).
+        n_seeds: S independent copies of the weights, or None for one unit.
+        eps: floor of |h| inside the logarithm (1e-7, the ε of the NALM papers).
+        nonnegative_in: keep ``W_in`` ≥ 0 after every step (see ``project_``).
+        init_in, init_out: bounds of the uniform initialisation of each weight.
+
+    Shape:
+        input (B, I) or (S, B, I); output (B, O) or (S, B, O).
+
+    Attributes:
+        weight_in: (H, I) or (S, H, I), initialised U[init_in].
+        weight_out: (O, H) or (S, O, H), initialised U[init_out].
+
+    Examples:
+        >>> unit = LogExp(2, 1)
+        >>> unit.load_state_dict(LogExp.exact_solution("div"))
+        <All keys matched successfully>
+        >>> unit(torch.tensor([[-6.0, 3.0]]))
+        tensor([[-2.0000]], grad_fn=<MulBackward0>)
+    """
+
+    name: ClassVar[str] = "LogExp"
+    operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
+    default_lr: ClassVar[float] = 1e-2
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden_features: int | None = None,
+        n_seeds: int | None = None,
+        eps: float = 1e-7,
+        nonnegative_in: bool = False,
+        init_in: tuple[float, float] = (-1.0, 1.0),
+        init_out: tuple[float, float] = (-1.0, 1.0),
+    ) -> None:
+        super().__init__(in_features, out_features, n_seeds)
+        self.hidden_features = hidden_features or in_features
+        self.eps = eps
+        self.nonnegative_in = nonnegative_in
+        self.init_in = init_in
+        self.init_out = init_out
+        self.weight_in = self._parameter(self.hidden_features, in_features)
+        self.weight_out = self._parameter(out_features, self.hidden_features)
+        self.reset_parameters()
+
+    def reset_parameters(self, sampler: Sampler | None = None) -> None:
+        sampler = sampler or Sampler()
+        sampler.uniform_(self.weight_in, *self.init_in)
+        sampler.uniform_(self.weight_out, *self.init_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return logexp(x, self.weight_in, self.weight_out, self.eps)
+
+    def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(Re z, Im z), for losses taken in log space."""
+        return logexp_parts(x, self.weight_in, self.weight_out, self.eps)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        if self.nonnegative_in:
+            self.weight_in.clamp_(min=0.0)
+
+    def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
+        rows = self._weights(self.weight_in, seed_index)
+        powers = self._weights(self.weight_out, seed_index)
+        # A row's scale c contributes the constant c**power: pull it out so that
+        # the row itself reads as a clean linear form (the post found 1.005·x1).
+        scales = [max((abs(w) for w in row), default=0.0) or 1.0 for row in rows]
+        bases = [sum(sympy.Float(w / c) * x for w, x in zip(row, inputs)) for row, c in zip(rows, scales)]
+        outputs = []
+        for row_powers in powers:
+            constant = math.prod(c**p for c, p in zip(scales, row_powers))
+            factors = [base ** sympy.Float(p) for base, p in zip(bases, row_powers)]
+            outputs.append(sympy.Float(constant) * sympy.Mul(*factors))
+        return outputs
+
+    @classmethod
+    def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        powers = {"mul": [1.0, 1.0], "div": [1.0, -1.0]}
+        if operation not in powers or in_features != 2:
+            raise ValueError(f"LogExp has no built-in solution for {operation!r} with {in_features} inputs")
+        return {"weight_in": torch.eye(2), "weight_out": torch.tensor([powers[operation]])}
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, hidden_features={self.hidden_features}, eps={self.eps}"
