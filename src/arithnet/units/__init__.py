@@ -6,18 +6,23 @@ from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 from arithnet.units.linear_net import LinearNet
 from arithnet.units.logexp import LogExp
+from arithnet.units.registry import UnitSpec, build_registry
 from arithnet.units.square_net import SquareNet
 
-#: Every unit class by its registry name.
-UNITS: dict[str, type[Unit]] = {cls.name: cls for cls in (LinearNet, SquareNet, LogExp)}
+#: Every unit (and variant) by its registry name.
+UNITS: dict[str, UnitSpec] = build_registry(
+    LinearNet,
+    SquareNet,
+    LogExp,
+)
 
 
-def get_unit(name: str) -> type[Unit]:
-    """The unit class called ``name``; a ValueError lists the valid names."""
+def get_unit(name: str) -> UnitSpec:
+    """The registry entry called ``name``; a ValueError lists the valid names."""
     try:
         return UNITS[name]
     except KeyError:
         raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(UNITS)}") from None
 
 
-__all__ = ["UNITS", "LinearNet", "LogExp", "Sampler", "SquareNet", "Unit", "get_unit"]
+__all__ = ["UNITS", "LinearNet", "LogExp", "Sampler", "SquareNet", "Unit", "UnitSpec", "get_unit"]

@@ -18,7 +18,7 @@ The trainer never asks a unit's name. It only uses this interface:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sympy
 import torch
@@ -36,6 +36,15 @@ class Unit(nn.Module):
     operations: ClassVar[frozenset[str]]
     #: Learning rate used by the unit's paper (Adam).
     default_lr: ClassVar[float] = 1e-3
+    #: True when the exact solutions stay exact for negative inputs too
+    #: (an instance may set it from its options).
+    handles_signs: bool = True
+    #: Relative error of ``exact_solution`` in float64 (an ε inside a
+    #: logarithm, for instance, keeps some units from being exact).
+    exact_rtol: ClassVar[float] = 1e-10
+    #: Other registry names for this class with fixed options, e.g.
+    #: ``{"G-NALU": {"golden": True}}``: variants are options, not classes.
+    variants: ClassVar[dict[str, dict[str, Any]]] = {}
 
     in_features: int
     out_features: int

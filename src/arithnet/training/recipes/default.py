@@ -48,7 +48,7 @@ class DefaultSettings:
 SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
-    "mul": DefaultSettings(lr=0.05, log_uniform=False),
+    "mul": DefaultSettings(lr=0.05, log_uniform=False, n_starts=16),
     "div": DefaultSettings(),
 }
 
@@ -74,10 +74,10 @@ class DefaultRecipe(Recipe):
             )
 
     def build(self, operation: Operation, n_networks: int) -> Unit:
-        cls = UNITS[operation.network]
-        if cls is LogExp:
-            return LogExp(2, 1, n_seeds=n_networks, nonnegative_in=True, init_in=(0.5, 1.5))
-        return cls(2, 1, n_seeds=n_networks)
+        spec = UNITS[operation.network]
+        if spec.cls is LogExp:
+            return spec.build(2, 1, n_networks, nonnegative_in=True, init_in=(0.5, 1.5))
+        return spec.build(2, 1, n_networks)
 
     def loss(self, unit: Unit, operation: Operation, x: torch.Tensor) -> torch.Tensor:
         """Per-network loss (N,) on a batch x (N, B, 2)."""

@@ -1,0 +1,59 @@
+"""Figures of a training run. Each function returns a matplotlib Figure; nothing is shown."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from arithnet.training.history import History  # noqa: E402
+
+
+def weights_figure(history: History, seed_index: int = 0) -> Figure:
+    """Every weight's trajectory: one column per layer, one panel per row of it.
+
+    The layout of the seed post's graph_div.png: panel (row r, layer l) holds
+    the weights w[l][r, :] into unit r of layer l.
+    """
+    weights = {name: w[:, seed_index].numpy() for name, w in history.stacked_weights().items()}
+    steps = np.asarray(history.steps)
+    n_rows = max(w.shape[1] for w in weights.values())
+    figure, axes = plt.subplots(n_rows, len(weights), figsize=(6 * len(weights), 3 * n_rows), squeeze=False)
+    for column, (name, values) in enumerate(weights.items()):
+        for row in range(n_rows):
+            ax = axes[row, column]
+            if row >= values.shape[1]:
+                ax.axis("off")
+                continue
+            for j in range(values.shape[2]):
+                ax.plot(steps, values[:, row, j], label=f"{name}[{row},{j}]")
+            ax.grid(True)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+            ax.set_xlabel("step")
+    figure.suptitle(f"weights of seed index {seed_index}")
+    figure.tight_layout()
+    return figure
+
+
+def loss_figure(history: History, seed_index: int = 0) -> Figure:
+    """Training loss over the steps: median and 10–90% band over seeds, and one seed."""
+    loss = history.stacked_loss()[1:].numpy()  # the step-0 snapshot has no loss
+    steps = np.asarray(history.steps[1:])
+    finite = np.where(np.isfinite(loss), loss, np.nan)
+    figure, ax = plt.subplots(figsize=(8, 4.5))
+    with np.errstate(all="ignore"):
+        low, median, high = np.nanpercentile(finite, [10, 50, 90], axis=1)
+    ax.fill_between(steps, low, high, alpha=0.3, label="10–90% of seeds")
+    ax.plot(steps, median, label="median over seeds")
+    ax.plot(steps, finite[:, seed_index], linestyle="--", label=f"seed index {seed_index}")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (mean since the previous point)")
+    ax.grid(True, which="both", alpha=0.4)
+    ax.legend()
+    figure.tight_layout()
+    return figure
