@@ -50,6 +50,7 @@ def train_command(
 ) -> None:
     """Train SEEDS networks on OPERATION at once and report what they learned."""
     from arithnet.data import Range
+    from arithnet.operations import get_operation
     from arithnet.outputs import prepare_directory, save_run
     from arithnet.training import TrainConfig, get_recipe, train
 
@@ -62,7 +63,7 @@ def train_command(
             steps=steps,
             train_range=Range.parse(train_range) if train_range is not None else None,
         )
-        total_steps = config.steps or get_recipe(config.recipe).default_steps
+        total_steps = config.steps or get_recipe(config.recipe).steps_for(get_operation(config.operation))
         prepare_directory(out)
         with Progress(
             TextColumn(f"training {seeds} seed(s) of {operation}"),

@@ -95,7 +95,7 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
     recipe = get_recipe(config.recipe)
     config = replace(
         config,
-        steps=config.steps or recipe.default_steps,
+        steps=config.steps or recipe.steps_for(operation),
         train_range=config.train_range or recipe.default_range(operation),
     )
     recipe.check(operation, config.train_range)

@@ -34,6 +34,10 @@ class Recipe(ABC):
     operations: frozenset[str]
     default_steps: int
 
+    def steps_for(self, operation: Operation) -> int:
+        """The recipe's number of steps for ``operation``."""
+        return self.default_steps
+
     @abstractmethod
     def default_range(self, operation: Operation) -> Range: ...
 

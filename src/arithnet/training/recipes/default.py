@@ -37,6 +37,7 @@ from arithnet.units import UNITS, LogExp, Sampler, Unit
 
 @dataclass(frozen=True)
 class DefaultSettings:
+    steps: int = 600
     batch_size: int = 64
     lr: float = 0.2
     n_starts: int = 8
@@ -48,7 +49,7 @@ class DefaultSettings:
 SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
-    "mul": DefaultSettings(lr=0.05, log_uniform=False, n_starts=16),
+    "mul": DefaultSettings(steps=1000, lr=0.05, log_uniform=False, n_starts=16),
     "div": DefaultSettings(),
 }
 
@@ -57,10 +58,12 @@ class DefaultRecipe(Recipe):
     name = "default"
     summary = "arithnet's recipe: Adam, log-space loss, 8 starts per seed, float64"
     operations = frozenset({"add", "sub", "mul", "div"})
-    default_steps = 600
 
     def __init__(self, settings: dict[str, DefaultSettings] | None = None) -> None:
         self.settings = settings or SETTINGS
+
+    def steps_for(self, operation: Operation) -> int:
+        return self.settings[operation.name].steps
 
     def default_range(self, operation: Operation) -> Range:
         return Range(0.1, 10.0)

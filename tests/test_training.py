@@ -1,0 +1,88 @@
+"""Training outcomes: every recipe's behaviour, measured on learned weights and formulas."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from arithnet import Range, TrainConfig, train
+
+
+@pytest.mark.parametrize(
+    ("operation", "formula"), [("add", "x0 + x1"), ("sub", "x0 - x1"), ("mul", "x0*x1"), ("div", "x0/x1")]
+)
+def test_default_recipe_solves_every_seed(operation, formula):
+    result = train(TrainConfig(operation=operation, n_seeds=20, first_seed=1000))
+    assert result.n_solved == 20
+    assert {str(f) for f in result.evaluation.formulas} == {formula}
+    for name, errors in result.evaluation.median_error.items():
+        assert errors.max() < 1e-6, name
+
+
+def test_default_div_weights_are_a_permutation_with_unit_powers():
+    result = train(TrainConfig(operation="div", n_seeds=5))
+    w_in = result.unit.weight_in.detach()
+    w_out = result.unit.weight_out.detach()[:, 0]
+    # Each row of W_in reads one input (the other weight is ~0) and W_out is ±(1, −1).
+    small = torch.minimum(w_in[..., 0].abs(), w_in[..., 1].abs())
+    assert small.max() < 1e-9
+    torch.testing.assert_close(w_out.abs(), torch.ones_like(w_out), rtol=0, atol=1e-9)
+    torch.testing.assert_close(w_out.sum(1), torch.zeros(5, dtype=torch.float64), rtol=0, atol=1e-9)
+
+
+def test_default_handles_negative_training_range():
+    result = train(TrainConfig(operation="div", n_seeds=10, train_range=Range(-10.0, -0.1)))
+    assert result.n_solved == 10
+
+
+def test_seed_v1_diverges():
+    # The post's first program, as written: 1,000 steps of plain SGD on log(h²).
+    result = train(TrainConfig(operation="div", recipe="seed-v1", n_seeds=20))
+    assert result.n_solved == 0
+    assert result.n_diverged >= 10
+    final = torch.cat([p.detach().reshape(20, -1) for p in result.unit.parameters()], 1)
+    wandered = ~torch.isfinite(final).all(1) | (final.abs().max(1).values > 10)
+    assert wandered.all(), "every seed's weights run far from the solution's ±1"
+
+
+def test_seed_v2_converges_on_some_seeds_only():
+    # The post's second program at full length (200,000 steps, about a minute):
+    # a shorter run is not enough, since converging seeds are still 1% off at 30,000 steps.
+    result = train(TrainConfig(operation="div", recipe="seed-v2", n_seeds=5, n_snapshots=10))
+    assert result.evaluation.solved.tolist() == [False, False, True, False, False]
+    w_out = result.unit.weight_out.detach()[2, 0]
+    torch.testing.assert_close(w_out.abs(), torch.ones(2, dtype=torch.float64), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("operation", "recipe", "steps"), [("div", "default", 150), ("mul", "default", 150), ("div", "seed-v2", 600)])
+def test_seeds_trained_together_equal_seeds_trained_alone(operation, recipe, steps):
+    together = train(TrainConfig(operation=operation, recipe=recipe, n_seeds=4, first_seed=5, steps=steps))
+    for index in range(4):
+        alone = train(TrainConfig(operation=operation, recipe=recipe, n_seeds=1, first_seed=5 + index, steps=steps))
+        for (name, a), b in zip(alone.unit.named_parameters(), together.unit.parameters()):
+            torch.testing.assert_close(a[0], b[index], rtol=0, atol=0, msg=name)
+        torch.testing.assert_close(alone.history.stacked_loss()[:, 0], together.history.stacked_loss()[:, index], equal_nan=True)
+
+
+def test_history_memory_does_not_grow_with_steps():
+    short = train(TrainConfig(operation="add", n_seeds=2, steps=200, n_snapshots=50))
+    long = train(TrainConfig(operation="add", n_seeds=2, steps=2000, n_snapshots=50))
+    assert len(short.history.steps) <= 50 and len(long.history.steps) <= 50
+    assert short.history.steps[-1] == 200 and long.history.steps[-1] == 2000
+    assert long.history.stacked_weights()["weight"].shape[0] == len(long.history.steps)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (dict(operation="pow"), "unknown operation 'pow'; valid operations: add, sub, mul, div"),
+        (dict(recipe="magic"), "unknown recipe 'magic'; valid recipes: default, seed-v1, seed-v2"),
+        (dict(n_seeds=0), "number of seeds must be at least 1"),
+        (dict(steps=-3), "number of steps must be at least 1"),
+        (dict(train_range=Range(0.0, 10.0)), "holds zero"),
+        (dict(operation="mul", recipe="seed-v2"), "recipe 'seed-v2' trains only div"),
+    ],
+)
+def test_bad_configuration_raises_value_error(config, message):
+    with pytest.raises(ValueError, match=message):
+        train(TrainConfig(**config))
