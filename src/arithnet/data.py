@@ -98,7 +98,7 @@ class BatchStream:
 
 
 @dataclass(frozen=True)
-class TestSet:
+class EvaluationSet:
     name: str
     description: str
     inputs: torch.Tensor  # (B, I), float64
@@ -108,7 +108,7 @@ def _log_uniform_magnitudes(u: torch.Tensor, low: float, high: float) -> torch.T
     return torch.exp(math.log(low) + (math.log(high) - math.log(low)) * u)
 
 
-def test_sets(train: Range, n_inputs: int = 2, n_samples: int = 1000) -> list[TestSet]:
+def evaluation_sets(train: Range, n_inputs: int = 2, n_samples: int = 1000) -> list[EvaluationSet]:
     """The fixed sets on which a trained model must be right.
 
     - ``train``: the training range itself (interpolation);
@@ -129,8 +129,8 @@ def test_sets(train: Range, n_inputs: int = 2, n_samples: int = 1000) -> list[Te
     range_sign = 1.0 if train.low >= 0 else (-1.0 if train.high <= 0 else random_sign)
     wide = _log_uniform_magnitudes(uniform(3), small, 1000.0 * big)
     return [
-        TestSet("train", f"U{train}", sample_uniform(uniform(1), train)),
-        TestSet("x10-x1000", f"|x| in [{10 * big:g}, {1000 * big:g}]", range_sign * _log_uniform_magnitudes(uniform(2), 10 * big, 1000 * big)),
-        TestSet("negative", f"x in [{-1000 * big:g}, {-small:g}]", -wide),
-        TestSet("mixed-sign", f"|x| in [{small:g}, {1000 * big:g}], random signs", random_sign * wide),
+        EvaluationSet("train", f"U{train}", sample_uniform(uniform(1), train)),
+        EvaluationSet("x10-x1000", f"|x| in [{10 * big:g}, {1000 * big:g}]", range_sign * _log_uniform_magnitudes(uniform(2), 10 * big, 1000 * big)),
+        EvaluationSet("negative", f"x in [{-1000 * big:g}, {-small:g}]", -wide),
+        EvaluationSet("mixed-sign", f"|x| in [{small:g}, {1000 * big:g}], random signs", random_sign * wide),
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sympy
 import torch
 
-from arithnet.data import Range, test_sets
+from arithnet.data import Range, evaluation_sets
 from arithnet.formula import input_symbols, is_exact, rounded_expression
 from arithnet.operations import Operation
 from arithnet.units import Unit
@@ -72,11 +72,11 @@ def diverged_seeds(unit: Unit) -> torch.Tensor:
 def evaluate(unit: Unit, operation: Operation, train_range: Range) -> Evaluation:
     """Errors on the fixed test sets, formulas, and the solved verdict of every seed."""
     median, maximum, descriptions = {}, {}, {}
-    for test_set in test_sets(train_range, unit.in_features):
-        error = relative_errors(unit, operation, test_set.inputs)
-        median[test_set.name] = error.median(-1).values
-        maximum[test_set.name] = error.max(-1).values
-        descriptions[test_set.name] = test_set.description
+    for evaluation_set in evaluation_sets(train_range, unit.in_features):
+        error = relative_errors(unit, operation, evaluation_set.inputs)
+        median[evaluation_set.name] = error.median(-1).values
+        maximum[evaluation_set.name] = error.max(-1).values
+        descriptions[evaluation_set.name] = evaluation_set.description
     diverged = diverged_seeds(unit)
     formulas, exact = read_formulas(unit, operation)
     accurate = torch.stack([m < ERROR_TOLERANCE for m in median.values()]).all(0)

@@ -38,18 +38,22 @@ from arithnet.units import UNITS, LogExp, Sampler, Unit
 @dataclass(frozen=True)
 class DefaultSettings:
     steps: int = 600
-    batch_size: int = 64
+    batch_size: int = 32
     lr: float = 0.2
     n_starts: int = 8
-    select_at: int = 100
+    select_at: int = 50
     select_window: int = 20
     log_uniform: bool = True
+    # LogExp only:
+    log_space_loss: bool = True
+    nonnegative_in: bool = True
+    init_in: tuple[float, float] = (0.5, 1.5)
 
 
 SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
-    "mul": DefaultSettings(steps=1000, lr=0.05, log_uniform=False, n_starts=16),
+    "mul": DefaultSettings(steps=1000, batch_size=64, lr=0.05, n_starts=16, select_at=100, log_uniform=False),
     "div": DefaultSettings(),
 }
 
@@ -78,14 +82,15 @@ class DefaultRecipe(Recipe):
 
     def build(self, operation: Operation, n_networks: int) -> Unit:
         spec = UNITS[operation.network]
+        cfg = self.settings[operation.name]
         if spec.cls is LogExp:
-            return spec.build(2, 1, n_networks, nonnegative_in=True, init_in=(0.5, 1.5))
+            return spec.build(2, 1, n_networks, nonnegative_in=cfg.nonnegative_in, init_in=cfg.init_in)
         return spec.build(2, 1, n_networks)
 
     def loss(self, unit: Unit, operation: Operation, x: torch.Tensor) -> torch.Tensor:
         """Per-network loss (N,) on a batch x (N, B, 2)."""
         target = operation.target(x)
-        if isinstance(unit, LogExp):
+        if isinstance(unit, LogExp) and self.settings[operation.name].log_space_loss:
             real, imaginary = unit.log_parts(x)
             log_error = real[..., 0] - torch.log(target.abs())
             sign_error = torch.cos(imaginary[..., 0]) - torch.sign(target)
