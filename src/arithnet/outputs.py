@@ -54,7 +54,7 @@ def save_run(result: TrainResult, directory: Path) -> list[Path]:
         for name, make in (("weights.png", weights_figure), ("loss.png", loss_figure)):
             temporary = _temporary_beside(directory / name)
             pending.append((temporary, directory / name))
-            figure = make(result.history)
+            figure = make(result.history, 0, f"seed {result.config.first_seed}")
             figure.savefig(temporary, dpi=80, format="png")
             plt.close(figure)
     except BaseException:

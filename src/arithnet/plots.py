@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from arithnet.training.history import History  # noqa: E402
 
 
-def weights_figure(history: History, seed_index: int = 0) -> Figure:
+def weights_figure(history: History, seed_index: int = 0, label: str | None = None) -> Figure:
     """Every weight's trajectory: one column per layer, one panel per row of it.
 
     The layout of the seed post's graph_div.png: panel (row r, layer l) holds
@@ -34,12 +34,12 @@ def weights_figure(history: History, seed_index: int = 0) -> Figure:
             ax.grid(True)
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
             ax.set_xlabel("step")
-    figure.suptitle(f"weights of seed index {seed_index}")
+    figure.suptitle(f"weights of {label or f'seed index {seed_index}'}")
     figure.tight_layout()
     return figure
 
 
-def loss_figure(history: History, seed_index: int = 0) -> Figure:
+def loss_figure(history: History, seed_index: int = 0, label: str | None = None) -> Figure:
     """Training loss over the steps: median and 10–90% band over seeds, and one seed."""
     loss = history.stacked_loss()[1:].numpy()  # the step-0 snapshot has no loss
     steps = np.asarray(history.steps[1:])
@@ -49,7 +49,7 @@ def loss_figure(history: History, seed_index: int = 0) -> Figure:
         low, median, high = np.nanpercentile(finite, [10, 50, 90], axis=1)
     ax.fill_between(steps, low, high, alpha=0.3, label="10–90% of seeds")
     ax.plot(steps, median, label="median over seeds")
-    ax.plot(steps, finite[:, seed_index], linestyle="--", label=f"seed index {seed_index}")
+    ax.plot(steps, finite[:, seed_index], linestyle="--", label=label or f"seed index {seed_index}")
     ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (mean since the previous point)")

@@ -23,6 +23,17 @@ class Adam:
         self.first = [torch.zeros_like(p) for p in self.parameters]
         self.second = [torch.zeros_like(p) for p in self.parameters]
 
+    def select(self, index: torch.Tensor, parameters) -> Adam:
+        """An Adam for networks ``index`` of these, moments and step count kept.
+
+        ``parameters`` are the new, smaller parameters (seed dimension first).
+        """
+        chosen = Adam(parameters, self.lr, (self.beta1, self.beta2), self.eps)
+        chosen.n_steps = self.n_steps
+        chosen.first = [m[index].clone() for m in self.first]
+        chosen.second = [v[index].clone() for v in self.second]
+        return chosen
+
     def zero_grad(self) -> None:
         for p in self.parameters:
             p.grad = None

@@ -131,7 +131,7 @@ class DefaultRecipe(Recipe):
                 unit = self._subset(operation, unit, chosen)
                 initial = {name: value[chosen] for name, value in initial.items()}
                 history.select(chosen)
-                optimizer = Adam(unit.parameters(), lr=cfg.lr)
+                optimizer = optimizer.select(chosen, unit.parameters())
             optimizer.lr = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / steps))
             # All starts of a seed see the seed's own batches.
             x = batches.batch(step)
