@@ -53,8 +53,11 @@ def read_formulas(unit: Unit, operation: Operation) -> tuple[list[sympy.Expr], t
     for index in range(unit.n_seeds or 1):
         snapped = rounded_expression(unit.expression(inputs, index)[0])
         if snapped not in cache:
-            simplified = sympy.simplify(snapped)
-            cache[snapped] = (simplified, is_exact(simplified, target))
+            if snapped == target:  # already the target as sympy writes it: no need to simplify
+                cache[snapped] = (target, True)
+            else:
+                simplified = sympy.simplify(snapped)
+                cache[snapped] = (simplified, is_exact(simplified, target))
         formula, ok = cache[snapped]
         formulas.append(formula)
         exact.append(ok)

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from arithnet.units.base import Unit
+from arithnet.units.inalu import INALU
 from arithnet.units.init import Sampler
 from arithnet.units.linear_net import LinearNet
 from arithnet.units.logexp import LogExp
+from arithnet.units.nac import NACAdd, NACMul
+from arithnet.units.nalu import NALU
+from arithnet.units.nau import NAU
+from arithnet.units.nmru import NMRU
+from arithnet.units.nmu import NMU
+from arithnet.units.npu import NPU
+from arithnet.units.nru import NRU
+from arithnet.units.realnpu import RealNPU
 from arithnet.units.registry import UnitSpec, build_registry
 from arithnet.units.square_net import SquareNet
 
@@ -14,6 +23,16 @@ UNITS: dict[str, UnitSpec] = build_registry(
     LinearNet,
     SquareNet,
     LogExp,
+    NACAdd,
+    NACMul,
+    NALU,
+    INALU,
+    NAU,
+    NMU,
+    NPU,
+    RealNPU,
+    NRU,
+    NMRU,
 )
 
 
@@ -25,4 +44,4 @@ def get_unit(name: str) -> UnitSpec:
         raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(UNITS)}") from None
 
 
-__all__ = ["UNITS", "LinearNet", "LogExp", "Sampler", "SquareNet", "Unit", "UnitSpec", "get_unit"]
+__all__ = ["UNITS", "INALU", "LinearNet", "LogExp", "NACAdd", "NACMul", "NALU", "NAU", "NMRU", "NMU", "NPU", "NRU", "RealNPU", "Sampler", "SquareNet", "Unit", "UnitSpec", "get_unit"]

@@ -1,0 +1,172 @@
+"""NRU: the Neural Reciprocal Unit, y = ∏_i (sign(x_i)·|x_i|^{W_i}·t_i + 1 − t_i).
+
+Mistry, Farrahi & Hare, "Learning Division with Neural Arithmetic Logic
+Modules", arXiv 2110.05177 (code: bmistry4/nalm-division).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import sympy
+import torch
+
+from arithnet.units.base import Unit
+from arithnet.units.init import Sampler
+from arithnet.units.logexp import LOG_OUTPUT_MAX
+
+#: Steepness of the training-time selection tanh(1000·W)² (division paper).
+SELECTION_STEEPNESS = 1000.0
+
+
+def selection(weight: torch.Tensor, training: bool) -> torch.Tensor:
+    """t = tanh(1000·W)² in training (≈ 1 unless W ≈ 0), |W| at evaluation."""
+    return torch.tanh(SELECTION_STEEPNESS * weight).square() if training else weight.abs()
+
+
+def signed_power(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """sign(x_i)·|x_i|^{W_oi}, (..., B, O, I), as sign·exp(W·log|x|).
+
+    |x| below ``eps`` counts as ``eps`` (so 0^W with W < 0 is not inf and the
+    gradient W·log|x| is not 0·∞) and the exponent is clamped at LOG_OUTPUT_MAX:
+    finite values and gradients for any finite input. Exact for |x| ≥ ε; at
+    x = 0 the paper's sign(0) = 0 makes the power 0 whatever W is.
+    """
+    log_magnitude = torch.log(x.abs().clamp_min(eps)).unsqueeze(-2)  # (..., B, 1, I)
+    power = torch.exp((weight.unsqueeze(-3) * log_magnitude).clamp_max(LOG_OUTPUT_MAX))
+    return torch.sign(x).unsqueeze(-2) * power
+
+
+def nru(x: torch.Tensor, weight: torch.Tensor, training: bool, eps: float) -> torch.Tensor:
+    """y_o = ∏_i (sign(x_i)·|x_i|^{W_oi}·t_oi + (1 − t_oi)); (1 − t) first keeps t = 1 exact."""
+    t = selection(weight, training).unsqueeze(-3)  # (..., 1, O, I)
+    return (signed_power(x, weight, eps) * t + (1.0 - t)).prod(-1)
+
+
+def ramp(step: int, scale: float, start: int, end: int) -> float:
+    """λ(t) = λ̂·clip((t − start)/(end − start), 0, 1); a step at ``start`` when end ≤ start."""
+    if end <= start:
+        return scale if step >= start else 0.0
+    return scale * min(max((step - start) / (end - start), 0.0), 1.0)
+
+
+class NRU(Unit):
+    r"""Neural Reciprocal Unit.
+
+    .. math:: y_o = \prod_i \big(\operatorname{sign}(x_i)\,|x_i|^{W_{oi}}\, t_{oi} + 1 - t_{oi}\big),
+              \quad t = \tanh(1000\,W)^{\circ 2} \text{ (training)}, \quad t = |W| \text{ (evaluation)}
+
+    Each input is raised to a power in [−1, 1] or, where t = 0, replaced by 1.
+    Division is W = [1, −1], multiplication W = [1, 1]; signs are kept.
+    Training and evaluation differ (``self.training``): the steep tanh selects
+    any non-zero weight fully while training; at evaluation |W| selects in
+    proportion, so a weight that has not reached 0 or ±1 shows.
+
+    W is clamped to [−1, 1] after every step. The penalty is the NAU's,
+    λ(t)·mean(min(|W|, 1 − |W|)) with λ(t) = λ̂·clip((t − start)/(end − start), 0, 1);
+    defaults λ̂ = 10 over 50k → 75k, the division paper's input-10 setting
+    (input 2: 20k → 35k, as in the Primer).
+
+    ``default_lr`` is the paper's input-10 learning rate 1e-3; its input-2
+    configuration uses lr 1.
+
+    Zero inputs: sign(0) = 0, as in the paper, so a selected input that is 0
+    contributes the factor 1 − t = 0 whatever its exponent: x·0 = 0 exactly
+    and x/0 reads as 0. |x| is floored at ``eps`` inside the power and the
+    exponent clamped at LOG_OUTPUT_MAX = 60 so that values and gradients stay
+    finite (0^W·log 0 would be NaN).
+
+    Args:
+        in_features: I. out_features: O. n_seeds: S independent copies, or None.
+        eps: floor of |x| inside the power (1e-7); the unit is exact for |x| ≥ eps.
+        regularization_scale, regularization_start, regularization_end: λ̂ and the ramp.
+
+    Shape:
+        input (B, I) or (S, B, I); output (B, O) or (S, B, O).
+
+    Attributes:
+        weight: W, (O, I) or (S, O, I), NAU initialisation U[−r, r],
+            r = min(0.5, √(6/(I + O))).
+
+    Examples:
+        >>> unit = NRU(2, 1)
+        >>> unit.load_state_dict(NRU.exact_solution("div"))
+        <All keys matched successfully>
+        >>> unit(torch.tensor([[-6.0, 3.0]]))
+        tensor([[-2.0000]], grad_fn=<ProdBackward1>)
+    """
+
+    name: ClassVar[str] = "NRU"
+    operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
+    default_lr: ClassVar[float] = 1e-3
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        n_seeds: int | None = None,
+        eps: float = 1e-7,
+        regularization_scale: float = 10.0,
+        regularization_start: int = 50_000,
+        regularization_end: int = 75_000,
+    ) -> None:
+        super().__init__(in_features, out_features, n_seeds)
+        self.eps = eps
+        self.regularization_scale = regularization_scale
+        self.regularization_start = regularization_start
+        self.regularization_end = regularization_end
+        self.weight = self._parameter(out_features, in_features)
+        self.reset_parameters()
+
+    def reset_parameters(self, sampler: Sampler | None = None) -> None:
+        # The NAU's initialisation (Madsen & Johansen, ICLR 2020).
+        bound = min(0.5, math.sqrt(6.0 / (self.in_features + self.out_features)))
+        (sampler or Sampler()).uniform_(self.weight, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nru(x, self.weight, self.training, self.eps)
+
+    def ramp_weight(self, step: int) -> float:
+        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+
+    def regularization(self, step: int) -> torch.Tensor:
+        magnitude = self.weight.abs()
+        sparsity = torch.minimum(magnitude, 1.0 - magnitude)
+        return self.ramp_weight(step) * sparsity.reshape(self._shape(-1)).mean(-1)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        self.weight.clamp_(-1.0, 1.0)
+
+    def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
+        """∏ ((x/|x|)·|x|^W·t + 1 − t) with t of the current mode.
+
+        sign(x) is written x/|x| so that at W = ±1 the factor reads x or
+        x/|x|² = 1/x; the ε floor is a numerical guard and is left out.
+        """
+        weights = self._weights(self.weight, seed_index)
+        selections = self._weights(selection(self.weight, self.training), seed_index)
+        outputs = []
+        for row, row_t in zip(weights, selections):
+            factors = []
+            for x, w, t in zip(inputs, row, row_t):
+                t = sympy.Float(t)
+                factors.append(x / sympy.Abs(x) * sympy.Abs(x) ** sympy.Float(w) * t + 1 - t)
+            outputs.append(sympy.Mul(*factors))
+        return outputs
+
+    @classmethod
+    def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        powers = {"mul": 1.0, "div": -1.0}
+        if operation not in powers or in_features < 2:
+            raise ValueError(f"NRU has no built-in solution for {operation!r} with {in_features} inputs")
+        weight = torch.zeros(1, in_features)
+        weight[0, 0], weight[0, 1] = 1.0, powers[operation]
+        return {"weight": weight}
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, eps={self.eps}, regularization={self.regularization_scale} over "
+            f"{self.regularization_start}→{self.regularization_end}"
+        )
