@@ -17,7 +17,7 @@ from arithnet.random import stream_keys
 from arithnet.units import INALU, NALU, NAU, NMU, NACMul, Sampler
 from arithnet.units.nac import nac_uniform_bound, nac_weight_variance
 from arithnet.units.nalu import GOLDEN_SCALE
-from arithnet.units.nau import regularization_ramp
+from arithnet.units.schedules import ramp as regularization_ramp
 
 F64 = torch.float64
 

@@ -8,7 +8,7 @@ import sympy
 import torch
 
 from arithnet.data import Range, evaluation_sets
-from arithnet.formula import input_symbols, is_exact, rounded_expression
+from arithnet.formula import input_symbols, judge, rounded_expression
 from arithnet.operations import Operation
 from arithnet.units import Unit
 
@@ -34,31 +34,23 @@ class Evaluation:
 
 def relative_errors(unit: Unit, operation: Operation, inputs: torch.Tensor) -> torch.Tensor:
     """|y − t| / |t| for every seed and sample, (S, B), in float64; NaN counts as infinite."""
+    was_training = unit.training
+    unit.eval()  # units such as NRU and NMRU have an exact evaluation mode
     with torch.no_grad():
         output = unit.double()(inputs.double())[..., 0]
+    unit.train(was_training)
     target = operation.target(inputs.double())
     error = (output - target).abs() / target.abs().clamp_min(1e-300)
     return torch.nan_to_num(error, nan=torch.inf)
 
 
 def read_formulas(unit: Unit, operation: Operation) -> tuple[list[sympy.Expr], torch.Tensor]:
-    """Every seed's formula from its rounded weights, and whether it is exactly the target.
-
-    Seeds that snap to the same expression share one (slow) simplification.
-    """
+    """Every seed's formula from its rounded weights, and whether it is exactly the target."""
     inputs = input_symbols(unit.in_features)
     target = operation.expression(inputs[0], inputs[1])
-    cache: dict[sympy.Expr, tuple[sympy.Expr, bool]] = {}
     formulas, exact = [], []
     for index in range(unit.n_seeds or 1):
-        snapped = rounded_expression(unit.expression(inputs, index)[0])
-        if snapped not in cache:
-            if snapped == target:  # already the target as sympy writes it: no need to simplify
-                cache[snapped] = (target, True)
-            else:
-                simplified = sympy.simplify(snapped)
-                cache[snapped] = (simplified, is_exact(simplified, target))
-        formula, ok = cache[snapped]
+        formula, ok = judge(rounded_expression(unit.expression(inputs, index)[0]), target)
         formulas.append(formula)
         exact.append(ok)
     return formulas, torch.tensor(exact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import sympy
@@ -13,6 +14,9 @@ from arithnet.units.base import Unit
 #: to its exact value snaps, loose enough for float32 training noise.
 MAX_DENOMINATOR = 12
 TOLERANCE = 1e-4
+#: Multiplying out a product of n sums makes 2**n terms: only small expressions
+#: (the 2-2-1 networks take about 20 operations) are expanded.
+MAX_EXPAND_OPS = 60
 
 
 def snap(expr: sympy.Expr, max_denominator: int = MAX_DENOMINATOR, tolerance: float = TOLERANCE) -> sympy.Expr:
@@ -45,7 +49,7 @@ def rounded_expression(expression: sympy.Expr) -> sympy.Expr:
     instead, so that what algebra merges is judged merged.
     """
     snapped = snap(expression)
-    if snapped.atoms(sympy.Float):
+    if snapped.atoms(sympy.Float) and sympy.count_ops(expression) <= MAX_EXPAND_OPS:
         snapped = snap(sympy.expand(expression))
     return snapped
 
@@ -54,6 +58,22 @@ def read_formula(unit: Unit, seed_index: int = 0) -> list[sympy.Expr]:
     """The formula of each output of one seed of ``unit``, from its rounded weights."""
     inputs = input_symbols(unit.in_features)
     return [sympy.simplify(rounded_expression(e)) for e in unit.expression(inputs, seed_index)]
+
+
+@functools.lru_cache(maxsize=4096)
+def judge(snapped: sympy.Expr, target: sympy.Expr) -> tuple[sympy.Expr, bool]:
+    """(formula, exact) for a rounded expression, simplified when it can be exact.
+
+    An expression that still holds a float after rounding is never exact, and
+    is returned unsimplified: simplifying large float expressions is slow.
+    Cached: many seeds share the same rounded expression.
+    """
+    if snapped == target:  # already the target as sympy writes it
+        return target, True
+    if snapped.atoms(sympy.Float):
+        return snapped, False
+    simplified = sympy.simplify(snapped)
+    return simplified, is_exact(simplified, target)
 
 
 def is_exact(formula: sympy.Expr, target: sympy.Expr) -> bool:

@@ -10,19 +10,13 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.schedules import ramp
 
 
 # -- pure functions -------------------------------------------------------------
 def nau(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """z = clamp(W, −1, 1) x: (..., B, I) with (..., O, I) to (..., B, O)."""
     return x @ weight.clamp(-1.0, 1.0).mT
-
-
-def regularization_ramp(step: int, peak: float, start: float, end: float) -> float:
-    """λ(t) = λ̂·clip((t − start)/(end − start), 0, 1): 0 up to ``start``, λ̂ from ``end`` on (ICLR 2020)."""
-    if end <= start:
-        return peak if step >= start else 0.0
-    return peak * min(max((step - start) / (end - start), 0.0), 1.0)
 
 
 def nau_sparsity(weight: torch.Tensor) -> torch.Tensor:
@@ -92,7 +86,7 @@ class NAU(Unit):
         return nau(x, self.weight)
 
     def regularization(self, step: int) -> torch.Tensor:
-        scale = regularization_ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        scale = ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
         return scale * nau_sparsity(self.weight)
 
     @torch.no_grad()

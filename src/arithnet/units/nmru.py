@@ -14,6 +14,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.schedules import ramp
 
 
 def reciprocal_features(x: torch.Tensor, eps: float, training: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,12 +42,6 @@ def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign
         y = y * torch.cos(math.pi * (negative @ weight.mT))
     return y
 
-
-def ramp(step: int, scale: float, start: int, end: int) -> float:
-    """λ(t) = λ̂·clip((t − start)/(end − start), 0, 1); a step at ``start`` when end ≤ start."""
-    if end <= start:
-        return scale if step >= start else 0.0
-    return scale * min(max((step - start) / (end - start), 0.0), 1.0)
 
 
 class NMRU(Unit):

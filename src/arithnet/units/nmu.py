@@ -9,7 +9,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.nau import regularization_ramp
+from arithnet.units.schedules import ramp
 
 
 # -- pure functions -------------------------------------------------------------
@@ -93,7 +93,7 @@ class NMU(Unit):
         return nmu(x, self.weight)
 
     def regularization(self, step: int) -> torch.Tensor:
-        scale = regularization_ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        scale = ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
         return scale * nmu_sparsity(self.weight)
 
     @torch.no_grad()

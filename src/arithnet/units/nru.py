@@ -14,6 +14,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.schedules import ramp
 from arithnet.units.logexp import LOG_OUTPUT_MAX
 
 #: Steepness of the training-time selection tanh(1000·W)² (division paper).
@@ -43,12 +44,6 @@ def nru(x: torch.Tensor, weight: torch.Tensor, training: bool, eps: float) -> to
     t = selection(weight, training).unsqueeze(-3)  # (..., 1, O, I)
     return (signed_power(x, weight, eps) * t + (1.0 - t)).prod(-1)
 
-
-def ramp(step: int, scale: float, start: int, end: int) -> float:
-    """λ(t) = λ̂·clip((t − start)/(end − start), 0, 1); a step at ``start`` when end ≤ start."""
-    if end <= start:
-        return scale if step >= start else 0.0
-    return scale * min(max((step - start) / (end - start), 0.0), 1.0)
 
 
 class NRU(Unit):

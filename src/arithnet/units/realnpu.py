@@ -10,14 +10,9 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.schedules import ramp
 from arithnet.units.npu import GATE_GRADIENTS, clip_gate, l1_weight, npu, npu_expression, per_seed_sum, power_solution
 
-
-def ramp(step: int, scale: float, start: int, end: int) -> float:
-    """λ(t) = λ̂·clip((t − start)/(end − start), 0, 1); a step at ``start`` when end ≤ start."""
-    if end <= start:
-        return scale if step >= start else 0.0
-    return scale * min(max((step - start) / (end - start), 0.0), 1.0)
 
 
 def per_seed_mean(tensor: torch.Tensor, n_seeds: int | None) -> torch.Tensor:

@@ -1,0 +1,302 @@
+"""The benchmark's results store: one SQLite file, one row per run, shared by many processes.
+
+SQLite does the hard parts: every ``add`` is one transaction, so a process
+killed midway loses nothing it had committed and leaves no half-written row;
+WAL journal mode lets readers run beside a writer; a busy timeout makes
+concurrent writers wait for each other instead of failing.
+
+A file that is not an arithnet store is refused and left untouched: the checks
+only read, and tables are created only in a new file that no one else can see
+yet (it is built under a temporary name and linked into place).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import os
+import sqlite3
+import tempfile
+import typing
+import urllib.parse
+from collections.abc import Iterable
+from pathlib import Path
+
+from arithnet.bench.rows import RunRow
+
+FORMAT = "arithnet-results"
+#: Bump when the ``runs`` columns change (a new RunRow field, a new meaning).
+SCHEMA_VERSION = "1"
+#: Seconds a writer waits for another one's transaction before giving up.
+BUSY_TIMEOUT = 60.0
+#: Columns ``rows()`` can filter on.
+FILTERS = ("unit", "operation", "task", "range_name")
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Python type of a RunRow field -> SQLite column type. Floats may be NULL because
+# SQLite stores NaN as NULL (a diverged run has NaN losses); NULL reads back as NaN.
+_COLUMN_TYPES = {
+    str: "TEXT NOT NULL",
+    int: "INTEGER NOT NULL",
+    bool: "INTEGER NOT NULL",
+    float: "REAL",
+    int | None: "INTEGER",
+}
+_FIELD_TYPES: dict[str, object] = typing.get_type_hints(RunRow)
+_COLUMNS = RunRow.column_names()
+
+
+def _schema() -> list[str]:
+    columns = []
+    for name in _COLUMNS:
+        kind = _FIELD_TYPES[name]
+        if kind not in _COLUMN_TYPES:
+            raise TypeError(f"RunRow.{name} has type {kind}, which the results store cannot hold")
+        constraint = " PRIMARY KEY" if name == "key" else ""
+        check = f" CHECK ({name} IN (0, 1))" if kind is bool else ""
+        columns.append(f"{name} {_COLUMN_TYPES[kind]}{constraint}{check}")
+    return [
+        "CREATE TABLE arithnet_meta (key TEXT PRIMARY KEY, value TEXT)",
+        f"CREATE TABLE runs ({', '.join(columns)})",
+    ]
+
+
+def _to_record(row: RunRow) -> tuple:
+    """RunRow -> SQL parameters, converting numpy scalars and checking types."""
+    if not isinstance(row, RunRow):
+        raise TypeError(f"expected a RunRow, got {type(row).__name__}")
+    record = []
+    for name in _COLUMNS:
+        value, kind = getattr(row, name), _FIELD_TYPES[name]
+        if kind is str:
+            if not isinstance(value, str):
+                raise TypeError(f"RunRow.{name} must be str, got {type(value).__name__}")
+        elif kind is bool:
+            value = int(bool(value))
+        elif kind is float:
+            value = float(value)
+        elif value is not None or kind is int:
+            value = operator.index(value)  # accepts numpy integers, refuses 3.7
+        record.append(value)
+    return tuple(record)
+
+
+def _from_record(record: tuple) -> RunRow:
+    values = {}
+    for name, value in zip(_COLUMNS, record):
+        kind = _FIELD_TYPES[name]
+        if kind is bool:
+            value = bool(value)
+        elif kind is float:
+            value = math.nan if value is None else float(value)
+        values[name] = value
+    return RunRow(**values)
+
+
+class ResultsStore:
+    """Benchmark rows in an SQLite file, appendable by several processes at once.
+
+    Args:
+        path: the store's file. Created (with its directory) if missing; an
+            existing file must be an arithnet results store of this schema
+            version, otherwise ``ValueError`` is raised and the file is left as
+            it was. An empty (0-byte) file is refused too: arithnet never leaves
+            a store empty (new stores appear complete, see ``_create``), so an
+            empty file was made by something else.
+
+    Open one store per process (a connection must not cross a fork). Use as a
+    context manager or call ``close()``.
+
+    Examples:
+        >>> with ResultsStore("results.sqlite") as store:  # doctest: +SKIP
+        ...     store.add(rows)
+        ...     solved = [r for r in store.rows(unit="NMU") if r.solved_raw]
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        _check_directory(self.path.parent)
+        if not self.path.exists():
+            self._create()
+        self._connection = self._open_existing()
+
+    # -- opening -------------------------------------------------------------
+
+    def _create(self) -> None:
+        """Build a complete empty store under a temporary name, then link it into place.
+
+        ``os.link`` fails if the path exists, so when several processes create
+        the same store at once exactly one wins and the others open its file;
+        no process ever sees a store without its tables.
+        """
+        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(handle)
+        temporary = Path(name)
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+            connection = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: every later opener uses WAL
+                connection.execute("BEGIN")
+                for statement in _schema():
+                    connection.execute(statement)
+                connection.executemany(
+                    "INSERT INTO arithnet_meta (key, value) VALUES (?, ?)",
+                    [("format", FORMAT), ("schema_version", SCHEMA_VERSION)],
+                )
+                connection.execute("COMMIT")
+            finally:
+                connection.close()
+            try:
+                os.link(temporary, self.path)
+            except FileExistsError:
+                pass  # another process created it first: open theirs
+            except OSError as error:
+                raise ValueError(f"cannot create results store {str(self.path)!r}: {error.strerror or error}") from None
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+
+    def _open_existing(self) -> sqlite3.Connection:
+        """Open the file and check that it is our store, without writing to it before it passes."""
+        reason = _foreign_file_reason(self.path)
+        if reason:
+            raise ValueError(f"{str(self.path)!r} is not an arithnet results store: {reason}")
+        # mode=rw never creates a file, so a file removed meanwhile is an error, not a new empty db.
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=rw"
+        try:
+            connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as error:
+            raise ValueError(f"cannot open results store {str(self.path)!r}: {error}") from None
+        try:
+            reason = _foreign_store_reason(connection)
+            if reason:
+                raise ValueError(f"{str(self.path)!r} is not an arithnet results store: {reason}")
+            connection.execute("PRAGMA journal_mode=WAL")  # already so in our stores; cheap insurance
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise ValueError(f"{str(self.path)!r} is corrupt: {error}") from None
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    # -- writing and reading ---------------------------------------------------
+
+    def add(self, rows: Iterable[RunRow]) -> int:
+        """Insert ``rows`` in one transaction; return how many were new.
+
+        A row whose key is already stored is skipped (the stored one wins), so
+        a rerun never duplicates a run. The transaction is committed before
+        returning: once ``add`` returns, the rows survive a crash.
+        """
+        records = [_to_record(row) for row in rows]  # check all before writing any
+        if not records:
+            return 0
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        # ON CONFLICT(key) rather than INSERT OR IGNORE: OR IGNORE would also
+        # silently drop a row that breaks another constraint; here only a known key is skipped.
+        statement = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT(key) DO NOTHING"
+        before = self._connection.total_changes
+        # IMMEDIATE takes the write lock at once, so waiting happens here under the busy timeout.
+        self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            self._connection.executemany(statement, records)
+            self._connection.execute("COMMIT")
+        except BaseException:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise
+        return self._connection.total_changes - before
+
+    def keys(self) -> set[str]:
+        """Keys of all stored runs: a rerun skips these."""
+        return {key for (key,) in self._connection.execute("SELECT key FROM runs")}
+
+    def rows(self, **filters: str) -> list[RunRow]:
+        """Stored rows, optionally only those equal to ``filters`` (unit, operation, task, range_name).
+
+        Ordered by unit, operation, task, range_name, seed, key.
+        """
+        unknown = set(filters) - set(FILTERS)
+        if unknown:
+            raise TypeError(f"cannot filter on {sorted(unknown)}; allowed: {list(FILTERS)}")
+        where = " AND ".join(f"{name} = ?" for name in filters)
+        query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        if where:
+            query += f" WHERE {where}"
+        query += " ORDER BY unit, operation, task, range_name, seed, key"
+        return [_from_record(record) for record in self._connection.execute(query, tuple(filters.values()))]
+
+    def __len__(self) -> int:
+        return self._connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ResultsStore({str(self.path)!r})"
+
+
+def _check_directory(directory: Path) -> None:
+    """Create ``directory`` if needed and check that files can be created in it.
+
+    SQLite needs that even for an existing store: WAL mode keeps its -wal and
+    -shm files beside the database.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".arithnet-check-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(f"results store directory {str(directory)!r} cannot be written: {reason}") from None
+
+
+def _foreign_file_reason(path: Path) -> str | None:
+    """Why the file at ``path`` cannot be an SQLite database, judged from its first bytes; None if it may be."""
+    if path.is_dir():
+        return "it is a directory"
+    try:
+        with open(path, "rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or error})"
+    if not header:
+        return "it is empty (0 bytes); arithnet never leaves a store empty, so delete the file to start a new store"
+    if header != _SQLITE_HEADER:
+        return "it is not an SQLite database"
+    return None
+
+
+def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:
+    """Why an SQLite database is not our store of this schema version; None if it is. Only reads.
+
+    Raises sqlite3.DatabaseError if the database is damaged.
+    """
+    problems = [message for (message,) in connection.execute("PRAGMA quick_check")]
+    if problems != ["ok"]:
+        raise sqlite3.DatabaseError("; ".join(problems[:3]))
+    tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "arithnet_meta" not in tables:
+        return "it has no arithnet_meta table"
+    meta = dict(connection.execute("SELECT key, value FROM arithnet_meta"))
+    if meta.get("format") != FORMAT:
+        return f"its format is {meta.get('format')!r}, not {FORMAT!r}"
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        return f"its schema_version is {meta.get('schema_version')!r}; this arithnet reads {SCHEMA_VERSION!r}"
+    if "runs" not in tables:
+        return "it has no runs table"
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+    if columns != _COLUMNS:
+        return f"its runs columns {columns} differ from RunRow's {_COLUMNS}"
+    return None
