@@ -213,19 +213,6 @@ def test_inalu_regularization_per_seed_and_its_gradient():
     torch.testing.assert_close(unit.mul_mask_hat.grad, tensor([[[0.025, 0.025]], [[0.0, 0.0]]]))
 
 
-def test_inalu_clips_gradient_values():
-    unit = inalu_with()
-    unit.gate_hat.grad = tensor([0.5])
-    unit.add_weight_hat.grad = tensor([[-0.05, -3.0]])
-    unit.clip_gradients_()
-    torch.testing.assert_close(unit.gate_hat.grad, tensor([0.1]))
-    torch.testing.assert_close(unit.add_weight_hat.grad, tensor([[-0.05, -0.1]]))
-    unclipped = inalu_with(gradient_clip=None)
-    unclipped.gate_hat.grad = tensor([0.5])
-    unclipped.clip_gradients_()
-    torch.testing.assert_close(unclipped.gate_hat.grad, tensor([0.5]))
-
-
 # -- iNALU: stalls and restarts ------------------------------------------------------------
 def test_inalu_stall_test_on_a_small_window():
     unit = INALU(2, 1, stall_window=4)

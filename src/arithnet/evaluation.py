@@ -8,7 +8,7 @@ import sympy
 import torch
 
 from arithnet.data import Range, evaluation_sets
-from arithnet.formula import input_symbols, judge, rounded_expression
+from arithnet.formula import input_symbols, judge, rounded_formula
 from arithnet.operations import Operation
 from arithnet.units import Unit
 
@@ -50,7 +50,7 @@ def read_formulas(unit: Unit, operation: Operation) -> tuple[list[sympy.Expr], t
     target = operation.expression(inputs[0], inputs[1])
     formulas, exact = [], []
     for index in range(unit.n_seeds or 1):
-        formula, ok = judge(rounded_expression(unit.expression(inputs, index)[0]), target)
+        formula, ok = judge(rounded_formula(unit, index)[0][0], target)
         formulas.append(formula)
         exact.append(ok)
     return formulas, torch.tensor(exact)

@@ -15,8 +15,8 @@ from arithnet.units.base import Unit
 MAX_DENOMINATOR = 12
 TOLERANCE = 1e-4
 #: Multiplying out a product of n sums makes 2**n terms: only small expressions
-#: (the 2-2-1 networks take about 20 operations) are expanded.
-MAX_EXPAND_OPS = 60
+#: (a 2-2-1 network's tree has about 30 nodes) are expanded.
+MAX_EXPAND_NODES = 40
 
 
 def snap(expr: sympy.Expr, max_denominator: int = MAX_DENOMINATOR, tolerance: float = TOLERANCE) -> sympy.Expr:
@@ -40,24 +40,46 @@ def input_symbols(n_inputs: int) -> list[sympy.Symbol]:
     return list(sympy.symbols(f"x0:{n_inputs}", real=True))
 
 
-def rounded_expression(expression: sympy.Expr) -> sympy.Expr:
-    """The expression with its constants rounded, not yet simplified.
+def _evaluated(expr: sympy.Expr) -> sympy.Expr:
+    """Rebuild an expression made under ``sympy.evaluate(False)``, now evaluating it."""
+    if not expr.args:
+        return expr
+    return expr.func(*(_evaluated(arg) for arg in expr.args))
 
-    First every weight is snapped where it stands. If one does not snap (the
+
+def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, frozenset[sympy.Symbol]]]:
+    """(expression, inputs used) of each output of one seed, with its weights rounded.
+
+    The expression is first built and rounded without sympy's automatic
+    evaluation. That is fast (evaluating functions of float weights is not),
+    and it shows which inputs the rounded weights use before any algebra: an
+    input in a cancelling pair x·(1/x) counts as used, a term whose weight
+    rounds to zero does not. If every constant snaps, the rounded expression
+    is then evaluated. If some does not and the expression is small (the
     quarter-squares network can hold x·y with rows like (1, 2) and (1, −2)),
-    the float expression is multiplied out and its coefficients are snapped
-    instead, so that what algebra merges is judged merged.
+    the float expression is multiplied out and its coefficients are snapped,
+    so that what algebra merges is judged merged. Otherwise the expression is
+    returned unevaluated, with its unsnapped constants rounded to 4 digits.
     """
-    snapped = snap(expression)
-    if snapped.atoms(sympy.Float) and sympy.count_ops(expression) <= MAX_EXPAND_OPS:
-        snapped = snap(sympy.expand(expression))
-    return snapped
+    inputs = input_symbols(unit.in_features)
+    with sympy.evaluate(False):
+        raw = unit.expression(inputs, seed_index)
+        snapped = [snap(e) for e in raw]
+    readings = []
+    for expression, rounded in zip(raw, snapped):
+        used = frozenset(_live_symbols(rounded))
+        if not rounded.atoms(sympy.Float):
+            rounded = _evaluated(rounded)
+        elif sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
+            expanded = snap(sympy.expand(_evaluated(expression)))
+            rounded = expanded if not expanded.atoms(sympy.Float) else rounded
+        readings.append((rounded, used))
+    return readings
 
 
 def read_formula(unit: Unit, seed_index: int = 0) -> list[sympy.Expr]:
     """The formula of each output of one seed of ``unit``, from its rounded weights."""
-    inputs = input_symbols(unit.in_features)
-    return [sympy.simplify(rounded_expression(e)) for e in unit.expression(inputs, seed_index)]
+    return [e if e.atoms(sympy.Float) else sympy.simplify(e) for e, _ in rounded_formula(unit, seed_index)]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,3 +103,30 @@ def is_exact(formula: sympy.Expr, target: sympy.Expr) -> bool:
     if formula.atoms(sympy.Float):
         return False
     return sympy.simplify(formula - target) == 0
+
+
+def _is_zero(expr: sympy.Expr) -> bool:
+    if expr.is_Number:
+        return expr == 0
+    if expr.is_Mul:
+        return any(_is_zero(factor) for factor in expr.args)
+    if expr.is_Add:
+        return all(_is_zero(term) for term in expr.args)
+    return False
+
+
+def _live_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
+    if expr.is_Symbol:
+        return {expr}
+    if expr.is_Number or _is_zero(expr):
+        return set()
+    if expr.is_Pow and _is_zero(expr.exp):
+        return set()
+    if expr.is_Add:
+        return set().union(*(_live_symbols(term) for term in expr.args if not _is_zero(term)))
+    return set().union(*(_live_symbols(arg) for arg in expr.args))
+
+
+def used_inputs(unit: Unit, seed_index: int = 0) -> set[sympy.Symbol]:
+    """The inputs one seed's rounded weights use, before any algebra (see ``rounded_formula``)."""
+    return set().union(*(used for _, used in rounded_formula(unit, seed_index)))

@@ -87,6 +87,8 @@ def solved_at_summary(steps, confidence: float = 0.95) -> dict[str, float]:
     if k were known; the uncertainty of k̂ is ignored). The interval is skewed
     upwards, as it should be for a positive, right-skewed quantity. stable-nalu
     used a profile-likelihood interval for the same mean; both agree for large n.
+    Ignoring k̂'s uncertainty makes the interval too narrow for few runs: in
+    simulation (k = 2) it covered 94% with 50 values, 91% with 10, 76% with 3.
 
     NaN where undefined: everything for no steps; the interval for one step, for
     all-equal steps, or when a step is 0 (the gamma likelihood is then 0).
@@ -156,6 +158,8 @@ def sparsity_summary(errors, confidence: float = 0.95) -> dict[str, float]:
     mean m is in neither 2.5% tail of beta(μ ν_n, (1 − μ) ν_n) — the same test
     inversion that gives ``solved_at_summary`` its pivot interval. It stays
     inside (0, 1) and is skewed away from 0, where sparsity errors crowd.
+    Like the gamma interval it ignores the fit's own uncertainty: in simulation
+    (beta(1.5, 30)) it covered 94% with 50 values, 89% with 10, 74% with 3.
 
     NaN where undefined: everything for no errors; the interval for one value,
     all-equal values, or any value above 1 (outside the beta's support:

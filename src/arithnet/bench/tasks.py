@@ -82,7 +82,14 @@ DIVISION_EXTRA_RANGES: dict[str, RangePair] = {
     )
 }
 
-GRIDS: dict[str, dict[str, RangePair]] = {"primer": PRIMER_RANGES, "division-extra": DIVISION_EXTRA_RANGES}
+#: The ICLR 2020 arithmetic task's range (Madsen & Johansen): train U[1, 2], test U[2, 6].
+ICLR_RANGES: dict[str, RangePair] = {"iclr": RangePair("iclr", D(1, 2), D(2, 6))}
+
+GRIDS: dict[str, dict[str, RangePair]] = {
+    "primer": PRIMER_RANGES,
+    "division-extra": DIVISION_EXTRA_RANGES,
+    "iclr": ICLR_RANGES,
+}
 
 
 def get_range(name: str) -> RangePair:

@@ -34,6 +34,18 @@ class Adam:
         chosen.second = [v[index].clone() for v in self.second]
         return chosen
 
+    @torch.no_grad()
+    def reset_(self, mask: torch.Tensor) -> None:
+        """Forget the moments of the networks in ``mask`` (N,), e.g. after a restart.
+
+        The step count is shared, so a restarted network keeps the bias
+        correction of the others: its first updates are slightly smaller.
+        """
+        for m, v in zip(self.first, self.second):
+            shape = (len(mask),) + (1,) * (m.dim() - 1)
+            m.masked_fill_(mask.reshape(shape), 0.0)
+            v.masked_fill_(mask.reshape(shape), 0.0)
+
     def zero_grad(self) -> None:
         for p in self.parameters:
             p.grad = None

@@ -17,6 +17,7 @@ from arithnet.units.nru import NRU
 from arithnet.units.realnpu import RealNPU
 from arithnet.units.registry import UnitSpec, build_registry
 from arithnet.units.square_net import SquareNet
+from arithnet.units.stack import Stack
 
 #: Every unit (and variant) by its registry name.
 UNITS: dict[str, UnitSpec] = build_registry(
@@ -44,4 +45,4 @@ def get_unit(name: str) -> UnitSpec:
         raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(UNITS)}") from None
 
 
-__all__ = ["UNITS", "INALU", "LinearNet", "LogExp", "NACAdd", "NACMul", "NALU", "NAU", "NMRU", "NMU", "NPU", "NRU", "RealNPU", "Sampler", "SquareNet", "Unit", "UnitSpec", "get_unit"]
+__all__ = ["UNITS", "INALU", "LinearNet", "LogExp", "NACAdd", "NACMul", "NALU", "NAU", "NMRU", "NMU", "NPU", "NRU", "RealNPU", "Sampler", "SquareNet", "Stack", "Unit", "UnitSpec", "get_unit"]

@@ -42,6 +42,13 @@ class Unit(nn.Module):
     #: Relative error of ``exact_solution`` in float64 (an ε inside a
     #: logarithm, for instance, keeps some units from being exact).
     exact_rtol: ClassVar[float] = 1e-10
+    #: Training options the unit's paper uses, read by the benchmark trainer as
+    #: defaults: gradient values clipped to ±grad_clip_value, each seed's
+    #: gradient norm clipped to grad_clip_norm (None: no clipping).
+    grad_clip_value: ClassVar[float | None] = None
+    grad_clip_norm: ClassVar[float | None] = None
+    #: Training losses the unit looks at in ``stalled`` (0: it never asks for a restart).
+    stall_window: int = 0
     #: Other registry names for this class with fixed options, e.g.
     #: ``{"G-NALU": {"golden": True}}``: variants are options, not classes.
     variants: ClassVar[dict[str, dict[str, Any]]] = {}
@@ -79,6 +86,30 @@ class Unit(nn.Module):
     @torch.no_grad()
     def project_(self) -> None:
         """Clamp or project the weights in place after an optimiser step."""
+
+    def observe_interpolation_mse(self, mse: torch.Tensor) -> None:
+        """The trainer reports each seed's latest interpolation MSE (S,); most units ignore it."""
+
+    def stalled(self, losses: torch.Tensor, step: int) -> torch.Tensor:
+        """Seeds (S,) to start again, given the recent training losses (T, S); never by default."""
+        return torch.zeros(self._shape(), dtype=torch.bool)
+
+    @torch.no_grad()
+    def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
+        """Fresh initial weights for the seeds in ``mask`` (S,); the others keep theirs.
+
+        Every seed is drawn and only the masked ones are kept, so with a keyed
+        ``Sampler`` a seed's new weights depend on its own stream alone.
+        """
+        previous = [parameter.clone() for parameter in self.parameters()]
+        self.reset_parameters(sampler)
+        for parameter, before in zip(self.parameters(), previous):
+            chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim()))
+            parameter.copy_(torch.where(chosen, parameter, before))
+
+    def sparsity_weights(self) -> list[torch.Tensor]:
+        """The weights whose distance to {−1, 0, 1} is the sparsity error, each (S, ...)."""
+        return list(self.parameters())
 
     # -- formulas -----------------------------------------------------------
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:

@@ -100,7 +100,7 @@ class INALU(Unit):
       parameters, for seeds whose last reported interpolation MSE is below 1
       and only for step > 10,000. The trainer reports that MSE (per seed) with
       ``observe_interpolation_mse(mse)``; until it does, the regulariser is off.
-    - ``clip_gradients_()`` after ``backward()``: gradient values clipped to ±0.1.
+    - ``grad_clip_value`` = 0.1: the trainer clips gradient values to ±0.1.
     - ``stalled(losses, step)`` → per-seed mask; ``reinitialize_(mask, sampler)``
       draws fresh weights for those seeds. The trainer should then also forget
       those seeds' loss history (set it to NaN) and, ideally, their optimiser
@@ -111,7 +111,6 @@ class INALU(Unit):
         regularization_scale: 0.05 (= 1/20). regularization_threshold: 20.
         regularization_start: the regulariser is off up to this step (10,000).
         regularization_mse: interpolation MSE below which it is on (1.0).
-        gradient_clip: bound of ``clip_gradients_`` (0.1); None disables it.
         reinitialize_on_stall: False makes ``stalled`` always answer no.
         stall_window: losses looked at (5,000). stall_check_every: steps between
             checks (10). stall_loss: the second half's mean must exceed it (1.0).
@@ -134,6 +133,7 @@ class INALU(Unit):
     # × and ÷ go through exp(log|a| ± log|b|): a few ulps of the logarithms,
     # 1e-15 relative or so on the generic suite's inputs.
     exact_rtol: ClassVar[float] = 1e-13
+    grad_clip_value: ClassVar[float | None] = 0.1  # iNALU paper: gradient values clipped to ±0.1
 
     def __init__(
         self,
@@ -144,7 +144,6 @@ class INALU(Unit):
         regularization_threshold: float = 20.0,
         regularization_start: int = 10_000,
         regularization_mse: float = 1.0,
-        gradient_clip: float | None = 0.1,
         reinitialize_on_stall: bool = True,
         stall_window: int = 5_000,
         stall_check_every: int = 10,
@@ -157,7 +156,6 @@ class INALU(Unit):
         self.regularization_threshold = regularization_threshold
         self.regularization_start = regularization_start
         self.regularization_mse = regularization_mse
-        self.gradient_clip = gradient_clip
         self.reinitialize_on_stall = reinitialize_on_stall
         self.stall_window = stall_window
         self.stall_check_every = stall_check_every
@@ -202,15 +200,6 @@ class INALU(Unit):
         active = self.interpolation_fit & (step > self.regularization_start)
         return self.regularization_scale * penalty * active.to(penalty.dtype)
 
-    @torch.no_grad()
-    def clip_gradients_(self) -> None:
-        """Clamp every gradient value to ±gradient_clip (iNALU clips values, not norms)."""
-        if self.gradient_clip is None:
-            return
-        for parameter in self.parameters():
-            if parameter.grad is not None:
-                parameter.grad.clamp_(-self.gradient_clip, self.gradient_clip)
-
     def stalled(self, losses: torch.Tensor, step: int) -> torch.Tensor:
         """Per-seed mask (S,) or () of seeds to start again, checked every ``stall_check_every`` steps.
 
@@ -226,20 +215,9 @@ class INALU(Unit):
 
     @torch.no_grad()
     def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
-        """Fresh initial weights for the seeds in ``mask`` (S,) or (); the others keep theirs.
-
-        Every seed is drawn and only the masked ones are kept, so with a keyed
-        ``Sampler`` a seed's new weights depend on its own stream alone. Pass a
-        sampler whose stream differs from the first initialisation's, e.g.
-        ``Sampler(derive(keys, k))`` for the k-th restart, or keep reusing one
-        sampler (its draws go on along the stream).
-        """
+        """Fresh weights for the seeds in ``mask``, which also forget their interpolation fit."""
         mask = torch.as_tensor(mask, dtype=torch.bool, device=self.interpolation_fit.device)
-        previous = [parameter.clone() for parameter in self.parameters()]
-        self.reset_parameters(sampler)
-        for parameter, before in zip(self.parameters(), previous):
-            chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim()))
-            parameter.copy_(torch.where(chosen, parameter, before))
+        super().reinitialize_(mask, sampler)
         self.interpolation_fit &= ~mask
 
     # -- formulas -------------------------------------------------------------------
@@ -277,6 +255,5 @@ class INALU(Unit):
         }
 
     def extra_repr(self) -> str:
-        clip = "" if self.gradient_clip is None else f", gradient_clip={self.gradient_clip}"
         stall = f", stall_window={self.stall_window}" if self.reinitialize_on_stall else ", reinitialize_on_stall=False"
-        return f"{super().extra_repr()}{clip}{stall}"
+        return f"{super().extra_repr()}{stall}"
