@@ -125,3 +125,110 @@ def _print_report(result, written: list[Path]) -> None:
     )
     console.print(f"wall time: {result.seconds:.2f} s")
     console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _range_names(text: str) -> tuple[str, ...]:
+    """'all', a grid name, 'LOW-HIGH' of the Primer's numbered ranges, or names, comma-separated."""
+    from arithnet.bench.tasks import GRIDS
+
+    names: list[str] = []
+    for token in _names(text):
+        if token in GRIDS:
+            names.extend(GRIDS[token])
+        elif "-" in token and all(part.isdigit() for part in token.split("-", 1)):
+            low, high = (int(part) for part in token.split("-", 1))
+            names.extend(str(i) for i in range(low, high + 1))
+        else:
+            names.append(token)
+    return tuple(dict.fromkeys(names))
+
+
+@app.command("bench")
+def bench_command(
+    units: Annotated[str, typer.Option(help="Units, comma-separated; 'A>B' stacks two (ICLR task).")],
+    ops: Annotated[str, typer.Option(help="Operations, comma-separated.")] = "add,sub,mul,div",
+    task: Annotated[str, typer.Option(help="primer (single module) or iclr (100 inputs, two layers).")] = "primer",
+    input_size: Annotated[int, typer.Option(help="Inputs per sample (Primer: 2 or 10; ICLR: 100).")] = 2,
+    ranges: Annotated[str, typer.Option(help="Range names: 1-9, primer, division-extra, iclr, or a list.")] = "primer",
+    seeds: Annotated[int, typer.Option(help="Seeds per (unit, operation, range).")] = 25,
+    first_seed: Annotated[int, typer.Option(help="Number of the first seed.")] = 0,
+    steps: Annotated[int | None, typer.Option(help="Steps [default: 50,000 for input 2, 100,000 otherwise].")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate [default: the unit's paper].")] = None,
+    loss: Annotated[str, typer.Option(help="mse (the field's) or log (LogExp units).")] = "mse",
+    lr_schedule: Annotated[str, typer.Option(help="constant (the field's) or cosine.")] = "constant",
+    dtype: Annotated[str, typer.Option(help="float32 (the field's) or float64.")] = "float32",
+    force: Annotated[bool, typer.Option(help="Run units on operations they cannot represent.")] = False,
+    store: Annotated[Path, typer.Option(help="SQLite results store, created if missing.")] = Path("runs/bench.sqlite"),
+    report: Annotated[Path | None, typer.Option(help="Report directory [default: beside the store].")] = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes (one torch thread each).")] = 2,
+) -> None:
+    """Run the field's benchmark protocol over units × operations × ranges × seeds."""
+    from arithnet.bench.figures import write_report
+    from arithnet.bench.protocol import BenchConfig
+    from arithnet.bench.runner import Grid, pending_runs, run_grid
+    from arithnet.bench.store import ResultsStore
+    from arithnet.files import prepare_directory
+
+    try:
+        if seeds < 1 or jobs < 1:
+            raise ValueError(f"seeds and jobs must be at least 1, got seeds={seeds}, jobs={jobs}")
+        template = BenchConfig(
+            unit=_names(units)[0] if _names(units) else "",
+            operation=(_names(ops) or ("",))[0],
+            task=task,
+            input_size=input_size,
+            range_name=(_range_names(ranges) or ("",))[0],
+            steps=steps or (50_000 if input_size == 2 else 100_000),
+            lr=lr,
+            loss=loss,
+            lr_schedule=lr_schedule,
+            dtype=dtype,
+            force=force,
+        )
+        grid = Grid(_names(units), _names(ops), _range_names(ranges), tuple(range(first_seed, first_seed + seeds)), template)
+        runs = grid.runs()
+        report_dir = prepare_directory(report or store.parent / "report", "report directory")
+        with ResultsStore(store) as results:
+            todo = pending_runs(runs, results)
+        errors.print(f"{len(runs)} runs, {len(runs) - len(todo)} already in {store}, {len(todo)} to train")
+        with Progress(
+            TextColumn("benchmark"),
+            BarColumn(),
+            TextColumn("{task.completed:.1f}/{task.total} runs"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
+        ) as progress:
+            bar = progress.add_task("bench", total=len(todo))
+            run_grid(todo, store, jobs, lambda done, total: progress.update(bar, completed=done))
+        keys = {config.key(seed) for config, seed in runs}
+        with ResultsStore(store) as results:
+            rows = [row for row in results.rows() if row.key in keys]
+        written = write_report(rows, report_dir)
+    except ValueError as error:
+        fail(str(error))
+    console.print(f"{len(rows)} runs in {store}; report: {written[0]}")
+    _print_bench_table(rows)
+
+
+def _print_bench_table(rows) -> None:
+    from arithnet.bench.stats import success_table
+
+    table = Table(title="success rate [95% Wilson interval]", title_justify="left")
+    for column in ("unit", "operation", "runs", "raw 1e-5", "ICLR ε-perfect", "Primer ε-perfect", "exact formula"):
+        table.add_column(column)
+    by_criterion = {c: success_table(rows, criterion=c) for c in ("raw", "iclr", "primer")}
+    for i, entry in enumerate(by_criterion["raw"]):
+        cells = [
+            f"{100 * by_criterion[c][i]['rate']:.1f}% [{100 * by_criterion[c][i]['low']:.1f}, {100 * by_criterion[c][i]['high']:.1f}]"
+            for c in ("raw", "iclr", "primer")
+        ]
+        exact = f"{100 * entry['exact_rate']:.1f}% [{100 * entry['exact_low']:.1f}, {100 * entry['exact_high']:.1f}]"
+        table.add_row(entry["unit"], entry["operation"], str(entry["n"]), *cells, exact)
+    console.print(table)

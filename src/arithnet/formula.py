@@ -58,8 +58,8 @@ def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, f
     is then evaluated. If some does not and the expression is small (the
     quarter-squares network can hold x·y with rows like (1, 2) and (1, −2)),
     the float expression is multiplied out and its coefficients are snapped,
-    so that what algebra merges is judged merged. Otherwise the expression is
-    returned unevaluated, with its unsnapped constants rounded to 4 digits.
+    so that what algebra merges is judged merged. Constants that do not snap
+    are kept, rounded to 4 digits.
     """
     inputs = input_symbols(unit.in_features)
     with sympy.evaluate(False):
@@ -68,11 +68,10 @@ def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, f
     readings = []
     for expression, rounded in zip(raw, snapped):
         used = frozenset(_live_symbols(rounded))
-        if not rounded.atoms(sympy.Float):
-            rounded = _evaluated(rounded)
-        elif sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
+        if rounded.atoms(sympy.Float) and sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
             expanded = snap(sympy.expand(_evaluated(expression)))
             rounded = expanded if not expanded.atoms(sympy.Float) else rounded
+        rounded = _evaluated(rounded)
         readings.append((rounded, used))
     return readings
 

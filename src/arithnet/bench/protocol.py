@@ -42,6 +42,11 @@ from arithnet.units import Stack, Unit, get_unit
 from arithnet.units.init import Sampler
 
 TASKS = ("primer", "iclr")
+#: "mse": the field's loss. "log": (Re z − log|t|)² + (cos Im z − sign t)² for
+#: units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×.
+LOSSES = ("mse", "log")
+#: "constant": the field's. "cosine": decay to 0 over the run, arithnet's.
+SCHEDULES = ("constant", "cosine")
 _DATA_STREAM = 5
 _INDEX_SALT = 7919
 _CHUNK = 8  # steps of training inputs drawn at once
@@ -73,6 +78,8 @@ class BenchConfig:
     clip_grad_value: float | None = None
     clip_grad_norm: float | None = None
     unit_options: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    loss: str = "mse"
+    lr_schedule: str = "constant"
     force: bool = False
 
     def __post_init__(self) -> None:
@@ -91,11 +98,17 @@ class BenchConfig:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         last = unit_names(self.unit)[-1]
         spec = get_unit(last)
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"unknown learning-rate schedule {self.lr_schedule!r}; valid: {', '.join(SCHEDULES)}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; valid losses: {', '.join(LOSSES)}")
+        if self.loss == "log" and not hasattr(spec.cls, "log_parts"):
+            raise ValueError(f"the log-space loss needs a unit with log_parts (LogExp), not {last}")
         if operation.name not in spec.operations and not self.force:
             can = ", ".join(sorted(spec.operations)) or "none of the four operations"
             raise ValueError(
                 f"unit {last} cannot represent {operation.name} exactly (it represents: {can}); "
-                "force it to run anyway"
+                "pass force=True (--force on the command line) to run it anyway"
             )
 
     def resolved(self) -> BenchConfig:
@@ -197,6 +210,16 @@ def _clip_gradients(unit: Unit, n_networks: int, value: float | None, norm: floa
             p.grad.mul_(scale.reshape((n_networks,) + (1,) * (p.dim() - 1)))
 
 
+def _training_loss(unit: Unit, loss: str, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-network training loss (N,) on a batch x (N, B, I) with targets (N, B)."""
+    if loss == "mse":
+        return (unit(x)[..., 0] - target).square().mean(-1)
+    real, imaginary = unit.log_parts(x)
+    log_error = real[..., 0] - torch.log(target.abs().clamp_min(1e-30))
+    sign_error = torch.cos(imaginary[..., 0]) - torch.sign(target)
+    return (log_error.square() + sign_error.square()).mean(-1)
+
+
 @torch.no_grad()
 def _mse(unit: Unit, u: torch.Tensor, u_sign: torch.Tensor, params, masks, compute, dtype) -> torch.Tensor:
     """Mean squared error (N,) on a fixed set, evaluated in chunks; NaN counts as infinite."""
@@ -276,7 +299,9 @@ def run_group(
         targets = operation.compute(operands[..., 0], operands[..., 1])
         for offset in range(count):
             step = chunk_start + offset + 1
-            mse = (unit(inputs[:, offset])[..., 0] - targets[:, offset]).square().mean(-1)  # (N,)
+            if head.lr_schedule == "cosine":
+                optimizer.lr = head.lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / head.steps))
+            mse = _training_loss(unit, head.loss, inputs[:, offset], targets[:, offset])  # (N,)
             loss = mse + unit.regularization(step).to(dtype)
             optimizer.zero_grad()
             loss.sum().backward()

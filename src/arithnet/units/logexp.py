@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sympy
 import torch
@@ -60,6 +60,9 @@ class LogExp(Unit):
         eps: floor of |h| inside the logarithm (1e-7, the ε of the NALM papers).
         nonnegative_in: keep ``W_in`` ≥ 0 after every step (see ``project_``).
         init_in, init_out: bounds of the uniform initialisation of each weight.
+        mixing: False drops the first linear map (W_in = I, a fixed buffer), so
+            y = ∏ |x_i|^{w_i} · cos(π Σ w_i [x_i < 0]); registered as "LogExp-direct".
+            Trained in log space this is linear regression: convex.
 
     Shape:
         input (B, I) or (S, B, I); output (B, O) or (S, B, O).
@@ -79,6 +82,7 @@ class LogExp(Unit):
     name: ClassVar[str] = "LogExp"
     operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
     default_lr: ClassVar[float] = 1e-2
+    variants: ClassVar[dict[str, dict[str, Any]]] = {"LogExp-direct": {"mixing": False}}
 
     def __init__(
         self,
@@ -90,20 +94,26 @@ class LogExp(Unit):
         nonnegative_in: bool = False,
         init_in: tuple[float, float] = (-1.0, 1.0),
         init_out: tuple[float, float] = (-1.0, 1.0),
+        mixing: bool = True,
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
-        self.hidden_features = hidden_features or in_features
+        self.mixing = mixing
+        self.hidden_features = (hidden_features or in_features) if mixing else in_features
         self.eps = eps
         self.nonnegative_in = nonnegative_in
         self.init_in = init_in
         self.init_out = init_out
-        self.weight_in = self._parameter(self.hidden_features, in_features)
+        if mixing:
+            self.weight_in = self._parameter(self.hidden_features, in_features)
+        else:  # h = x: the logarithm reads the inputs themselves
+            self.register_buffer("weight_in", torch.eye(in_features), persistent=False)
         self.weight_out = self._parameter(out_features, self.hidden_features)
         self.reset_parameters()
 
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
         sampler = sampler or Sampler()
-        sampler.uniform_(self.weight_in, *self.init_in)
+        if self.mixing:
+            sampler.uniform_(self.weight_in, *self.init_in)
         sampler.uniform_(self.weight_out, *self.init_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,11 +125,11 @@ class LogExp(Unit):
 
     @torch.no_grad()
     def project_(self) -> None:
-        if self.nonnegative_in:
+        if self.nonnegative_in and self.mixing:
             self.weight_in.clamp_(min=0.0)
 
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
-        rows = self._weights(self.weight_in, seed_index)
+        rows = self._weights(self.weight_in, seed_index) if self.mixing else self.weight_in.double().tolist()
         powers = self._weights(self.weight_out, seed_index)
         # A row's scale c contributes the constant c**power: pull it out so that
         # the row itself reads as a clean linear form (the post found 1.005·x1).
@@ -132,12 +142,14 @@ class LogExp(Unit):
             outputs.append(sympy.Float(constant) * sympy.Mul(*factors))
         return outputs
 
-    @classmethod
-    def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+    def exact_solution(self, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        """A state dict computing x0 op x1 (an instance method: it depends on ``mixing``)."""
         powers = {"mul": [1.0, 1.0], "div": [1.0, -1.0]}
         if operation not in powers or in_features != 2:
             raise ValueError(f"LogExp has no built-in solution for {operation!r} with {in_features} inputs")
-        return {"weight_in": torch.eye(2), "weight_out": torch.tensor([powers[operation]])}
+        state = {"weight_out": torch.tensor([powers[operation]])}
+        return {"weight_in": torch.eye(2), **state} if self.mixing else state
 
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, hidden_features={self.hidden_features}, eps={self.eps}"
+        mixing = "" if self.mixing else ", mixing=False"
+        return f"{super().extra_repr()}, hidden_features={self.hidden_features}, eps={self.eps}{mixing}"
