@@ -194,7 +194,7 @@ def bench_command(
         report_dir = prepare_directory(report or store.parent / "report", "report directory")
         with ResultsStore(store) as results:
             todo = pending_runs(runs, results)
-        errors.print(f"{len(runs)} runs, {len(runs) - len(todo)} already in {store}, {len(todo)} to train")
+        errors.print(f"{len(runs)} runs, {len(runs) - len(todo)} already in {store}, {len(todo)} to train", soft_wrap=True)
         with Progress(
             TextColumn("benchmark"),
             BarColumn(),
@@ -213,7 +213,7 @@ def bench_command(
         written = write_report(rows, report_dir)
     except ValueError as error:
         fail(str(error))
-    console.print(f"{len(rows)} runs in {store}; report: {written[0]}")
+    console.print(f"{len(rows)} runs in {store}; report: {written[0]}", soft_wrap=True)
     _print_bench_table(rows)
 
 
