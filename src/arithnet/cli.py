@@ -147,6 +147,21 @@ def _range_names(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _unit_options(texts: list[str]) -> tuple[tuple[str, object], ...]:
+    import ast
+
+    options = []
+    for text in texts:
+        name, separator, value = text.partition("=")
+        if not separator or not name.isidentifier():
+            raise ValueError(f"unit option {text!r} must be NAME=VALUE, e.g. regularization_start=20000")
+        try:
+            options.append((name, ast.literal_eval(value)))
+        except (ValueError, SyntaxError):
+            options.append((name, value))
+    return tuple(options)
+
+
 @app.command("bench")
 def bench_command(
     units: Annotated[str, typer.Option(help="Units, comma-separated; 'A>B' stacks two (ICLR task).")],
@@ -162,6 +177,9 @@ def bench_command(
     lr_schedule: Annotated[str, typer.Option(help="constant (the field's) or cosine.")] = "constant",
     dtype: Annotated[str, typer.Option(help="float32 (the field's) or float64.")] = "float32",
     force: Annotated[bool, typer.Option(help="Run units on operations they cannot represent.")] = False,
+    option: Annotated[
+        list[str] | None, typer.Option(help="Unit option NAME=VALUE, repeatable, e.g. regularization_start=20000.")
+    ] = None,
     store: Annotated[Path, typer.Option(help="SQLite results store, created if missing.")] = Path("runs/bench.sqlite"),
     report: Annotated[Path | None, typer.Option(help="Report directory [default: beside the store].")] = None,
     jobs: Annotated[int, typer.Option(help="Worker processes (one torch thread each).")] = 2,
@@ -188,6 +206,7 @@ def bench_command(
             lr_schedule=lr_schedule,
             dtype=dtype,
             force=force,
+            unit_options=_unit_options(option or []),
         )
         grid = Grid(_names(units), _names(ops), _range_names(ranges), tuple(range(first_seed, first_seed + seeds)), template)
         runs = grid.runs()

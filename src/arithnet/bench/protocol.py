@@ -94,6 +94,7 @@ class BenchConfig:
         for name, value in (("steps", self.steps), ("batch size", self.batch_size), ("log interval", self.log_every)):
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
+        build_model(self, 1)  # a bad unit option fails here, not in a worker
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         last = unit_names(self.unit)[-1]
@@ -145,6 +146,13 @@ def unit_names(name: str) -> list[str]:
 def build_model(config: BenchConfig, n_networks: int) -> Unit:
     names = unit_names(config.unit)
     options = dict(config.unit_options)
+    try:
+        return _build(names, config, n_networks, options)
+    except TypeError as error:  # an option the unit does not take
+        raise ValueError(f"bad unit option for {config.unit}: {error}") from None
+
+
+def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict) -> Unit:
     if len(names) == 1:
         return get_unit(names[0]).build(config.input_size, 1, n_networks, **options)
     first = get_unit(names[0]).build(config.input_size, config.hidden, n_networks)
