@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from arithnet.units.init import Sampler
+from arithnet.units.schedules import ramp
 
 
 class Unit(nn.Module):
@@ -110,6 +111,18 @@ class Unit(nn.Module):
     def sparsity_weights(self) -> list[torch.Tensor]:
         """The weights whose distance to {−1, 0, 1} is the sparsity error, each (S, ...)."""
         return list(self.parameters())
+
+    # -- regularisation ramp (ICLR 2020), shared by the units that use it -------
+    def _set_ramp(self, scale: float, start: int, end: int) -> None:
+        if end < start:
+            raise ValueError("regularization_end must not come before regularization_start")
+        self.regularization_scale = scale
+        self.regularization_start = start
+        self.regularization_end = end
+
+    def _ramp(self, step: int) -> float:
+        """λ(t) of the unit's regulariser at ``step``."""
+        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
 
     # -- formulas -----------------------------------------------------------
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:

@@ -10,7 +10,6 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.schedules import ramp
 
 
 # -- pure functions -------------------------------------------------------------
@@ -70,11 +69,7 @@ class NAU(Unit):
         regularization_end: int = 50_000,
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
-        if regularization_end < regularization_start:
-            raise ValueError("regularization_end must not come before regularization_start")
-        self.regularization_scale = regularization_scale
-        self.regularization_start = regularization_start
-        self.regularization_end = regularization_end
+        self._set_ramp(regularization_scale, regularization_start, regularization_end)
         self.weight = self._parameter(out_features, in_features)
         self.reset_parameters()
 
@@ -86,7 +81,7 @@ class NAU(Unit):
         return nau(x, self.weight)
 
     def regularization(self, step: int) -> torch.Tensor:
-        scale = ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        scale = self._ramp(step)
         return scale * nau_sparsity(self.weight)
 
     @torch.no_grad()

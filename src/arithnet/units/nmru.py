@@ -14,7 +14,6 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.schedules import ramp
 
 
 def reciprocal_features(x: torch.Tensor, eps: float, training: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,9 +121,7 @@ class NMRU(Unit):
         self.sign = sign
         self.handles_signs = sign
         self.eps = eps
-        self.regularization_scale = regularization_scale
-        self.regularization_start = regularization_start
-        self.regularization_end = regularization_end
+        self._set_ramp(regularization_scale, regularization_start, regularization_end)
         self.weight = self._parameter(out_features, 2 * in_features)
         self.reset_parameters()
 
@@ -136,7 +133,7 @@ class NMRU(Unit):
         return nmru(x, self.weight, self.eps, self.training, self.sign)
 
     def ramp_weight(self, step: int) -> float:
-        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         sparsity = torch.minimum(self.weight, 1.0 - self.weight)

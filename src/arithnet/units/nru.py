@@ -14,7 +14,6 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.schedules import ramp
 from arithnet.units.logexp import LOG_OUTPUT_MAX
 
 #: Steepness of the training-time selection tanh(1000·W)² (division paper).
@@ -108,9 +107,7 @@ class NRU(Unit):
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
         self.eps = eps
-        self.regularization_scale = regularization_scale
-        self.regularization_start = regularization_start
-        self.regularization_end = regularization_end
+        self._set_ramp(regularization_scale, regularization_start, regularization_end)
         self.weight = self._parameter(out_features, in_features)
         self.reset_parameters()
 
@@ -123,7 +120,7 @@ class NRU(Unit):
         return nru(x, self.weight, self.training, self.eps)
 
     def ramp_weight(self, step: int) -> float:
-        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         magnitude = self.weight.abs()

@@ -10,7 +10,6 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.schedules import ramp
 from arithnet.units.npu import GATE_GRADIENTS, clip_gate, l1_weight, npu, npu_expression, per_seed_sum, power_solution
 
 
@@ -100,9 +99,7 @@ class RealNPU(Unit):
         self.eps = eps
         self.gate_gradient = gate_gradient
         self.l1_start, self.l1_end, self.l1_growth, self.l1_interval = l1_start, l1_end, l1_growth, l1_interval
-        self.regularization_scale = regularization_scale
-        self.regularization_start = regularization_start
-        self.regularization_end = regularization_end
+        self._set_ramp(regularization_scale, regularization_start, regularization_end)
         self.weight = self._parameter(out_features, in_features)
         self.gate = self._parameter(in_features)
         self.reset_parameters()
@@ -123,7 +120,7 @@ class RealNPU(Unit):
 
     def ramp_weight(self, step: int) -> float:
         """λ(t) of the modified penalties."""
-        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
+        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         penalty = self.l1_weight(step) * (

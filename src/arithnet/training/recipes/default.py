@@ -1,22 +1,16 @@
 """arithnet's own recipe: every seed solved in a fraction of a second.
 
-Why each choice is there (measured on ÷ over 100 seeds, see docs/recipes.md):
+Each choice, and the measurement behind it, is in docs/recipes.md
+(benchmarks/recipe_ablation.py switches them off one at a time):
 
-- **Loss in log space for LogExp** ((Re z − log|t|)² plus a sign term): the
-  error of exp(z) explodes with z; the error of z does not. The log-space
-  problem is linear in W_out, so Adam converges smoothly and to 1e-12.
-- **Log-uniform inputs** over the training range: every decade counts the same,
-  which pins the exponents far better than uniform sampling.
-- **Adam, lr 0.2 with a cosine decay to 0, batch 64, float64**: large steps
-  find the basin quickly; the decay then polishes the weights to ~1e-12, far
-  below the 1e-6 extrapolation tolerance. float64 costs nothing here, since
-  tiny networks are dominated by per-operation overhead.
-- **W_in ≥ 0 and initialised U[0.5, 1.5]** (LogExp): with inputs on one side of
-  zero, h = W_in·x never crosses the singularity of the logarithm.
-- **8 starts per seed, the best kept after 100 steps**: one start in 8–15 ends
-  with both rows of W_in on the same input, a local minimum. Every start is
-  drawn from the seed's own stream, so a seed's result depends on its number
-  alone; the seed is one run, whatever happens inside it.
+- loss in log space for LogExp ((Re z − log|t|)² plus a sign term): the error
+  of exp(z) explodes with z, the error of z does not;
+- W_in ≥ 0 (LogExp): h = W_in·x never crosses the logarithm's singularity;
+- several starts per seed, the best kept early: single starts of ÷ and ×
+  end in local minima (6% and 48% of seeds). Every start is drawn from the
+  seed's own stream, so a seed's result depends on its number alone;
+- log-uniform inputs, Adam with a cosine decay to 0, float64: the weights are
+  polished to ~1e-12, far below the 1e-6 tolerance of "solved".
 """
 
 from __future__ import annotations
