@@ -49,11 +49,12 @@ awkward = st.sampled_from([0.0, -0.0, 1e-300, -1e-12, -1.0, -7.5, 1e6, -1e6, 3.0
 values = st.one_of(awkward, st.floats(-1e6, 1e6, allow_nan=False))
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("name", sorted(UNITS))
 @given(a=values, b=values)
-def test_forward_and_backward_are_finite(name, a, b):
-    unit = make(name)
-    x = torch.tensor([[a, b]], dtype=torch.float64, requires_grad=True)
+def test_forward_and_backward_are_finite(name, dtype, a, b):
+    unit = make(name).to(dtype)
+    x = torch.tensor([[a, b]], dtype=dtype, requires_grad=True)
     y = unit(x)
     assert torch.isfinite(y).all(), f"{name} gave {y} for {a}, {b}"
     y.sum().backward()
@@ -115,3 +116,29 @@ def test_unknown_unit_lists_valid_ones():
 
     with pytest.raises(ValueError, match="unknown unit 'Foo'; valid units: .*LogExp"):
         get_unit("Foo")
+
+
+benchmark_values = st.one_of(st.sampled_from([0.0, -0.0, 200.0, -200.0, 1e-4]), st.floats(-200, 200, allow_nan=False))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "strategy"),
+    # float32, as the Primer trains, over the benchmark ranges (|x| ≤ 200) and zeros;
+    # float64 up to ±1e6, where a product of ten inputs (1e60) leaves float32's range.
+    [(torch.float32, benchmark_values), (torch.float64, values)],
+    ids=["float32-benchmark-ranges", "float64-1e6"],
+)
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_ten_inputs_are_finite(name, dtype, strategy):
+    @given(x=st.lists(strategy, min_size=10, max_size=10))
+    def check(x):
+        torch.manual_seed(0)
+        unit = UNITS[name].build(10, 1).to(dtype)
+        inputs = torch.tensor([x], dtype=dtype, requires_grad=True)
+        y = unit(inputs)
+        assert torch.isfinite(y).all(), f"{name} gave {y} for {x}"
+        y.sum().backward()
+        assert torch.isfinite(inputs.grad).all()
+        assert all(torch.isfinite(p.grad).all() for p in unit.parameters() if p.grad is not None)
+
+    check()

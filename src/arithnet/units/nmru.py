@@ -29,6 +29,11 @@ def reciprocal_features(x: torch.Tensor, eps: float, training: bool) -> tuple[to
     return magnitude, negative
 
 
+#: Largest magnitude of the product (float32 holds up to 3.4e38): beyond any
+#: benchmark target, small enough that gradients stay finite in float32.
+PRODUCT_MAX = 1e30
+
+
 def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign: bool) -> torch.Tensor:
     """y = ∏_j (W_j|x′_j| + 1 − W_j) · cos(π Σ_j W_j [x′_j < 0]); without ``sign`` the cosine is left out.
 
@@ -36,7 +41,10 @@ def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign
     """
     magnitude, negative = reciprocal_features(x, eps, training)
     w = weight.unsqueeze(-3)  # (..., 1, O, 2I)
-    y = (w * magnitude.unsqueeze(-2) + (1.0 - w)).prod(-1)  # (..., B, O)
+    factors = w * magnitude.unsqueeze(-2) + (1.0 - w)  # (..., B, O, 2I)
+    # Ten zero inputs give ten factors near 1/ε = 1e7, whose product leaves
+    # float32's range: multiply in float64 and clamp, so y stays finite.
+    y = factors.double().prod(-1).clamp(max=PRODUCT_MAX).to(x.dtype)  # (..., B, O)
     if sign:
         y = y * torch.cos(math.pi * (negative @ weight.mT))
     return y
