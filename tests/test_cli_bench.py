@@ -47,3 +47,8 @@ def test_foreign_store_is_refused_and_left_alone(tmp_path):
     output = run_bad(tmp_path, *SMALL)
     assert "is not an arithnet results store" in output
     assert foreign.read_text() == "my lab notes\n"
+
+
+def test_bad_unit_options_are_refused(tmp_path):
+    assert "must be NAME=VALUE" in run_bad(tmp_path, "bench", "--units", "NAU", "--ops", "add", "--option", "oops")
+    assert "bad unit option for NAU" in run_bad(tmp_path, "bench", "--units", "NAU", "--ops", "add", "--option", "foo=1")

@@ -229,16 +229,22 @@ def _training_loss(unit: Unit, loss: str, x: torch.Tensor, target: torch.Tensor)
 
 
 @torch.no_grad()
-def _mse(unit: Unit, u: torch.Tensor, u_sign: torch.Tensor, params, masks, compute, dtype) -> torch.Tensor:
+def _fixed_set(config: BenchConfig, split: str, n_samples: int, params, masks, compute, dtype):
+    """A validation or test set for every network: inputs (N, n, I) and targets (N, n) in float64."""
+    u, u_sign = fixed_uniforms(config, "valid" if split == "train" else "test", n_samples)
+    x = draw(u[None], u_sign[None], params)
+    operands = x @ torch.stack(masks, -1)
+    return x.to(dtype), compute(operands[..., 0], operands[..., 1])
+
+
+@torch.no_grad()
+def _mse(unit: Unit, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean squared error (N,) on a fixed set, evaluated in chunks; NaN counts as infinite."""
-    a_mask, b_mask = masks
-    total = torch.zeros(a_mask.shape[0], dtype=torch.float64)
-    for start in range(0, u.shape[0], _EVAL_CHUNK):
-        x = draw(u[None, start : start + _EVAL_CHUNK], u_sign[None, start : start + _EVAL_CHUNK], params)
-        target = compute((x * a_mask[:, None]).sum(-1), (x * b_mask[:, None]).sum(-1))
-        output = unit(x.to(dtype))[..., 0].double()
-        total += (output - target).square().sum(1)
-    return torch.nan_to_num(total / u.shape[0], nan=math.inf)
+    total = torch.zeros(inputs.shape[0], dtype=torch.float64)
+    for start in range(0, inputs.shape[1], _EVAL_CHUNK):
+        output = unit(inputs[:, start : start + _EVAL_CHUNK])[..., 0].double()
+        total += (output - targets[:, start : start + _EVAL_CHUNK]).square().sum(1)
+    return torch.nan_to_num(total / inputs.shape[1], nan=math.inf)
 
 
 def run_group(
@@ -281,8 +287,8 @@ def run_group(
     unit.reset_parameters(Sampler(keys))
     unit.train()
     optimizer = Adam(unit.parameters(), lr=head.lr)
-    valid_u = fixed_uniforms(head, "valid", head.n_valid)
-    test_u = fixed_uniforms(head, "test", head.n_test)
+    valid_set = _fixed_set(head, "train", head.n_valid, train_params, masks, operation.compute, dtype)
+    test_set = _fixed_set(head, "test", head.n_test, test_params, masks, operation.compute, dtype)
 
     best_valid = torch.full((n,), math.inf, dtype=torch.float64)
     best_test = torch.full((n,), math.inf, dtype=torch.float64)
@@ -327,8 +333,8 @@ def run_group(
                     recent_losses[:, restart] = math.nan
             if step % head.log_every == 0 or step == head.steps:
                 unit.eval()
-                valid = _mse(unit, *valid_u, train_params, masks, operation.compute, dtype)
-                test = _mse(unit, *test_u, test_params, masks, operation.compute, dtype)
+                valid = _mse(unit, *valid_set)
+                test = _mse(unit, *test_set)
                 unit.train()
                 unit.observe_interpolation_mse(valid)
                 improved = valid < best_valid
