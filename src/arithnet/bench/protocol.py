@@ -415,6 +415,11 @@ def read_formulas(unit: Unit, config: BenchConfig, masks: tuple[torch.Tensor, to
         target = operation.expression(a, b)
         rounded, used = rounded_formula(unit, i)[0]
         formula, exact = judge(rounded, target)
-        exact = exact and used <= target.free_symbols
-        results.append((str(formula), bool(exact)))
+        text = str(formula)
+        extra = used - target.free_symbols
+        if exact and extra:  # algebra hides them: say so in the formula
+            exact = False
+            names = ", ".join(sorted(str(s) for s in extra))
+            text += f"  [the rounded weights also use {names}, which cancel]"
+        results.append((text, bool(exact)))
     return results
