@@ -42,12 +42,9 @@ def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign
     magnitude, negative = reciprocal_features(x, eps, training)
     w = weight.unsqueeze(-3)  # (..., 1, O, 2I)
     factors = w * magnitude.unsqueeze(-2) + (1.0 - w)  # (..., B, O, 2I)
-    y = factors.prod(-1)  # (..., B, O)
-    if not torch.isfinite(y).all():
-        # Ten zero inputs give ten factors near 1/ε = 1e7, whose product leaves
-        # float32's range: multiply in float64 instead (rare, so not always).
-        y = factors.double().prod(-1)
-    y = y.clamp(max=PRODUCT_MAX).to(x.dtype)
+    # Ten zero inputs give ten factors near 1/ε = 1e7, whose product (and its
+    # gradient) leaves float32's range: multiply in float64 and clamp.
+    y = factors.double().prod(-1).clamp(max=PRODUCT_MAX).to(x.dtype)  # (..., B, O)
     if sign:
         y = y * torch.cos(math.pi * (negative @ weight.mT))
     return y
