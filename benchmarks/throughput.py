@@ -6,7 +6,7 @@ in one process and one torch thread. The ratios are against S = 1 measured in
 the same process; the published reference code runs about 450 steps per
 second per seed on one core (nalm.md).
 
-    .venv/bin/python benchmarks/throughput.py [--steps 2000] [--unit RealNPU-mod]
+    .venv/bin/python benchmarks/throughput.py [--steps 5000] [--unit RealNPU-mod]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def measure(unit: str, n_networks: int, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--unit", default="RealNPU-mod")
     args = parser.parse_args()
     torch.set_num_threads(1)

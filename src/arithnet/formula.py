@@ -47,6 +47,28 @@ def _evaluated(expr: sympy.Expr) -> sympy.Expr:
     return expr.func(*(_evaluated(arg) for arg in expr.args))
 
 
+def _pruned(expr: sympy.Expr) -> sympy.Expr:
+    """An unevaluated expression without its zero terms, unit factors and zeroth powers."""
+    if not expr.args:
+        return expr
+    if _is_zero(expr):
+        return sympy.Integer(0)
+    if expr.is_Pow and _is_zero(expr.exp):
+        return sympy.Integer(1)
+    args = [_pruned(arg) for arg in expr.args]
+    if expr.is_Add:
+        args = [a for a in args if not _is_zero(a)]
+    elif expr.is_Mul:
+        args = [a for a in args if a != 1]
+    if expr.is_Add or expr.is_Mul:
+        if not args:
+            return sympy.Integer(0 if expr.is_Add else 1)
+        if len(args) == 1:
+            return args[0]
+    with sympy.evaluate(False):
+        return expr.func(*args)
+
+
 def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, frozenset[sympy.Symbol]]]:
     """(expression, inputs used) of each output of one seed, with its weights rounded.
 
@@ -59,7 +81,8 @@ def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, f
     quarter-squares network can hold x·y with rows like (1, 2) and (1, −2)),
     the float expression is multiplied out and its coefficients are snapped,
     so that what algebra merges is judged merged. Constants that do not snap
-    are kept, rounded to 4 digits.
+    are kept, rounded to 4 digits; a large expression with such constants is
+    not evaluated (that is slow), only pruned of what rounds to nothing.
     """
     inputs = input_symbols(unit.in_features)
     with sympy.evaluate(False):
@@ -68,10 +91,13 @@ def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, f
     readings = []
     for expression, rounded in zip(raw, snapped):
         used = frozenset(_live_symbols(rounded))
-        if rounded.atoms(sympy.Float) and sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
+        if not rounded.atoms(sympy.Float):
+            rounded = _evaluated(rounded)
+        elif sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
             expanded = snap(sympy.expand(_evaluated(expression)))
-            rounded = expanded if not expanded.atoms(sympy.Float) else rounded
-        rounded = _evaluated(rounded)
+            rounded = expanded if not expanded.atoms(sympy.Float) else _evaluated(rounded)
+        else:  # evaluating functions of floats is slow: only drop what rounds to nothing
+            rounded = _pruned(rounded)
         readings.append((rounded, used))
     return readings
 
