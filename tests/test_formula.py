@@ -55,3 +55,21 @@ def test_approximate_weights_do_not_pass():
 def test_fractional_power_is_read():
     unit = with_weights(LogExp(2, 1), weight_in=[[1.0, 0.0], [0.0, 1.0]], weight_out=[[0.5, 0.0]])
     assert read_formula(unit)[0] == sympy.sqrt(x0)
+
+
+def test_gated_off_distractors_do_not_spoil_an_exact_formula():
+    # RealNPU with gates 1 on x0, x1 and 0 on the distractors: the distractors'
+    # exponents do not matter (their base is 1) and need not round.
+    from arithnet.formula import rounded_formula
+    from arithnet.units import UNITS
+
+    unit = UNITS["RealNPU-mod"].build(4, 1).double()
+    unit.load_state_dict(
+        {
+            "weight": torch.tensor([[1.0, -1.0, 0.0123, -0.0456]], dtype=torch.float64),
+            "gate": torch.tensor([1.0, 1.0, 0.0, 0.0], dtype=torch.float64),
+        }
+    )
+    formula, used = rounded_formula(unit)[0]
+    assert is_exact(sympy.simplify(formula), x0 / x1)
+    assert used == {x0, x1}

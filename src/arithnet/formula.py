@@ -48,7 +48,7 @@ def _evaluated(expr: sympy.Expr) -> sympy.Expr:
 
 
 def _pruned(expr: sympy.Expr) -> sympy.Expr:
-    """An unevaluated expression without its zero terms, unit factors and zeroth powers."""
+    """An unevaluated expression without its zero terms, unit factors and powers of 0 or of 1."""
     if not expr.args:
         return expr
     if _is_zero(expr):
@@ -56,6 +56,8 @@ def _pruned(expr: sympy.Expr) -> sympy.Expr:
     if expr.is_Pow and _is_zero(expr.exp):
         return sympy.Integer(1)
     args = [_pruned(arg) for arg in expr.args]
+    if expr.is_Pow and args[0] == 1:  # a gated-off input, 1**w, whatever w
+        return sympy.Integer(1)
     if expr.is_Add:
         args = [a for a in args if not _is_zero(a)]
     elif expr.is_Mul:
@@ -96,8 +98,10 @@ def rounded_formula(unit: Unit, seed_index: int = 0) -> list[tuple[sympy.Expr, f
         elif sum(1 for _ in sympy.preorder_traversal(expression)) <= MAX_EXPAND_NODES:
             expanded = snap(sympy.expand(_evaluated(expression)))
             rounded = expanded if not expanded.atoms(sympy.Float) else _evaluated(rounded)
-        else:  # evaluating functions of floats is slow: only drop what rounds to nothing
+        else:  # evaluating functions of floats is slow: first drop what rounds to nothing
             rounded = _pruned(rounded)
+            if not rounded.atoms(sympy.Float):
+                rounded = _evaluated(rounded)
         readings.append((rounded, used))
     return readings
 
