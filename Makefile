@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	# Byte-compile arithnet once: where PYTHONDONTWRITEBYTECODE is set, imports would compile it on every run.
+	$(VENV)/bin/python -m compileall -q src > /dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,28 +1,38 @@
-"""arithnet: neural networks that learn exact arithmetic and read it out as a formula."""
+"""arithnet: neural networks that learn exact arithmetic and read it out as a formula.
 
-from arithnet.data import Range
-from arithnet.formula import is_exact, read_formula, snap
-from arithnet.operations import OPERATIONS, get_operation
-from arithnet.training import RECIPES, TrainConfig, TrainResult, train
-from arithnet.units import UNITS, LinearNet, LogExp, SquareNet, Unit, get_unit
+Names are imported on first use (PEP 562), so that a module such as
+``arithnet.plots`` can be imported without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "OPERATIONS",
-    "RECIPES",
-    "UNITS",
-    "LinearNet",
-    "LogExp",
-    "Range",
-    "SquareNet",
-    "TrainConfig",
-    "TrainResult",
-    "Unit",
-    "get_operation",
-    "get_unit",
-    "is_exact",
-    "read_formula",
-    "snap",
-    "train",
-]
+_EXPORTS = {
+    "Range": "arithnet.data",
+    "is_exact": "arithnet.formula",
+    "read_formula": "arithnet.formula",
+    "snap": "arithnet.formula",
+    "OPERATIONS": "arithnet.operations",
+    "get_operation": "arithnet.operations",
+    "RECIPES": "arithnet.training",
+    "TrainConfig": "arithnet.training",
+    "TrainResult": "arithnet.training",
+    "train": "arithnet.training",
+    "UNITS": "arithnet.units",
+    "LinearNet": "arithnet.units",
+    "LogExp": "arithnet.units",
+    "SquareNet": "arithnet.units",
+    "Unit": "arithnet.units",
+    "get_unit": "arithnet.units",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'arithnet' has no attribute {name!r}")

@@ -12,26 +12,24 @@ __all__ = ["prepare_directory", "save_run"]
 
 
 def save_run(result: TrainResult, directory: Path) -> list[Path]:
-    """Write result.json (summary with the full configuration), weights.png and loss.png."""
-    import matplotlib.pyplot as plt
+    """Write result.json (summary with the full configuration), weights.png and loss.png.
 
-    from arithnet.plots import loss_figure, weights_figure  # matplotlib is slow to import
+    All three are written under temporary names and renamed into place only
+    when all are complete.
+    """
+    from arithnet.plots import RunCurves, save_figure
 
     directory = prepare_directory(directory)
+    curves = RunCurves.from_history(result.history)
     label = f"seed {result.config.first_seed}"
 
-    def figure_writer(make):
-        def write(path: Path) -> None:
-            figure = make(result.history, 0, label)
-            figure.savefig(path, dpi=80, format="png")
-            plt.close(figure)
-
-        return write
+    def figure_writer(kind: str):
+        return lambda path: save_figure(kind, curves, label, path)
 
     return write_all(
         [
             (directory / "result.json", lambda p: p.write_text(json.dumps(result.summary(), indent=2) + "\n")),
-            (directory / "weights.png", figure_writer(weights_figure)),
-            (directory / "loss.png", figure_writer(loss_figure)),
+            (directory / "weights.png", figure_writer("weights")),
+            (directory / "loss.png", figure_writer("loss")),
         ]
     )
