@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from arithnet.bench.rows import RunRow
+from arithnet.files import prepare_directory
 
 FORMAT = "arithnet-results"
 #: Bump when the ``runs`` columns change (a new RunRow field, a new meaning).
@@ -116,7 +117,7 @@ class ResultsStore:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        _check_directory(self.path.parent)
+        prepare_directory(self.path.parent, "results store directory")
         if not self.path.exists():
             self._create()
         self._connection = self._open_existing()
@@ -245,21 +246,6 @@ class ResultsStore:
 
     def __repr__(self) -> str:
         return f"ResultsStore({str(self.path)!r})"
-
-
-def _check_directory(directory: Path) -> None:
-    """Create ``directory`` if needed and check that files can be created in it.
-
-    SQLite needs that even for an existing store: WAL mode keeps its -wal and
-    -shm files beside the database.
-    """
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".arithnet-check-"):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ValueError(f"results store directory {str(directory)!r} cannot be written: {reason}") from None
 
 
 def _foreign_file_reason(path: Path) -> str | None:
