@@ -155,7 +155,3 @@ def _live_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
         return set().union(*(_live_symbols(term) for term in expr.args if not _is_zero(term)))
     return set().union(*(_live_symbols(arg) for arg in expr.args))
 
-
-def used_inputs(unit: Unit, seed_index: int = 0) -> set[sympy.Symbol]:
-    """The inputs one seed's rounded weights use, before any algebra (see ``rounded_formula``)."""
-    return set().union(*(used for _, used in rounded_formula(unit, seed_index)))

@@ -120,8 +120,8 @@ class Unit(nn.Module):
         self.regularization_start = start
         self.regularization_end = end
 
-    def _ramp(self, step: int) -> float:
-        """λ(t) of the unit's regulariser at ``step``."""
+    def ramp_weight(self, step: int) -> float:
+        """λ(t) of the unit's ramped regulariser at ``step``."""
         return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
 
     # -- formulas -----------------------------------------------------------

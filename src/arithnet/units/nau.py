@@ -81,7 +81,7 @@ class NAU(Unit):
         return nau(x, self.weight)
 
     def regularization(self, step: int) -> torch.Tensor:
-        scale = self._ramp(step)
+        scale = self.ramp_weight(step)
         return scale * nau_sparsity(self.weight)
 
     @torch.no_grad()

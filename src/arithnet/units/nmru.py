@@ -140,8 +140,6 @@ class NMRU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nmru(x, self.weight, self.eps, self.training, self.sign)
 
-    def ramp_weight(self, step: int) -> float:
-        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         sparsity = torch.minimum(self.weight, 1.0 - self.weight)

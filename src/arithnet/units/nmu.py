@@ -88,7 +88,7 @@ class NMU(Unit):
         return nmu(x, self.weight)
 
     def regularization(self, step: int) -> torch.Tensor:
-        scale = self._ramp(step)
+        scale = self.ramp_weight(step)
         return scale * nmu_sparsity(self.weight)
 
     @torch.no_grad()

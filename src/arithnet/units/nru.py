@@ -119,8 +119,6 @@ class NRU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nru(x, self.weight, self.training, self.eps)
 
-    def ramp_weight(self, step: int) -> float:
-        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         magnitude = self.weight.abs()

@@ -118,9 +118,6 @@ class RealNPU(Unit):
     def l1_weight(self, step: int) -> float:
         return l1_weight(step, self.l1_start, self.l1_end, self.l1_growth, self.l1_interval)
 
-    def ramp_weight(self, step: int) -> float:
-        """λ(t) of the modified penalties."""
-        return self._ramp(step)
 
     def regularization(self, step: int) -> torch.Tensor:
         penalty = self.l1_weight(step) * (
