@@ -92,7 +92,16 @@ def main() -> None:
     out = Path("runs/bench-cli")
     print(f"arithnet train div --seeds {args.default_seeds} (the CLI, with figures) ...", flush=True)
     rows["CLI default"] = measure(
-        [str(Path(sys.executable).with_name("arithnet")), "train", "div", "--seeds", str(args.default_seeds), "--json", "--out", str(out)]
+        [
+            str(Path(sys.executable).with_name("arithnet")),
+            "train",
+            "div",
+            "--seeds",
+            str(args.default_seeds),
+            "--json",
+            "--out",
+            str(out),
+        ]
     )
     rows["CLI default"]["n_seeds"] = args.default_seeds
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from arithnet.cli import app
@@ -27,7 +30,9 @@ def test_train_report_and_files(tmp_path):
 
 
 def test_json_summary(tmp_path):
-    result = run("train", "sub", "--seeds", "3", "--first-seed", "4", "--steps", "400", "--json", "--out", str(tmp_path))
+    result = run(
+        "train", "sub", "--seeds", "3", "--first-seed", "4", "--steps", "400", "--json", "--out", str(tmp_path)
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["op"] == "sub" and summary["recipe"] == "default"
@@ -42,9 +47,9 @@ def test_json_summary(tmp_path):
     [
         (["train", "pow"], "unknown operation 'pow'; valid operations: add, sub, mul, div"),
         (["train", "div", "--recipe", "magic"], "unknown recipe 'magic'; valid recipes: default, seed-v1, seed-v2"),
-        (["train", "div", "--seeds", "0"], "number of seeds must be at least 1"),
-        (["train", "div", "--seeds", "-4"], "number of seeds must be at least 1"),
-        (["train", "div", "--steps", "0"], "number of steps must be at least 1"),
+        (["train", "div", "--seeds", "0"], "number of seeds must be an integer of at least 1"),
+        (["train", "div", "--seeds", "-4"], "number of seeds must be an integer of at least 1"),
+        (["train", "div", "--steps", "0"], "number of steps must be an integer of at least 1"),
         (["train", "add", "--range", "5,1"], "empty or inverted"),
         (["train", "add", "--range", "2,2"], "empty or inverted"),
         (["train", "add", "--range", "one,two"], "must be two numbers"),
@@ -74,3 +79,133 @@ def test_unknown_option_exits_2():
     result = run("train", "div", "--bogus")
     assert result.exit_code == 2
     assert "No such option" in result.output
+
+
+def test_unknown_option_is_one_line():
+    result = run("train", "div", "--bogus")
+    assert result.output.strip().count("\n") == 0, result.output
+    assert result.output.startswith("error: No such option: --bogus")
+
+
+def test_version():
+    from arithnet import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"arithnet {__version__}\n"
+
+
+def test_python_dash_m_runs_the_command():
+    from arithnet import __version__
+
+    done = subprocess.run([sys.executable, "-m", "arithnet", "--version"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"arithnet {__version__}\n"
+
+
+def test_help_shows_defaults():
+    wide = {"COLUMNS": "250", "TERMINAL_WIDTH": "250"}
+    result = runner.invoke(app, ["train", "--help"], env=wide)
+    assert result.exit_code == 0
+    for text in ("[default: 100]", "[default: the recipe's]", "[default: cpu]", "[default: the library decides]"):
+        assert text in result.output, text
+    bench = runner.invoke(app, ["bench", "--help"], env=wide)
+    assert "[default: 50,000 for input 2, 100,000 otherwise]" in bench.output
+
+
+def test_config_runs_a_saved_result_again_bit_for_bit(tmp_path):
+    first = run("train", "div", "--seeds", "3", "--steps", "120", "--out", str(tmp_path / "A"), "--json")
+    assert first.exit_code == 0, first.output
+    again = run("train", "--config", str(tmp_path / "A" / "result.json"), "--out", str(tmp_path / "B"), "--json")
+    assert again.exit_code == 0, again.output
+    a, b = json.loads(first.stdout), json.loads(again.stdout)
+    assert a["config"] == b["config"] and b["config"]["steps"] == 120 and b["config"]["n_seeds"] == 3
+    # JSON floats round-trip exactly, so equal values here are equal bits.
+    assert a["final_weights"] == b["final_weights"]
+    assert a["initial_weights"] == b["initial_weights"]
+    assert a["errors"] == b["errors"]
+    assert a["solved"] == b["solved"] and a["formula"] == b["formula"]
+    assert (tmp_path / "B" / "result.json").exists()
+
+
+def test_config_takes_a_bare_configuration_object(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"operation": "sub", "n_seeds": 2, "steps": 300}))
+    result = run(
+        "train", "--config", str(path), "--out", str(tmp_path / "out"), "--json", "--device", "cpu", "--no-compile"
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["op"] == "sub" and summary["n_seeds"] == 2 and summary["steps"] == 300
+    assert summary["config"]["device"] == "cpu" and summary["config"]["compile"] is False  # these two may be given
+
+
+def one_line_error(result, tmp_path) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().count("\n") == 0, result.output
+    assert result.output.startswith("error: ")
+    assert not (tmp_path / "out" / "result.json").exists()
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        ("dir", "is a directory"),
+        (b"\xff\xfe\x00binary", "is not a text file"),
+        ("operation: div", "is not JSON"),
+        ("{}", "is not an arithnet training configuration"),
+        ("[1, 2]", "is not an arithnet training configuration"),
+        ('"div"', "is not an arithnet training configuration"),
+        ('{"config": {}}', "is not an arithnet training configuration"),
+        ('{"unit": "NAU", "operation": "add", "task": "primer", "range_name": "7"}', "unknown keys"),
+        ('{"operation": "pow"}', "unknown operation 'pow'"),
+        ('{"operation": "div", "n_seeds": 0}', "at least 1"),
+        ('{"operation": "div", "train_range": "wide"}', "train_range"),
+    ],
+)
+def test_bad_config_file_gets_one_line_and_exit_code_2(tmp_path, content, message):
+    path = tmp_path / "config.json"
+    if content == "dir":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    result = run("train", "--config", str(path), "--out", str(tmp_path / "out"))
+    output = one_line_error(result, tmp_path)
+    assert str(path) in output and message in output
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["div"], "OPERATION"),
+        (["--steps", "50"], "--steps"),
+        (["--seeds", "100"], "--seeds"),
+        (["--range", "1,2"], "--range"),
+    ],
+)
+def test_config_refuses_settings_that_change_the_result(tmp_path, args, flag):
+    path = tmp_path / "config.json"
+    path.write_text('{"operation": "div"}')
+    output = one_line_error(run("train", *args, "--config", str(path), "--out", str(tmp_path / "out")), tmp_path)
+    assert f"--config takes its settings from FILE; do not also give {flag}" in output
+
+
+def test_operation_or_config_is_needed(tmp_path):
+    output = one_line_error(run("train", "--out", str(tmp_path / "out")), tmp_path)
+    assert "give an OPERATION" in output
+
+
+def test_unknown_device(tmp_path):
+    output = one_line_error(run("train", "div", "--device", "tpu", "--out", str(tmp_path / "out")), tmp_path)
+    assert "unknown device 'tpu'; valid devices: cpu, cuda" in output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_cuda_without_a_gpu(tmp_path):
+    output = one_line_error(run("train", "div", "--device", "cuda", "--out", str(tmp_path / "out")), tmp_path)
+    assert "needs a CUDA GPU" in output

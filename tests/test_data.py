@@ -10,13 +10,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arithnet import Range
-from arithnet.data import sample_uniform, evaluation_sets
+from arithnet.data import evaluation_sets, sample_uniform
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("3,1", "empty or inverted"), ("1,1", "empty or inverted"), ("1", "two numbers"), ("a,b", "two numbers"),
-     ("nan,1", "finite ends"), ("-inf,1", "finite ends"), ("1,2,3", "two numbers")],
+    [
+        ("3,1", "empty or inverted"),
+        ("1,1", "empty or inverted"),
+        ("1", "two numbers"),
+        ("a,b", "two numbers"),
+        ("nan,1", "finite ends"),
+        ("-inf,1", "finite ends"),
+        ("1,2,3", "two numbers"),
+    ],
 )
 def test_bad_ranges_are_refused(text, message):
     with pytest.raises(ValueError, match=message):
@@ -28,7 +35,8 @@ def test_parse_accepts_comma_or_colon():
 
 
 @given(
-    low=st.floats(-1e6, 1e6, allow_nan=False), width=st.floats(1e-3, 1e6, allow_nan=False),
+    low=st.floats(-1e6, 1e6, allow_nan=False),
+    width=st.floats(1e-3, 1e6, allow_nan=False),
     u=st.floats(0.0, 1.0, exclude_max=True),
 )
 def test_samples_stay_inside_the_range(low, width, u):

@@ -49,3 +49,19 @@ def test_seed_numbers_must_be_unsigned_32_bit():
 
     with pytest.raises(ValueError, match=r"seed numbers must lie in \[0, 2\*\*32\)"):
         counter_random.stream_keys([-1])
+
+
+def test_stream_numbers_are_named_once_and_keep_their_values():
+    from arithnet.random import Stream
+
+    # These values are part of every stored result: they must never change.
+    assert {stream.name: int(stream) for stream in Stream} == {
+        "INIT": 1,
+        "DATA": 2,
+        "TEST": 3,
+        "SEED_POST_INPUTS": 4,
+        "BENCH_DATA": 5,
+        "BENCH_INDEX_SALT": 7919,
+    }
+    keys = counter_random.stream_keys(range(3))
+    assert torch.equal(counter_random.uniform(keys, Stream.DATA, 5, (4,)), counter_random.uniform(keys, 2, 5, (4,)))

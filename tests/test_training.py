@@ -54,14 +54,30 @@ def test_seed_v2_converges_on_some_seeds_only():
     torch.testing.assert_close(w_out.abs(), torch.ones(2, dtype=torch.float64), rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize(("operation", "recipe", "steps"), [("div", "default", 150), ("mul", "default", 150), ("div", "seed-v2", 600)])
+@pytest.mark.parametrize(
+    ("operation", "recipe", "steps"),
+    [
+        ("add", "default", None),
+        ("sub", "default", None),
+        ("mul", "default", None),
+        ("div", "default", None),
+        ("div", "seed-v2", 3000),
+    ],
+)
 def test_seeds_trained_together_equal_seeds_trained_alone(operation, recipe, steps):
+    # At the recipes' own step counts, so that multi-start selection and the whole cosine schedule are covered.
     together = train(TrainConfig(operation=operation, recipe=recipe, n_seeds=4, first_seed=5, steps=steps))
     for index in range(4):
         alone = train(TrainConfig(operation=operation, recipe=recipe, n_seeds=1, first_seed=5 + index, steps=steps))
         for (name, a), b in zip(alone.unit.named_parameters(), together.unit.parameters()):
             torch.testing.assert_close(a[0], b[index], rtol=0, atol=0, msg=name)
-        torch.testing.assert_close(alone.history.stacked_loss()[:, 0], together.history.stacked_loss()[:, index], equal_nan=True)
+        torch.testing.assert_close(
+            alone.history.stacked_loss()[:, 0],
+            together.history.stacked_loss()[:, index],
+            rtol=0,
+            atol=0,
+            equal_nan=True,
+        )
 
 
 def test_history_memory_does_not_grow_with_steps():
@@ -77,8 +93,12 @@ def test_history_memory_does_not_grow_with_steps():
     [
         (dict(operation="pow"), "unknown operation 'pow'; valid operations: add, sub, mul, div"),
         (dict(recipe="magic"), "unknown recipe 'magic'; valid recipes: default, seed-v1, seed-v2"),
-        (dict(n_seeds=0), "number of seeds must be at least 1"),
-        (dict(steps=-3), "number of steps must be at least 1"),
+        (dict(n_seeds=0), "number of seeds must be an integer of at least 1"),
+        (dict(n_seeds=2.5), "number of seeds must be an integer of at least 1"),
+        (dict(steps=-3), "number of steps must be an integer of at least 1"),
+        (dict(train_range=(1, 2)), "train_range must be a Range"),
+        (dict(n_seeds=10**9), "number of seeds must be at most 100,000"),
+        (dict(device="tpu"), "unknown device 'tpu'"),
         (dict(train_range=Range(0.0, 10.0)), "holds zero"),
         (dict(operation="mul", recipe="seed-v2"), "recipe 'seed-v2' trains only div"),
     ],

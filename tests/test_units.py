@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import inspect
+import pkgutil
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import arithnet.units
 from arithnet import UNITS, get_operation, is_exact, read_formula
 from arithnet.formula import input_symbols
-from arithnet.units import Sampler
 from arithnet.random import stream_keys
+from arithnet.units import INALU, NAU, NMU, LogExp, Sampler, Stack, Unit
 
 UNIT_OPERATIONS = [(name, op) for name, spec in UNITS.items() for op in sorted(spec.operations)]
 
@@ -22,7 +28,7 @@ def make(name: str, n_seeds: int | None = None):
 
 def solved(name: str, operation: str):
     unit = make(name)
-    state = {key: value.double() for key, value in unit.exact_solution(operation).items()}
+    state = {key: value.double() for key, value in UNITS[name].exact_solution(operation).items()}
     unit.load_state_dict(state)
     return unit
 
@@ -114,7 +120,7 @@ def test_logexp_signs_of_products_and_quotients():
 def test_unknown_unit_lists_valid_ones():
     from arithnet import get_unit
 
-    with pytest.raises(ValueError, match="unknown unit 'Foo'; valid units: .*LogExp"):
+    with pytest.raises(ValueError, match=r"unknown unit 'Foo'; valid units: .*LogExp"):
         get_unit("Foo")
 
 
@@ -142,3 +148,196 @@ def test_ten_inputs_are_finite(name, dtype, strategy):
         assert all(torch.isfinite(p.grad).all() for p in unit.parameters() if p.grad is not None)
 
     check()
+
+
+# -- the engine interface (arithnet.units.base) ----------------------------------------
+UNIT_CLASSES = sorted({spec.cls for spec in UNITS.values()} | {Stack}, key=lambda cls: cls.__name__)
+
+
+def stacked(n_seeds: int | None = None) -> Stack:
+    """NAU then iNALU: a stack whose second unit watches the losses."""
+    return Stack(NAU(2, 2, n_seeds), INALU(2, 1, n_seeds, stall_window=4)).double()
+
+
+def test_unit_modules_docstring_examples_run():
+    for module_info in pkgutil.iter_modules(arithnet.units.__path__):
+        module = importlib.import_module(f"arithnet.units.{module_info.name}")
+        failed, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert failed == 0, module.__name__
+
+
+@pytest.mark.parametrize("cls", [spec.cls for spec in UNITS.values()], ids=list(UNITS))
+def test_options_are_keyword_only(cls):
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters[:3]] == ["in_features", "out_features", "n_seeds"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[3:])
+    with pytest.raises(TypeError):
+        cls(2, 1, None, 1e-7)  # an option passed by position
+    assert cls(2, 1, 3).n_seeds == 3  # n_seeds itself may come by position
+
+
+@pytest.mark.parametrize("cls", UNIT_CLASSES, ids=lambda cls: cls.__name__)
+def test_exact_solution_is_a_classmethod_that_names_unit_and_operation(cls):
+    assert isinstance(inspect.getattr_static(cls, "exact_solution"), classmethod)
+    for operation in ["add", "sub", "mul", "div"]:
+        if operation in cls.operations:
+            state = cls.exact_solution(operation)
+            assert all(isinstance(value, torch.Tensor) for value in state.values())
+        else:
+            with pytest.raises(ValueError, match=rf"{cls.name}.*{operation}"):
+                cls.exact_solution(operation)
+
+
+def test_logexp_exact_solution_follows_the_mixing_option():
+    direct = UNITS["LogExp-direct"]
+    assert set(direct.exact_solution("div")) == {"weight_out"}
+    assert set(LogExp.exact_solution("div")) == {"weight_in", "weight_out"}
+    assert set(LogExp.exact_solution("div", mixing=False)) == {"weight_out"}
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_parameters_and_buffers_have_the_seed_dimension_first(name):
+    single, seeded = UNITS[name].build(3, 2), UNITS[name].build(3, 2, 5)
+    for (key, value), (other_key, other) in zip(
+        [*single.named_parameters(), *single.named_buffers()], [*seeded.named_parameters(), *seeded.named_buffers()]
+    ):
+        assert key == other_key and other.shape == (5, *value.shape), key
+
+
+def test_stack_parameters_and_buffers_have_the_seed_dimension_first():
+    assert all(t.shape[0] == 5 for t in [*stacked(5).parameters(), *stacked(5).buffers()])
+
+
+STEPS = [0, 1, 5_000, 10_000, 10_001, 16_250, 27_500, 56_250, 62_500, 75_000, 1_500_000, 10**9]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("n_seeds", [None, 3])
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_regularization_of_a_tensor_step_equals_that_of_an_int_step(name, n_seeds, dtype):
+    unit = UNITS[name].build(2, 1, n_seeds).to(dtype)
+    unit.observe_interpolation_mse(torch.tensor(0.5))  # iNALU's regulariser waits for a fit
+    shape = () if n_seeds is None else (n_seeds,)
+    for step in STEPS:
+        from_int = unit.regularization(step)
+        from_tensor = unit.regularization(torch.tensor(step))
+        assert from_int.shape == from_tensor.shape == shape and from_int.dtype == from_tensor.dtype == dtype
+        torch.testing.assert_close(from_tensor, from_int, rtol=0, atol=0)
+
+
+def test_some_regularizations_are_nonzero_at_the_steps_checked():
+    # Otherwise the comparison above would be of zeros only.
+    for name in ["NAU", "NMU", "NPU", "RealNPU-mod", "NRU", "NMRU", "iNALU"]:
+        unit = UNITS[name].build(2, 1)
+        unit.observe_interpolation_mse(torch.tensor(0.5))
+        assert any(float(unit.regularization(torch.tensor(step)).detach()) != 0.0 for step in STEPS), name
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_units_that_do_not_watch_the_loss_never_restart(name):
+    unit = UNITS[name].build(2, 1, 2)
+    assert unit.observes_loss == (name == "iNALU")
+    if not unit.observes_loss:
+        assert all(unit.observe_loss(torch.full((2,), 5.0), step) is None for step in range(1, 21))
+
+
+def test_observe_loss_restarts_a_stalled_run_and_not_a_learning_one():
+    unit = INALU(2, 1, n_seeds=2).double()  # the paper's window of 5,000 steps, checked every 10
+    steps = torch.arange(1, 5_001, dtype=torch.float64)
+    losses = torch.stack([torch.full_like(steps, 3.0), 10.0 - steps / 1_000], dim=1)  # constant > 1, decreasing
+    answers = {step: unit.observe_loss(loss, step) for step, loss in zip(range(1, 5_001), losses)}
+    assert all(answers[step] is None for step in answers if step % 10 != 0)
+    assert not any(answers[step].any() for step in range(10, 5_000, 10))  # no full window before step 5,000
+    assert answers[5_000].tolist() == [True, False]
+    before = {name: p.detach().clone() for name, p in unit.named_parameters()}
+    unit.reinitialize_(answers[5_000], Sampler(stream_keys([0, 1])))
+    assert unit.loss_history[0].isnan().all() and not unit.loss_history[1].isnan().any()
+    for name, parameter in unit.named_parameters():
+        assert not torch.equal(parameter[0], before[name][0]) and torch.equal(parameter[1], before[name][1]), name
+
+
+def test_stack_watches_the_loss_when_one_of_its_units_does():
+    assert not Stack(NAU(2, 2), NMU(2, 1)).observes_loss
+    unit = stacked(2)
+    assert unit.observes_loss
+    answer = None
+    for step in range(7, 11):
+        answer = unit.observe_loss(torch.tensor([5.0, 0.5], dtype=torch.float64), step)
+    assert answer.tolist() == [True, False]
+    unit.reinitialize_(answer, Sampler(stream_keys([0, 1])))
+    assert unit.second.loss_history[0].isnan().all()
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_select_equals_building_and_loading_the_chosen_seeds(name):
+    unit = UNITS[name].build(2, 1, 4).double()
+    unit.reset_parameters(Sampler(stream_keys(range(4))))
+    unit.observe_interpolation_mse(torch.tensor([0.5, 2.0, 0.5, 2.0], dtype=torch.float64))
+    unit.observe_loss(torch.arange(4, dtype=torch.float64), 1)
+    index = torch.tensor([2, 0, 2])
+    chosen = unit.select(index)
+    assert type(chosen) is type(unit) and chosen.n_seeds == 3 and unit.n_seeds == 4
+    assert chosen.extra_repr() == UNITS[name].build(2, 1, 3).extra_repr()
+    expected = UNITS[name].build(2, 1, 3).double()
+    expected.load_state_dict({key: value[index] for key, value in unit.state_dict().items()})
+    for (key, value), other in zip(chosen.state_dict().items(), expected.state_dict().values()):
+        assert torch.equal(value, other), key
+    for (key, buffer), original in zip(chosen.named_buffers(), unit.buffers()):
+        assert torch.equal(buffer, original[index]) or buffer.isnan().equal(original[index].isnan()), key
+    x = torch.rand(3, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) + 0.5
+    torch.testing.assert_close(chosen(x), expected(x), rtol=0, atol=0)
+    # The copy is independent: training it leaves the original alone.
+    before = [p.detach().clone() for p in unit.parameters()]
+    chosen(x).sum().backward()
+    assert all(p.grad is None for p in unit.parameters())
+    with torch.no_grad():
+        for parameter in chosen.parameters():
+            parameter.add_(1.0)
+    assert all(torch.equal(p, b) for p, b in zip(unit.parameters(), before))
+
+
+def test_select_on_a_stack_selects_both_units():
+    unit = stacked(4)
+    unit.reset_parameters(Sampler(stream_keys(range(4))))
+    chosen = unit.select(torch.tensor([3, 1]))
+    assert chosen.n_seeds == chosen.first.n_seeds == chosen.second.n_seeds == 2
+    assert chosen.second.loss_history.shape == (2, 4)
+    x = torch.rand(4, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) + 0.5
+    torch.testing.assert_close(chosen(x[[3, 1]]), unit(x)[[3, 1]], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_log_parts_where_declared(name):
+    unit = UNITS[name].build(2, 1, 2).double()
+    x = torch.rand(2, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) + 0.5
+    assert unit.has_log_parts == (UNITS[name].cls is LogExp)
+    if not unit.has_log_parts:
+        with pytest.raises(NotImplementedError):
+            unit.log_parts(x)
+        return
+    real, imaginary = unit.log_parts(x)
+    assert real.shape == imaginary.shape == (2, 5, 1)
+    torch.testing.assert_close(torch.exp(real) * torch.cos(imaginary), unit(x))
+
+
+def test_stack_log_parts_follow_its_second_unit():
+    assert not stacked().has_log_parts
+    unit = Stack(NAU(2, 2), LogExp(2, 1)).double()
+    assert unit.has_log_parts
+    x = torch.tensor([[1.5, 2.0], [3.0, -0.5]], dtype=torch.float64)
+    real, imaginary = unit.log_parts(x)
+    torch.testing.assert_close(torch.exp(real) * torch.cos(imaginary), unit(x))
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_float32_and_float64_input_whatever_the_units_dtype(name):
+    for unit_dtype in (torch.float32, torch.float64):
+        unit = UNITS[name].build(2, 1, 2).to(unit_dtype)
+        x = [[[1.5, 2.0]], [[3.0, 0.5]]]
+        outputs = [unit(torch.tensor(x, dtype=dtype)) for dtype in (torch.float32, torch.float64)]
+        assert all(y.dtype == unit_dtype for y in outputs)
+        torch.testing.assert_close(outputs[0], outputs[1])
+
+
+def test_every_unit_class_is_a_unit():
+    assert all(issubclass(cls, Unit) for cls in UNIT_CLASSES)

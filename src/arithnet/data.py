@@ -11,8 +11,6 @@ from arithnet import random as counter_random
 
 #: Test sets are drawn from this seed, whatever seeds are trained.
 TEST_SEED = 2**31 - 1
-_DATA_STREAM = 2
-_TEST_STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ class BatchStream:
     def batch(self, step: int) -> torch.Tensor:
         chunk_index, offset = divmod(step - 1, self.chunk)
         if chunk_index != self._chunk_index:
-            u = counter_random.uniform(self.keys, _DATA_STREAM, chunk_index, (self.chunk, *self.shape))
+            u = counter_random.uniform(self.keys, counter_random.Stream.DATA, chunk_index, (self.chunk, *self.shape))
             self._values = sample_uniform(u, self.value_range, self.log_uniform)
             self._chunk_index = chunk_index
         return self._values[:, offset]
@@ -122,7 +120,7 @@ def evaluation_sets(train: Range, n_inputs: int = 2, n_samples: int = 1000) -> l
     shape = (n_samples, n_inputs)
 
     def uniform(counter: int) -> torch.Tensor:
-        return counter_random.uniform(keys, _TEST_STREAM, counter, shape)[0]
+        return counter_random.uniform(keys, counter_random.Stream.TEST, counter, shape)[0]
 
     big, small = train.magnitude, train.smallest_magnitude
     random_sign = torch.where(uniform(0) < 0.5, -1.0, 1.0)
@@ -130,7 +128,11 @@ def evaluation_sets(train: Range, n_inputs: int = 2, n_samples: int = 1000) -> l
     wide = _log_uniform_magnitudes(uniform(3), small, 1000.0 * big)
     return [
         EvaluationSet("train", f"U{train}", sample_uniform(uniform(1), train)),
-        EvaluationSet("x10-x1000", f"|x| in [{10 * big:g}, {1000 * big:g}]", range_sign * _log_uniform_magnitudes(uniform(2), 10 * big, 1000 * big)),
+        EvaluationSet(
+            "x10-x1000",
+            f"|x| in [{10 * big:g}, {1000 * big:g}]",
+            range_sign * _log_uniform_magnitudes(uniform(2), 10 * big, 1000 * big),
+        ),
         EvaluationSet("negative", f"x in [{-1000 * big:g}, {-small:g}]", -wide),
         EvaluationSet("mixed-sign", f"|x| in [{small:g}, {1000 * big:g}], random signs", random_sign * wide),
     ]

@@ -154,4 +154,3 @@ def _live_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
     if expr.is_Add:
         return set().union(*(_live_symbols(term) for term in expr.args if not _is_zero(term)))
     return set().union(*(_live_symbols(arg) for arg in expr.args))
-

@@ -15,10 +15,33 @@ Shape letters: N streams (seeds, or seed × restart candidates).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
 
 import torch
+
+
+class Stream(enum.IntEnum):
+    """Every stream number arithnet draws from, in one place so that no two uses collide.
+
+    The values are part of every stored result: changing one changes the
+    numbers drawn and so breaks bit-for-bit reproduction.
+    """
+
+    #: Initial weights (``arithnet.units.init.Sampler``).
+    INIT = 1
+    #: Training batches of the default trainer (``arithnet.data.BatchStream``).
+    DATA = 2
+    #: The fixed evaluation sets (``arithnet.data.evaluation_sets``).
+    TEST = 3
+    #: The seed post's input candidates (``arithnet.training.recipes.seed_post``).
+    SEED_POST_INPUTS = 4
+    #: Training, validation and test inputs of the benchmark protocol (``arithnet.bench.protocol``).
+    BENCH_DATA = 5
+    #: Not a stream: the ``derive`` index whose keys pick each run's Primer
+    #: configuration (``arithnet.bench.protocol``); 7919 is the 1000th prime.
+    BENCH_INDEX_SALT = 7919
 
 
 def _int64(value: int) -> int:
@@ -58,18 +81,18 @@ def derive(keys: torch.Tensor, index: torch.Tensor | int) -> torch.Tensor:
 
 def uniform(
     keys: torch.Tensor,
-    stream: int,
+    stream: Stream | int,
     counter: int,
     shape: Sequence[int],
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """Uniform numbers in [0, 1) of shape (N, *shape), 53 random bits each.
 
-    ``stream`` names what the numbers are for (initialisation, data, ...) and
+    ``stream`` names what the numbers are for (a :class:`Stream`, or a plain int) and
     ``counter`` is usually a step or chunk number, so that every
     (stream, counter) pair gets fresh numbers.
     """
-    base = derive(derive(keys, stream), counter)  # (N,)
+    base = derive(derive(keys, int(stream)), counter)  # (N,)
     index = torch.arange(1, math.prod(shape) + 1, dtype=torch.int64) * _GOLDEN
     words = mix64(base[:, None] + index[None, :])
     values = _shift_right(words, 11).to(torch.float64) * 2.0**-53

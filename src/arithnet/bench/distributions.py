@@ -85,5 +85,3 @@ def sample_parameters(
         flip = (random_sign > 0) & (u_sign < 0.5)
         result = torch.where(flip, -result, result)
     return result
-
-

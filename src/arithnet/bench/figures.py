@@ -1,31 +1,39 @@
 """Figures of the benchmark's results, and the report (summary.md and the figures) on disk.
 
-Each figure function returns a matplotlib Figure and shows nothing; numbers come
-from stats.py. Figures are made with ``Figure()`` rather than pyplot, so none
-stays registered in pyplot's global list when a caller forgets to close it.
+Each figure function takes statistics already computed (a ``success_table`` or
+the long table of verdicts), returns a matplotlib Figure and shows nothing;
+``write_report`` computes the statistics from the stored rows, then draws.
+Figures are made with ``Figure()`` rather than pyplot, so none stays
+registered in pyplot's global list when a caller forgets to close it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from arithnet.bench.rows import CRITERIA, RunRow  # noqa: E402
-from arithnet.bench.stats import sparsity_summary, success_table  # noqa: E402
-from arithnet.bench.summary import OPERATION_ORDER, markdown_summary, ordered  # noqa: E402
-from arithnet.files import prepare_directory, write_all  # noqa: E402
+from arithnet.bench.rows import CRITERIA, RunRow
+from arithnet.bench.stats import success_table
+from arithnet.bench.summary import OPERATION_ORDER, markdown_summary, ordered
+from arithnet.bench.verdicts import Verdict, verdicts
+from arithnet.files import prepare_directory, write_all
 
 
-def _axes_of(rows: list[RunRow]) -> tuple[list[str], list[str]]:
-    return ordered(row.unit for row in rows), ordered((row.operation for row in rows), OPERATION_ORDER)
+def _table_axes(table: list[dict]) -> tuple[list[str], list[str]]:
+    return ordered(e["unit"] for e in table), ordered((e["operation"] for e in table), OPERATION_ORDER)
+
+
+def _of_criterion(records: Iterable[Verdict], criterion: str) -> list[Verdict]:
+    return [record for record in records if record.criterion == criterion]
 
 
 def _offsets(n_series: int, width: float = 0.8) -> np.ndarray:
@@ -51,18 +59,20 @@ def _percent_error_bars(entries: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return rates, np.vstack([rates - lows, highs - rates])
 
 
-def success_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
-    """Success rate per unit and operation, bars with 95% Wilson intervals."""
-    rows = list(rows)
+def success_figure(table: list[dict], criterion: str = "raw") -> Figure:
+    """Success rate per unit and operation, bars with 95% Wilson intervals.
+
+    ``table`` is ``success_table(..., by=("unit", "operation"), criterion=criterion)``: one bar per entry.
+    """
     figure = Figure(figsize=(8, 4.5), layout="constrained")
-    if not rows:
+    if not table:
         return _empty(figure, f"success rate ({criterion})")
-    units, operations = _axes_of(rows)
-    table = {(e["unit"], e["operation"]): e for e in success_table(rows, ("unit", "operation"), criterion)}
+    units, operations = _table_axes(table)
+    by_group = {(e["unit"], e["operation"]): e for e in table}
     ax = figure.subplots()
     width = 0.8 / len(units)
-    for offset, unit in zip(_offsets(len(units)), units):
-        present = [(i, table[unit, op]) for i, op in enumerate(operations) if (unit, op) in table]
+    for offset, unit in zip(_offsets(len(units)), units, strict=True):
+        present = [(i, by_group[unit, op]) for i, op in enumerate(operations) if (unit, op) in by_group]
         positions = np.array([i for i, _ in present]) + offset
         rates, errors = _percent_error_bars([entry for _, entry in present])
         ax.bar(positions, rates, width=width, yerr=errors, capsize=3, label=unit)
@@ -75,21 +85,22 @@ def success_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
     return figure
 
 
-def success_by_range_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
-    """Success rate per range: one panel per operation, one marker series per unit, 95% Wilson intervals."""
-    rows = list(rows)
-    units, operations = _axes_of(rows)
+def success_by_range_figure(table: list[dict], criterion: str = "raw") -> Figure:
+    """Success rate per range: one panel per operation, one marker series per unit, 95% Wilson intervals.
+
+    ``table`` is ``success_table(..., by=("unit", "operation", "range_name"), criterion=criterion)``.
+    """
+    units, operations = _table_axes(table)
     figure, axes = _panels(len(operations))
-    if not rows:
+    if not table:
         return _empty(figure, f"success rate by range ({criterion})")
-    ranges = ordered(row.range_name for row in rows)
-    table = {
-        (e["unit"], e["operation"], e["range_name"]): e
-        for e in success_table(rows, ("unit", "operation", "range_name"), criterion)
-    }
-    for ax, operation in zip(axes, operations):
-        for offset, unit in zip(_offsets(len(units)), units):
-            present = [(i, table[unit, operation, r]) for i, r in enumerate(ranges) if (unit, operation, r) in table]
+    ranges = ordered(e["range_name"] for e in table)
+    by_group = {(e["unit"], e["operation"], e["range_name"]): e for e in table}
+    for ax, operation in zip(axes, operations, strict=True):
+        for offset, unit in zip(_offsets(len(units)), units, strict=True):
+            present = [
+                (i, by_group[unit, operation, r]) for i, r in enumerate(ranges) if (unit, operation, r) in by_group
+            ]
             if not present:
                 continue
             rates, errors = _percent_error_bars([entry for _, entry in present])
@@ -118,27 +129,35 @@ def _strip(ax: Axes, groups: list[np.ndarray], labels: list[str]) -> None:
     ax.set_xlim(-0.6, len(labels) - 0.4)
 
 
-def solved_at_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
-    """Distribution of the first solving step of solved runs: one panel per operation, a box and strip per unit."""
-    rows = list(rows)
-    units, operations = _axes_of(rows)
+def _solved_values(records: list[Verdict], field: str, unit: str, operation: str) -> np.ndarray:
+    """``field`` of the solved runs of one unit and operation, finite values only."""
+    values = np.array(
+        [
+            getattr(record, field)
+            for record in records
+            if record.unit == unit
+            and record.operation == operation
+            and record.solved
+            and getattr(record, field) is not None
+        ],
+        dtype=float,
+    )
+    return values[np.isfinite(values)]
+
+
+def solved_at_figure(records: Iterable[Verdict], criterion: str = "raw") -> Figure:
+    """First solving step of solved runs: one panel per operation, a box and strip per unit.
+
+    ``records`` is the long table of verdicts (``verdicts.verdicts``); those of ``criterion`` are drawn.
+    """
+    records = _of_criterion(records, criterion)
+    units = ordered(record.unit for record in records)
+    operations = ordered((record.operation for record in records), OPERATION_ORDER)
     figure, axes = _panels(len(operations))
-    if not rows:
+    if not records:
         return _empty(figure, f"solved at ({criterion})")
-    for ax, operation in zip(axes, operations):
-        groups = [
-            np.array(
-                [
-                    getattr(row, f"solved_at_{criterion}")
-                    for row in rows
-                    if row.unit == unit and row.operation == operation and getattr(row, f"solved_{criterion}")
-                    and getattr(row, f"solved_at_{criterion}") is not None
-                ],
-                dtype=float,
-            )
-            for unit in units
-        ]
-        _strip(ax, groups, units)
+    for ax, operation in zip(axes, operations, strict=True):
+        _strip(ax, [_solved_values(records, "solved_at", unit, operation) for unit in units], units)
         ax.set_title(operation)
         ax.grid(True, axis="y", alpha=0.4)
     axes[0].set_ylabel("solved at (step)")
@@ -146,31 +165,28 @@ def solved_at_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
     return figure
 
 
-def sparsity_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
-    """Sparsity error of solved runs: one panel per operation, a box and strip per unit, mean with beta-fit interval."""
-    rows = list(rows)
-    units, operations = _axes_of(rows)
+def sparsity_figure(records: Iterable[Verdict], table: list[dict], criterion: str = "raw") -> Figure:
+    """Sparsity error of solved runs: one panel per operation, a box and strip per unit, mean with beta-fit interval.
+
+    ``records`` is the long table of verdicts, whose ``criterion`` records give the strips; ``table`` is
+    ``success_table(..., by=("unit", "operation"), criterion=criterion)``, whose sparsity_mean, sparsity_low
+    and sparsity_high give the red marker and its interval.
+    """
+    records = _of_criterion(records, criterion)
+    units = ordered(record.unit for record in records)
+    operations = ordered((record.operation for record in records), OPERATION_ORDER)
     figure, axes = _panels(len(operations))
-    if not rows:
+    if not records:
         return _empty(figure, f"sparsity error ({criterion})")
-    for ax, operation in zip(axes, operations):
-        groups = []
-        for unit in units:
-            errors = np.array(
-                [
-                    row.sparsity_error
-                    for row in rows
-                    if row.unit == unit and row.operation == operation and getattr(row, f"solved_{criterion}")
-                ],
-                dtype=float,
-            )
-            groups.append(errors[np.isfinite(errors)])
-        _strip(ax, groups, units)
-        for i, errors in enumerate(groups):
-            summary = sparsity_summary(errors)
-            if np.isfinite(summary["low"]):
-                error = [[summary["mean"] - summary["low"]], [summary["high"] - summary["mean"]]]
-                ax.errorbar([i + 0.3], [summary["mean"]], yerr=error, fmt="D", color="C3", capsize=3, markersize=4)
+    by_group = {(e["unit"], e["operation"]): e for e in table}
+    for ax, operation in zip(axes, operations, strict=True):
+        _strip(ax, [_solved_values(records, "sparsity_error", unit, operation) for unit in units], units)
+        for i, unit in enumerate(units):
+            entry = by_group.get((unit, operation))
+            if entry is not None and np.isfinite(entry["sparsity_low"]):
+                mean = entry["sparsity_mean"]
+                error = [[mean - entry["sparsity_low"]], [entry["sparsity_high"] - mean]]
+                ax.errorbar([i + 0.3], [mean], yerr=error, fmt="D", color="C3", capsize=3, markersize=4)
         ax.set_title(operation)
         ax.grid(True, axis="y", alpha=0.4)
     axes[0].set_ylabel("sparsity error at the best step")
@@ -178,32 +194,53 @@ def sparsity_figure(rows: Iterable[RunRow], criterion: str = "raw") -> Figure:
     return figure
 
 
-FIGURES = {
-    "success": success_figure,
-    "success_by_range": success_by_range_figure,
-    "solved_at": solved_at_figure,
-    "sparsity": sparsity_figure,
+@dataclass(frozen=True)
+class CriterionStatistics:
+    """What the figures of one criterion draw: the long table and the success tables computed from it."""
+
+    criterion: str
+    records: list[Verdict]
+    by_operation: list[dict]
+    by_range: list[dict]
+
+    @classmethod
+    def compute(cls, records: list[Verdict], criterion: str) -> CriterionStatistics:
+        return cls(
+            criterion,
+            records,
+            success_table(records, ("unit", "operation"), criterion),
+            success_table(records, ("unit", "operation", "range_name"), criterion),
+        )
+
+
+#: The report's figures: name -> how to draw it from one criterion's statistics.
+FIGURES: dict[str, Callable[[CriterionStatistics], Figure]] = {
+    "success": lambda s: success_figure(s.by_operation, s.criterion),
+    "success_by_range": lambda s: success_by_range_figure(s.by_range, s.criterion),
+    "solved_at": lambda s: solved_at_figure(s.records, s.criterion),
+    "sparsity": lambda s: sparsity_figure(s.records, s.by_operation, s.criterion),
 }
 
 
-def write_report(
-    rows: Iterable[RunRow], directory: str | Path, criteria: Sequence[str] = CRITERIA
-) -> list[Path]:
+def write_report(rows: Iterable[RunRow], directory: str | Path, criteria: Sequence[str] = CRITERIA) -> list[Path]:
     """Write summary.md and, per criterion, ``<figure>_<criterion>.png``; return the paths written.
 
-    All files are written or none (``files.write_all``): a failure leaves the
-    previous report, never a partial one.
+    The statistics are computed once per criterion (from the long table of
+    verdicts), then drawn. All files are written or none (``files.write_all``):
+    a failure leaves the previous report, never a partial one.
     """
     rows = list(rows)
     directory = prepare_directory(Path(directory), "report directory")
+    records = verdicts(rows)
+    statistics = {criterion: CriterionStatistics.compute(records, criterion) for criterion in criteria}
 
-    def figure_writer(make, criterion):
-        return lambda path: make(rows, criterion).savefig(path, dpi=80, format="png")
+    def figure_writer(draw, criterion):
+        return lambda path: draw(statistics[criterion]).savefig(path, dpi=80, format="png")
 
     files = [(directory / "summary.md", lambda p: p.write_text(markdown_summary(rows, criteria), encoding="utf-8"))]
     files += [
-        (directory / f"{name}_{criterion}.png", figure_writer(make, criterion))
+        (directory / f"{name}_{criterion}.png", figure_writer(draw, criterion))
         for criterion in criteria
-        for name, make in FIGURES.items()
+        for name, draw in FIGURES.items()
     ]
     return write_all(files)

@@ -16,9 +16,9 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
 from pathlib import Path
 
+from arithnet.bench.grid import Grid, Run  # noqa: F401  (Grid lives in grid.py, re-exported here)
 from arithnet.bench.protocol import BenchConfig, run_group
 from arithnet.bench.store import ResultsStore
 from arithnet.bench.thresholds import threshold
@@ -26,29 +26,6 @@ from arithnet.bench.thresholds import threshold
 #: Runs trained together in one process at most: beyond this the tensors
 #: leave the cache and a step gets slower than two half-size groups.
 MAX_GROUP = 256
-
-Run = tuple[BenchConfig, int]
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The runs of one ``arithnet bench`` command."""
-
-    units: tuple[str, ...]
-    operations: tuple[str, ...]
-    ranges: tuple[str, ...]
-    seeds: tuple[int, ...]
-    template: BenchConfig
-
-    def runs(self) -> list[Run]:
-        """Every run, validated: a bad name or an impossible unit raises ValueError here."""
-        runs = []
-        for unit in self.units:
-            for operation in self.operations:
-                for range_name in self.ranges:
-                    config = replace(self.template, unit=unit, operation=operation, range_name=range_name)
-                    runs.extend((config, seed) for seed in self.seeds)
-        return runs
 
 
 def run_threshold(criterion: str, config: BenchConfig) -> float:

@@ -1,11 +1,13 @@
 """Benchmark statistics: success rates, solved-at steps and sparsity errors with 95% intervals.
 
-Pure numpy/scipy functions, nothing drawn (figures.py draws). The measures are
+Pure numpy/scipy functions, nothing drawn (figures.py draws); per-group tables
+are computed from the long table of verdicts (verdicts.py). The measures are
 the field's (Madsen & Johansen, ICLR 2020, and the stable-nalu summaries):
-success rate with a Wilson interval; the solved-at step's mean with an interval
-from a gamma model; the sparsity error's mean with an interval from a beta
-model. Where a quantity is undefined (no runs, one run, a fit that cannot be
-made) it is NaN, silently: a report of sparse groups should not spray warnings.
+success rate with a Wilson interval (scipy's); the solved-at step's mean with
+an interval from a gamma model (fitted by scipy); the sparsity error's mean
+with an interval from a beta model (fitted here: see ``beta_fit``). Where a
+quantity is undefined (no runs, one run, a fit that cannot be made) it is NaN,
+silently: a report of sparse groups should not spray warnings.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import optimize, special, stats
 
-from arithnet.bench.rows import CRITERIA, RunRow
+from arithnet.bench.rows import RunRow
+from arithnet.bench.verdicts import EXACT, RUN_FIELDS, VERDICT_CRITERIA, Verdict, verdicts
 
 NAN = float("nan")
 #: Sparsity errors are moved this far inside (0, 1) before the beta fit: the beta
@@ -23,32 +26,29 @@ NAN = float("nan")
 BETA_CLIP = 1e-12
 
 
-def _z(confidence: float) -> float:
+def _check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    return float(stats.norm.ppf(0.5 + confidence / 2))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
     """Success rate and its Wilson score interval: ``(rate, low, high)``.
 
     The Wilson interval stays inside [0, 1] and keeps its coverage near 0% and
-    100%, where the normal approximation collapses to a point. With no runs
-    (n = 0) the rate is NaN and the interval is the uninformative (0, 1).
+    100%, where the normal approximation collapses to a point. Computed by
+    scipy (``binomtest(...).proportion_ci(method="wilson")``, no continuity
+    correction). With no runs (n = 0) the rate is NaN and the interval is the
+    uninformative (0, 1); at 0 or n successes the bound is exactly 0 or 1.
     """
     if n < 0 or not 0 <= successes <= n:
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
-    z = _z(confidence)
+    _check_confidence(confidence)
     if n == 0:
         return NAN, 0.0, 1.0
-    rate = successes / n
-    denominator = 1 + z * z / n
-    centre = (rate + z * z / (2 * n)) / denominator
-    half_width = z * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / denominator
-    # At 0 or n successes the bound is exactly 0 or 1; pin it so rounding does not show -1e-17.
-    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
-    high = 1.0 if successes == n else min(1.0, centre + half_width)
-    return rate, float(low), float(high)
+    interval = stats.binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    low = 0.0 if successes == 0 else max(0.0, float(interval.low))
+    high = 1.0 if successes == n else min(1.0, float(interval.high))
+    return successes / n, low, high
 
 
 def _as_sample(values, name: str) -> np.ndarray:
@@ -58,20 +58,22 @@ def _as_sample(values, name: str) -> np.ndarray:
     return sample
 
 
-def gamma_shape(sample: np.ndarray) -> float:
-    """Maximum-likelihood shape k of a gamma distribution with location 0; NaN if there is none.
+def _gamma_shape(sample: np.ndarray) -> float:
+    """Maximum-likelihood shape of a gamma distribution with location 0 (scipy's ``gamma.fit``); NaN if none.
 
-    The MLE solves log k − ψ(k) = log(mean) − mean(log x) =: s (the scale is
-    then mean / k). It exists when the values are positive and not all equal (s > 0).
-    Minka's closed-form approximation (within 1.5%) brackets the root.
+    The MLE exists when the values are positive and not all equal, that is when
+    s = log(mean) − mean(log x) > 0; up to rounding (s ≤ 1e-14) scipy's solver
+    fails, so such samples are NaN without asking it.
     """
     if sample.size < 2 or np.any(sample <= 0):
         return NAN
-    s = float(np.log(sample.mean()) - np.mean(np.log(sample)))
-    if not s > 1e-14:  # all equal, up to rounding: the fit would be a point mass
+    if not float(np.log(sample.mean()) - np.mean(np.log(sample))) > 1e-14:
         return NAN
-    guess = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
-    return float(optimize.brentq(lambda k: np.log(k) - special.digamma(k) - s, guess / 2, guess * 2))
+    try:
+        shape, _, _ = stats.gamma.fit(sample, floc=0)
+    except (stats.FitError, ValueError):
+        return NAN
+    return float(shape) if np.isfinite(shape) and shape > 0 else NAN
 
 
 def solved_at_summary(steps, confidence: float = 0.95) -> dict[str, float]:
@@ -79,8 +81,8 @@ def solved_at_summary(steps, confidence: float = 0.95) -> dict[str, float]:
 
     Returns ``{"median", "mean", "mean_low", "mean_high"}``.
 
-    The interval: fit gamma(k, θ) by maximum likelihood with location 0 (see
-    ``gamma_shape``). The mean m of n independent gamma(k, θ) values is
+    The interval: fit gamma(k, θ) by maximum likelihood with location 0
+    (scipy's ``gamma.fit`` with ``floc=0``). The mean m of n independent gamma(k, θ) values is
     gamma(nk, θ/n), so m / μ, with μ = kθ the true mean, is gamma(nk, 1/(nk))
     whatever θ is: a pivot. With q_lo, q_hi its 2.5% and 97.5% quantiles,
     [m / q_hi, m / q_lo] covers μ with probability 95% for the fitted k (exact
@@ -98,7 +100,7 @@ def solved_at_summary(steps, confidence: float = 0.95) -> dict[str, float]:
         return {"median": NAN, "mean": NAN, "mean_low": NAN, "mean_high": NAN}
     mean = float(sample.mean())
     low = high = NAN
-    shape = gamma_shape(sample)
+    shape = _gamma_shape(sample)
     if np.isfinite(shape):
         alpha = 1 - confidence
         n_shape = sample.size * shape
@@ -114,9 +116,12 @@ def beta_fit(sample: np.ndarray, n_iterations: int = 200) -> tuple[float, float]
     ψ(b) − ψ(a+b) = mean(log(1−x)), from the method-of-moments start. The
     log-likelihood is concave in (a, b) (an exponential family), so the Newton
     direction always climbs; halving the step until it stays positive and
-    climbs makes every iteration an improvement. (scipy's beta.fit with fixed
-    location and scale fails to converge or returns negative parameters on
-    samples with many values at the clip bound, which sparsity errors have.)
+    climbs makes every iteration an improvement.
+
+    Hand-written because scipy's ``beta.fit(sample, floc=0, fscale=1)`` (1.17)
+    raises ``FitSolverError`` on samples with many values at the clip bound,
+    which sparsity errors have (exact zeros of clamped weights); on samples
+    without them both agree. The tests check both.
     """
     if sample.size < 2 or np.ptp(sample) == 0 or np.any((sample <= 0) | (sample >= 1)):
         return NAN, NAN
@@ -197,47 +202,64 @@ def _prefixed(prefix: str, summary: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in summary.items()}
 
 
-def success_table(
-    rows: Iterable[RunRow], by: Sequence[str] = ("unit", "operation"), criterion: str = "raw"
-) -> list[dict]:
-    """One summary per group of rows: success rate, solved-at steps, sparsity error, exact formulas.
+def _group_key(record: Verdict, by: Sequence[str]) -> tuple:
+    return tuple(getattr(record, name) for name in by)
 
-    Groups are the distinct values of the ``by`` fields, sorted. Each dict has
-    the ``by`` fields and:
-      n, successes, rate, low, high: runs, solved runs under ``criterion``,
+
+def success_table(
+    records: Iterable[Verdict] | Iterable[RunRow], by: Sequence[str] = ("unit", "operation"), criterion: str = "raw"
+) -> list[dict]:
+    """One summary per group of runs: success rate, solved-at steps, sparsity error, exact formulas.
+
+    ``records`` is the long table of verdicts (``verdicts.verdicts``); RunRows
+    are accepted too and converted to it. Groups are the distinct values of the
+    ``by`` fields (run fields: key, unit, operation, task, range_name, seed),
+    sorted. Each dict has the ``by`` fields and:
+      n, successes, rate, low, high: runs, runs solved under ``criterion``,
         rate with its Wilson interval;
       solved_at_median, solved_at_mean, solved_at_mean_low, solved_at_mean_high:
-        ``solved_at_summary`` of the solved runs' first solving step;
+        ``solved_at_summary`` of the solved runs' first solving step (all NaN
+        for the exact criterion, which has no solving step);
       sparsity_mean, sparsity_low, sparsity_high: ``sparsity_summary`` of the
         solved runs' sparsity errors (NaN errors, weights that could not be read, left out);
-      exact_successes, exact_rate, exact_low, exact_high: runs whose rounded
-        weights give the exact formula, of all n runs, with a Wilson interval;
-      solved_inexact: solved runs whose formula is not exact — the gap the MSE
-        criterion leaves (see the reference, "A gap in the criterion").
+      exact_successes, exact_rate, exact_low, exact_high: the same group's
+        verdicts under the "exact" criterion (rounded weights give the exact
+        formula), of all its runs, with a Wilson interval;
+      solved_inexact: runs solved under ``criterion`` whose "exact" verdict is
+        not solved — the gap the MSE criterion leaves (see the reference, "A gap in the criterion").
     """
-    if criterion not in CRITERIA:
-        raise ValueError(f"unknown criterion {criterion!r}; expected one of {CRITERIA}")
-    unknown = set(by) - set(RunRow.column_names())
+    if criterion not in VERDICT_CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}; expected one of {VERDICT_CRITERIA}")
+    unknown = set(by) - set(RUN_FIELDS)
     if unknown:
-        raise ValueError(f"cannot group by {sorted(unknown)}: not RunRow fields")
-    groups: dict[tuple, list[RunRow]] = {}
-    for row in rows:
-        groups.setdefault(tuple(getattr(row, name) for name in by), []).append(row)
+        raise ValueError(f"cannot group by {sorted(unknown)}: not run fields {RUN_FIELDS}")
+    records = list(records)
+    if any(isinstance(record, RunRow) for record in records):
+        records = verdicts(records)
+    groups: dict[tuple, list[Verdict]] = {}
+    exact_groups: dict[tuple, list[Verdict]] = {}
+    for record in records:
+        if record.criterion == criterion:
+            groups.setdefault(_group_key(record, by), []).append(record)
+        if record.criterion == EXACT:
+            exact_groups.setdefault(_group_key(record, by), []).append(record)
+    exact_keys = {record.key for record in records if record.criterion == EXACT and record.solved}
     table = []
-    for group_key in sorted(groups):
-        members = groups[group_key]
-        solved = [row for row in members if getattr(row, f"solved_{criterion}")]
-        steps = [getattr(row, f"solved_at_{criterion}") for row in solved]
-        errors = np.array([row.sparsity_error for row in solved], dtype=float)
-        n_exact = sum(row.formula_exact for row in members)
+    for group_key in sorted(groups.keys() | exact_groups.keys()):
+        members = groups.get(group_key, [])
+        exact = exact_groups.get(group_key, [])
+        solved = [record for record in members if record.solved]
+        steps = [record.solved_at for record in solved if record.solved_at is not None]
+        errors = np.array([record.sparsity_error for record in solved], dtype=float)
+        n_exact = sum(record.solved for record in exact)
         rate, low, high = wilson_interval(len(solved), len(members))
-        exact_rate, exact_low, exact_high = wilson_interval(n_exact, len(members))
+        exact_rate, exact_low, exact_high = wilson_interval(n_exact, len(exact))
         table.append(
-            dict(zip(by, group_key))
+            dict(zip(by, group_key, strict=True))
             | {"n": len(members), "successes": len(solved), "rate": rate, "low": low, "high": high}
-            | _prefixed("solved_at", solved_at_summary([step for step in steps if step is not None]))
+            | _prefixed("solved_at", solved_at_summary(steps))
             | _prefixed("sparsity", sparsity_summary(errors[np.isfinite(errors)]))
             | {"exact_successes": n_exact, "exact_rate": exact_rate, "exact_low": exact_low, "exact_high": exact_high}
-            | {"solved_inexact": sum(not row.formula_exact for row in solved)}
+            | {"solved_inexact": sum(record.key not in exact_keys for record in solved)}
         )
     return table

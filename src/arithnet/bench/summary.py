@@ -1,4 +1,4 @@
-"""The benchmark's results as a markdown document: tables only, numbers from stats.py."""
+"""The benchmark's results as a markdown document: tables only, numbers from stats.py over the verdicts' long table."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import success_table
+from arithnet.bench.verdicts import EXACT, Verdict, verdicts
 
 #: The field's order of the operations; any other operation follows, sorted.
 OPERATION_ORDER = ("add", "sub", "mul", "div")
@@ -52,17 +53,15 @@ def format_estimate(value: float, low: float, high: float, spec: str) -> str:
 def _table(header: Sequence[str], body: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cells) + " |" for cells in body]
-    return lines + [""]
+    return [*lines, ""]
 
 
-def _rate_grid(
-    table: list[dict], row_fields: Sequence[str], column_field: str, columns: list[str], prefix: str = ""
-) -> list[list[str]]:
+def _rate_grid(table: list[dict], row_fields: Sequence[str], column_field: str, columns: list[str]) -> list[list[str]]:
     """A pivot of ``table``: one line per distinct ``row_fields`` value, one column per ``column_field`` value."""
     cells: dict[tuple, dict[str, str]] = {}
     for entry in table:
         line = cells.setdefault(tuple(entry[name] for name in row_fields), {})
-        line[entry[column_field]] = format_rate(entry[f"{prefix}rate"], entry[f"{prefix}low"], entry[f"{prefix}high"])
+        line[entry[column_field]] = format_rate(entry["rate"], entry["low"], entry["high"])
     return [[*line, *(cells[line].get(column, MISSING) for column in columns)] for line in cells]
 
 
@@ -70,9 +69,9 @@ def _sorted_table(table: list[dict], units: list[str], operations: list[str]) ->
     return sorted(table, key=lambda entry: (units.index(entry["unit"]), operations.index(entry["operation"])))
 
 
-def _criterion_section(rows: list[RunRow], criterion: str, units, operations, ranges) -> list[str]:
-    by_operation = _sorted_table(success_table(rows, ("unit", "operation"), criterion), units, operations)
-    by_range = _sorted_table(success_table(rows, ("unit", "operation", "range_name"), criterion), units, operations)
+def _criterion_section(records: list[Verdict], criterion: str, units, operations, ranges) -> list[str]:
+    by_operation = _sorted_table(success_table(records, ("unit", "operation"), criterion), units, operations)
+    by_range = _sorted_table(success_table(records, ("unit", "operation", "range_name"), criterion), units, operations)
     lines = [f"## Criterion {CRITERION_TITLES.get(criterion, criterion)}", ""]
     lines += ["Success rate [95% Wilson interval], per unit and operation:", ""]
     lines += _table(["unit", *operations], _rate_grid(by_operation, ["unit"], "operation", operations))
@@ -126,10 +125,11 @@ def markdown_summary(rows: Iterable[RunRow], criteria: Sequence[str] = CRITERIA)
         f"tasks: {', '.join(tasks)}; ranges: {', '.join(ranges)}.",
         "",
     ]
+    records = verdicts(rows)
     for criterion in criteria:
-        lines += _criterion_section(rows, criterion, units, operations, ranges)
-    exact = _sorted_table(success_table(rows, ("unit", "operation")), units, operations)
+        lines += _criterion_section(records, criterion, units, operations, ranges)
+    exact = _sorted_table(success_table(records, ("unit", "operation"), EXACT), units, operations)
     lines += ["## Exact formula", ""]
     lines += ["Runs whose rounded weights give exactly the target formula [95% Wilson interval]:", ""]
-    lines += _table(["unit", *operations], _rate_grid(exact, ["unit"], "operation", operations, prefix="exact_"))
+    lines += _table(["unit", *operations], _rate_grid(exact, ["unit"], "operation", operations))
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -71,8 +71,12 @@ DIVISION_EXTRA_RANGES: dict[str, RangePair] = {
     for r in (
         *(_mixed(f"mixed-{k}", PRIMER_RANGES[k]) for k in ("6", "7", "8", "9")),
         RangePair("benford", D(10, 100, kind="loguniform"), D(100, 1000, kind="loguniform")),
-        RangePair("truncnormal-1", D(1, 2, kind="truncnormal", mean=1.5, std=0.25), D(2, 6, kind="truncnormal", mean=4, std=1)),
-        RangePair("truncnormal-2", D(0.1, 2, kind="truncnormal", mean=1, std=0.5), D(2, 6, kind="truncnormal", mean=4, std=1)),
+        RangePair(
+            "truncnormal-1", D(1, 2, kind="truncnormal", mean=1.5, std=0.25), D(2, 6, kind="truncnormal", mean=4, std=1)
+        ),
+        RangePair(
+            "truncnormal-2", D(0.1, 2, kind="truncnormal", mean=1, std=0.5), D(2, 6, kind="truncnormal", mean=4, std=1)
+        ),
         RangePair("wide-50", D(-50, 50), D(50, 100, random_sign=True)),
         RangePair("wide-100", D(-100, 100), D(100, 200, random_sign=True)),
         *(

@@ -283,9 +283,7 @@ def _simulated(criterion: str, operation: str, range_name: str, input_size: int,
 
 def compute_table(n_samples: int = N_SAMPLES) -> dict[str, float]:
     """Every ε-perfect threshold of ``table_configurations()``, by key (the raw one is the constant ``RAW``)."""
-    return {
-        table_key(*config): simulate(*config, n_samples=n_samples) for config in table_configurations()
-    }
+    return {table_key(*config): simulate(*config, n_samples=n_samples) for config in table_configurations()}
 
 
 def write_table(path: Path = TABLE_PATH, n_samples: int = N_SAMPLES) -> dict[str, float]:

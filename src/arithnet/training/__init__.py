@@ -1,7 +1,7 @@
-"""Multi-seed training: configuration, recipes, history and the ``train`` entry point."""
+"""``train``: the recipes of ``arithnet train`` (compositions of the engine), their configuration and results."""
 
+from arithnet.engine import History
 from arithnet.training.config import TrainConfig
-from arithnet.training.history import History
 from arithnet.training.recipes import RECIPES, Recipe, get_recipe
 from arithnet.training.trainer import TrainResult, train
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
 from arithnet import random as counter_random
+from arithnet.engine import History, ProgressCallback
 from arithnet.evaluation import Evaluation, evaluate
 from arithnet.operations import get_operation
 from arithnet.training.config import TrainConfig
-from arithnet.training.history import History
-from arithnet.training.recipes import ProgressCallback, get_recipe
+from arithnet.training.recipes import get_recipe
 from arithnet.units import Unit
 
 
@@ -31,7 +31,7 @@ def single_thread() -> Iterator[None]:
 
 @dataclass
 class TrainResult:
-    """A finished training run. ``config`` has the recipe's steps and range filled in."""
+    """A finished training run. ``config`` is resolved: the recipe's steps, range and settings filled in."""
 
     config: TrainConfig
     unit: Unit
@@ -93,16 +93,12 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
     """
     operation = get_operation(config.operation)
     recipe = get_recipe(config.recipe)
-    config = replace(
-        config,
-        steps=config.steps or recipe.steps_for(operation),
-        train_range=config.train_range or recipe.default_range(operation),
-    )
+    config = config.resolved()
     recipe.check(operation, config.train_range)
     keys = counter_random.stream_keys(config.seeds)
     with single_thread():
         start = time.perf_counter()
-        fit = recipe.fit(operation, keys, config.steps, config.train_range, config.n_snapshots, progress)
-        evaluation = evaluate(fit.unit, operation, config.train_range)
+        fit = recipe.fit(config, keys, progress)
+        evaluation = evaluate(fit.unit.cpu(), operation, config.train_range)
         seconds = time.perf_counter() - start
     return TrainResult(config, fit.unit, fit.initial, fit.history, evaluation, seconds)

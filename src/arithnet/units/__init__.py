@@ -45,4 +45,24 @@ def get_unit(name: str) -> UnitSpec:
         raise ValueError(f"unknown unit {name!r}; valid units: {', '.join(UNITS)}") from None
 
 
-__all__ = ["UNITS", "INALU", "LinearNet", "LogExp", "NACAdd", "NACMul", "NALU", "NAU", "NMRU", "NMU", "NPU", "NRU", "RealNPU", "Sampler", "SquareNet", "Stack", "Unit", "UnitSpec", "get_unit"]
+__all__ = [
+    "INALU",
+    "NALU",
+    "NAU",
+    "NMRU",
+    "NMU",
+    "NPU",
+    "NRU",
+    "UNITS",
+    "LinearNet",
+    "LogExp",
+    "NACAdd",
+    "NACMul",
+    "RealNPU",
+    "Sampler",
+    "SquareNet",
+    "Stack",
+    "Unit",
+    "UnitSpec",
+    "get_unit",
+]

@@ -1,31 +1,86 @@
-"""What every arithnet unit offers the trainer, the formula reader and the tests.
+"""What every arithnet unit offers the training engine, the formula reader and the tests.
 
 A unit is a ``torch.nn.Module``. Built with ``n_seeds=None`` it is an ordinary
 layer: weights of shape (O, I), input (B, I), output (B, O). Built with
 ``n_seeds=S`` it holds S independent copies of its weights, (S, O, I), and maps
-(S, B, I) to (S, B, O): that is how the trainer runs S seeds as one tensor
-program. Forward passes are written with negative dimensions so that one body
-serves both shapes.
+(S, B, I) to (S, B, O): that is how the engine runs S seeds (or seed × start
+runs) as one tensor program. Every parameter and every buffer then has the
+seed dimension first. Forward passes are written with negative dimensions so
+that one body serves both shapes. Input may be float32 or float64 whatever the
+unit's dtype; the unit computes in the dtype of its parameters.
 
-The trainer never asks a unit's name. It only uses this interface:
+The engine never asks a unit's name. It only uses this interface (S is the
+number of runs, () replaces (S,) for a unit without seeds):
 
-- ``default_lr``: the learning rate of the unit's paper;
-- ``regularization(step)``: the penalty to add to the loss at that step, one
-  value per seed (shape (S,) or ()), zero by default;
-- ``project_()``: the clamp or projection applied after every optimiser step;
-- ``operations``: the operations the unit can represent exactly.
+- ``Cls(in_features, out_features, n_seeds=None, *, **options)``: every
+  registered unit; all options are keyword-only. ``UnitSpec.build(I, O, S,
+  **options)`` builds a registry entry with its variant's options.
+  (``Stack(first, second)`` is built from two units instead.)
+- ``in_features``, ``out_features``, ``n_seeds``: I, O and S (or None).
+- ``reset_parameters(sampler=None)``: draws initial weights; called by the
+  engine once after building, with a ``Sampler`` keyed by the runs' streams.
+- ``default_lr``, ``grad_clip_value``, ``grad_clip_norm`` (class attributes):
+  the paper's learning rate and gradient clipping (None: none); read once when
+  the engine sets up the optimiser and the clipping.
+- ``regularization(step)`` → (S,) in the dtype of the parameters: the penalty
+  added to each run's data loss at ``step``, every step, before ``backward``.
+  ``step`` is a Python int or a 0-d tensor (the compiled step passes a tensor
+  so that torch.compile does not recompile each step); both give the same
+  value. Zero by default.
+- ``project_()``: the clamp or projection applied in place after every
+  optimiser step; nothing by default.
+- ``observes_loss`` (bool): True when the unit wants the training losses.
+  Only then the engine calls ``observe_loss(loss, step)`` after every optimiser
+  step (and ``project_``) with each run's data loss (S,) (without the
+  regulariser) and the int step; it answers a bool mask (S,) of runs to start
+  again, or None for none. The unit keeps the history it needs in its own
+  non-persistent buffers (iNALU: ``loss_history`` (S, window)).
+- ``reinitialize_(mask, sampler=None)``: fresh weights for the runs in
+  ``mask`` (S,) bool, the others untouched; also clears those runs' loss
+  history and other per-run state. The engine calls it with the mask from
+  ``observe_loss`` and then resets those runs' optimiser moments itself.
+- ``observe_interpolation_mse(mse)``: the engine reports each run's latest
+  interpolation (validation) MSE (S,) whenever it evaluates one; iNALU
+  switches its regulariser on it, the others ignore it.
+- ``select(index)`` → a new unit of the same class and options holding the
+  runs ``index`` (K,) (K may differ from S; indices may repeat), every
+  parameter and buffer indexed along dim 0: the engine's multi-start
+  selection (keep each seed's best start).
+- ``has_log_parts`` (bool) and ``log_parts(x)`` → (real, imaginary), each
+  shaped like the output (S, B, O): z with output = Re exp(z), for the
+  log-space loss. Only where ``has_log_parts`` (LogExp; a Stack follows its
+  second unit); other units raise NotImplementedError.
+- ``train()`` / ``eval()``: NRU and NMRU compute differently in training and
+  at evaluation; the engine evaluates in eval mode.
+- ``operations``, ``exact_solution(operation, in_features=2)`` (classmethod):
+  the operations the unit can represent exactly, and a state dict (without
+  seed dimension) computing x0 op x1; ValueError for any other operation.
+  Options that change the state dict's keys or shapes are keyword arguments
+  with the class default (``mixing``, ``hidden_features`` of LogExp and SquareNet);
+  ``UnitSpec.exact_solution(operation, in_features)`` passes a registry
+  variant's own. ``exact_rtol`` is its relative error in float64,
+  ``handles_signs`` False when it is exact for positive inputs only.
+- ``sparsity_weights()``, ``expression(inputs, seed_index)``: the weights
+  whose distance to {−1, 0, 1} is the sparsity error, and the unit as sympy
+  expressions, for the evaluation and the formula reader.
+
+Per step the engine calls: forward, ``regularization(step)``, backward,
+clipping, optimiser step, ``project_()``, then (if ``observes_loss``)
+``observe_loss(loss, step)`` and, for a mask with any True,
+``reinitialize_(mask, sampler)``.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import sympy
 import torch
 from torch import nn
 
+from arithnet.schedules import ramp
 from arithnet.units.init import Sampler
-from arithnet.units.schedules import ramp
 
 
 class Unit(nn.Module):
@@ -43,13 +98,16 @@ class Unit(nn.Module):
     #: Relative error of ``exact_solution`` in float64 (an ε inside a
     #: logarithm, for instance, keeps some units from being exact).
     exact_rtol: ClassVar[float] = 1e-10
-    #: Training options the unit's paper uses, read by the benchmark trainer as
+    #: Training options the unit's paper uses, read by the engine as
     #: defaults: gradient values clipped to ±grad_clip_value, each seed's
     #: gradient norm clipped to grad_clip_norm (None: no clipping).
     grad_clip_value: ClassVar[float | None] = None
     grad_clip_norm: ClassVar[float | None] = None
-    #: Training losses the unit looks at in ``stalled`` (0: it never asks for a restart).
-    stall_window: int = 0
+    #: True when the engine must report every step's training losses to
+    #: ``observe_loss`` (iNALU's restarts).
+    observes_loss: ClassVar[bool] = False
+    #: True when ``log_parts`` is implemented (the log-space loss needs it).
+    has_log_parts: ClassVar[bool] = False
     #: Other registry names for this class with fixed options, e.g.
     #: ``{"G-NALU": {"golden": True}}``: variants are options, not classes.
     variants: ClassVar[dict[str, dict[str, Any]]] = {}
@@ -70,43 +128,83 @@ class Unit(nn.Module):
 
     # -- shapes -----------------------------------------------------------
     def _shape(self, *shape: int) -> tuple[int, ...]:
-        """A parameter shape with the seed dimension in front when there is one."""
+        """A parameter or buffer shape with the seed dimension in front when there is one."""
         return shape if self.n_seeds is None else (self.n_seeds, *shape)
 
     def _parameter(self, *shape: int) -> nn.Parameter:
         return nn.Parameter(torch.empty(self._shape(*shape)))
 
-    # -- trainer interface ----------------------------------------------
+    def _like_parameters(self, value: float | torch.Tensor) -> torch.Tensor:
+        """A schedule's value (float, or float64 tensor for a tensor step) in the parameters' dtype and device.
+
+        Without this a 0-d float64 weight times a 0-d float32 penalty would
+        give float64: two 0-d tensors promote like any others.
+        """
+        parameter = next(self.parameters())
+        return torch.as_tensor(value, dtype=parameter.dtype, device=parameter.device)
+
+    # -- engine interface ---------------------------------------------------
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
         raise NotImplementedError
 
-    def regularization(self, step: int) -> torch.Tensor:
-        """Penalty to add to the loss at ``step``: shape (S,), or () without seeds."""
-        return torch.zeros(() if self.n_seeds is None else (self.n_seeds,))
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        """Penalty to add to the loss at ``step`` (int or 0-d tensor): (S,), or () without seeds."""
+        parameter = next(self.parameters())
+        return parameter.new_zeros(self._shape())
 
     @torch.no_grad()
     def project_(self) -> None:
         """Clamp or project the weights in place after an optimiser step."""
 
     def observe_interpolation_mse(self, mse: torch.Tensor) -> None:
-        """The trainer reports each seed's latest interpolation MSE (S,); most units ignore it."""
+        """The engine reports each run's latest interpolation MSE (S,); most units ignore it."""
 
-    def stalled(self, losses: torch.Tensor, step: int) -> torch.Tensor:
-        """Seeds (S,) to start again, given the recent training losses (T, S); never by default."""
-        return torch.zeros(self._shape(), dtype=torch.bool)
+    def observe_loss(self, loss: torch.Tensor, step: int) -> torch.Tensor | None:
+        """Runs (S,) bool to start again after ``step``'s data losses ``loss`` (S,); None: none.
+
+        Called only when ``observes_loss`` is True.
+        """
+        return None
 
     @torch.no_grad()
     def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
-        """Fresh initial weights for the seeds in ``mask`` (S,); the others keep theirs.
+        """Fresh initial weights for the runs in ``mask`` (S,); the others keep theirs.
 
-        Every seed is drawn and only the masked ones are kept, so with a keyed
-        ``Sampler`` a seed's new weights depend on its own stream alone.
+        Every run is drawn and only the masked ones are kept, so with a keyed
+        ``Sampler`` a run's new weights depend on its own stream alone. Units
+        with per-run state (iNALU) also clear it for the masked runs.
         """
+        mask = torch.as_tensor(mask, dtype=torch.bool)
         previous = [parameter.clone() for parameter in self.parameters()]
         self.reset_parameters(sampler)
         for parameter, before in zip(self.parameters(), previous):
-            chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim()))
+            chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim())).to(parameter.device)
             parameter.copy_(torch.where(chosen, parameter, before))
+
+    def select(self, index: torch.Tensor) -> Unit:
+        """A new unit of the same class and options holding the runs ``index`` (K,), indices may repeat.
+
+        A deep copy (options, mode, buffers) whose parameters and buffers are
+        indexed along their leading seed dimension; the copy's n_seeds is K.
+        """
+        if self.n_seeds is None:
+            raise ValueError("select needs a unit built with n_seeds")
+        index = torch.as_tensor(index, dtype=torch.int64).reshape(-1)
+        chosen = copy.deepcopy(self)
+        with torch.no_grad():
+            for module in chosen.modules():
+                if isinstance(module, Unit):
+                    module.n_seeds = len(index)
+                for name, parameter in module.named_parameters(recurse=False):
+                    picked = parameter[index.to(parameter.device)]
+                    setattr(module, name, nn.Parameter(picked, requires_grad=parameter.requires_grad))
+                for name, buffer in module.named_buffers(recurse=False):
+                    setattr(module, name, buffer[index.to(buffer.device)])
+        return chosen
+
+    def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(Re z, Im z) with output = Re exp(z), each shaped like the output; only where ``has_log_parts``."""
+        raise NotImplementedError(f"{type(self).__name__} has no log-space form (has_log_parts is False)")
 
     def sparsity_weights(self) -> list[torch.Tensor]:
         """The weights whose distance to {−1, 0, 1} is the sparsity error, each (S, ...)."""
@@ -120,8 +218,8 @@ class Unit(nn.Module):
         self.regularization_start = start
         self.regularization_end = end
 
-    def ramp_weight(self, step: int) -> float:
-        """λ(t) of the unit's ramped regulariser at ``step``."""
+    def ramp_weight(self, step: int | torch.Tensor) -> float | torch.Tensor:
+        """λ(t) of the unit's ramped regulariser at ``step``: a float for an int step, else a tensor."""
         return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
 
     # -- formulas -----------------------------------------------------------
@@ -131,8 +229,12 @@ class Unit(nn.Module):
 
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
-        """A state dict (without seed dimension) computing x0 op x1 exactly."""
-        raise NotImplementedError
+        """A state dict (without seed dimension) computing x0 op x1 exactly; ValueError if there is none."""
+        raise ValueError(f"{cls.__name__} has no built-in solution for {operation!r}")
+
+    @classmethod
+    def _no_solution(cls, operation: str, in_features: int) -> ValueError:
+        return ValueError(f"{cls.name} has no built-in solution for {operation!r} with {in_features} inputs")
 
     def _weights(self, parameter: torch.Tensor, seed_index: int) -> list[list[float]]:
         """Plain floats of one seed's weight matrix, for building expressions."""

@@ -9,6 +9,7 @@ again from fresh weights.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import sympy
@@ -40,6 +41,7 @@ def inalu_product(x: torch.Tensor, mul_weight: torch.Tensor) -> torch.Tensor:
 
 def inalu(x: torch.Tensor, add_weight: torch.Tensor, mul_weight: torch.Tensor, gate_hat: torch.Tensor) -> torch.Tensor:
     """y = g·(W_a x) + (1 − g)·m·sign with g = σ(ĝ) per output, independent of x."""
+    x = x.to(add_weight.dtype)
     gate = torch.sigmoid(gate_hat).unsqueeze(-2)  # (..., 1, O)
     product = inalu_product(x, mul_weight) * inalu_sign(x, mul_weight)
     return gate * nac_add(x, add_weight) + (1.0 - gate) * product
@@ -64,19 +66,19 @@ def push_from_zero(parameter: torch.Tensor, threshold: float, first_dim: int) ->
 
 
 def loss_stalled(losses: torch.Tensor, window: int, loss_threshold: float) -> torch.Tensor:
-    """iNALU's stall test on the last ``window`` losses (T, ...) → (...) bool.
+    """iNALU's stall test on the last ``window`` losses (..., T), oldest first → (...) bool.
 
     Stalled: the first half's mean is at most the second half's mean plus
     the second half's (population) standard deviation, i.e. no clear progress,
     and the second half's mean is above ``loss_threshold``. Fewer than ``window`` losses, or a NaN
-    among them, never count as stalled.
+    among them, never count as stalled (every comparison with NaN is False).
     """
-    if losses.shape[0] < window:
-        return torch.zeros(losses.shape[1:], dtype=torch.bool)
-    recent = losses[-window:]
-    first, second = recent[: window // 2], recent[window // 2 :]
-    second_mean = second.mean(0)
-    return (first.mean(0) <= second_mean + second.std(0, correction=0)) & (second_mean > loss_threshold)
+    if losses.shape[-1] < window:
+        return torch.zeros(losses.shape[:-1], dtype=torch.bool, device=losses.device)
+    recent = losses[..., -window:]
+    first, second = recent[..., : window // 2], recent[..., window // 2 :]
+    second_mean = second.mean(-1)
+    return (first.mean(-1) <= second_mean + second.std(-1, correction=0)) & (second_mean > loss_threshold)
 
 
 # -- unit -------------------------------------------------------------------------
@@ -93,25 +95,28 @@ class INALU(Unit):
     and |x_i| ≥ 1e-7: the clamp and the floor are the paper's and are left out of
     ``expression``.
 
-    **Training protocol** (iNALU paper and code), offered through methods so
-    that the trainer needs no knowledge of this unit:
+    **Training protocol** (iNALU paper and code), offered through the unit
+    interface (:mod:`arithnet.units.base`) so that the engine needs no
+    knowledge of this unit:
 
     - ``regularization(step)`` = 0.05·Σ_p mean(relu(20 − |p|)) over all five
       parameters, for seeds whose last reported interpolation MSE is below 1
-      and only for step > 10,000. The trainer reports that MSE (per seed) with
+      and only for step > 10,000. The engine reports that MSE (per seed) with
       ``observe_interpolation_mse(mse)``; until it does, the regulariser is off.
-    - ``grad_clip_value`` = 0.1: the trainer clips gradient values to ±0.1.
-    - ``stalled(losses, step)`` → per-seed mask; ``reinitialize_(mask, sampler)``
-      draws fresh weights for those seeds. The trainer should then also forget
-      those seeds' loss history (set it to NaN) and, ideally, their optimiser
-      moments.
+    - ``grad_clip_value`` = 0.1: the engine clips gradient values to ±0.1.
+    - ``observes_loss`` is True: the engine hands every step's training losses
+      to ``observe_loss(loss, step)``, which keeps the last ``stall_window`` of
+      them and answers, every ``stall_check_every`` steps, which seeds have
+      stalled (``loss_stalled``); ``reinitialize_(mask, sampler)`` draws fresh
+      weights for those seeds and forgets their losses and interpolation fit.
+      The engine then resets their optimiser moments.
 
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.
         regularization_scale: 0.05 (= 1/20). regularization_threshold: 20.
         regularization_start: the regulariser is off up to this step (10,000).
         regularization_mse: interpolation MSE below which it is on (1.0).
-        reinitialize_on_stall: False makes ``stalled`` always answer no.
+        reinitialize_on_stall: False makes ``observe_loss`` always answer None.
         stall_window: losses looked at (5,000). stall_check_every: steps between
             checks (10). stall_loss: the second half's mean must exceed it (1.0).
 
@@ -123,6 +128,10 @@ class INALU(Unit):
         add_mask_hat, mul_mask_hat: M̂_a, M̂_m, (O, I) or (S, O, I), N(0.5, 0.2²).
         gate_hat: ĝ, (O,) or (S, O), N(0, 0.2²).
         interpolation_fit: (S,) or () bool buffer (not saved): last reported MSE < 1.
+        loss_history: (S, stall_window) or (stall_window,) float64 buffer (not
+            saved): ring buffer of the training losses, step t in column
+            t mod stall_window; NaN where no loss has been seen since the start
+            or the seed's last restart.
     """
 
     name: ClassVar[str] = "iNALU"
@@ -134,12 +143,14 @@ class INALU(Unit):
     # 1e-15 relative or so on the generic suite's inputs.
     exact_rtol: ClassVar[float] = 1e-13
     grad_clip_value: ClassVar[float | None] = 0.1  # iNALU paper: gradient values clipped to ±0.1
+    observes_loss: ClassVar[bool] = True
 
     def __init__(
         self,
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         regularization_scale: float = 0.05,
         regularization_threshold: float = 20.0,
         regularization_start: int = 10_000,
@@ -166,6 +177,8 @@ class INALU(Unit):
         self.mul_mask_hat = self._parameter(out_features, in_features)
         self.gate_hat = self._parameter(out_features)
         self.register_buffer("interpolation_fit", torch.zeros(self._shape(), dtype=torch.bool), persistent=False)
+        history = torch.full(self._shape(stall_window), math.nan, dtype=torch.float64)
+        self.register_buffer("loss_history", history, persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
@@ -194,31 +207,41 @@ class INALU(Unit):
         below = torch.as_tensor(mse).detach().to(self.interpolation_fit.device) < self.regularization_mse
         self.interpolation_fit.copy_(below.expand_as(self.interpolation_fit))
 
-    def regularization(self, step: int) -> torch.Tensor:
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
         first_dim = 0 if self.n_seeds is None else 1
         penalty = sum(push_from_zero(p, self.regularization_threshold, first_dim) for p in self.parameters())
         active = self.interpolation_fit & (step > self.regularization_start)
         return self.regularization_scale * penalty * active.to(penalty.dtype)
 
-    def stalled(self, losses: torch.Tensor, step: int) -> torch.Tensor:
-        """Per-seed mask (S,) or () of seeds to start again, checked every ``stall_check_every`` steps.
+    @torch.no_grad()
+    def observe_loss(self, loss: torch.Tensor, step: int) -> torch.Tensor | None:
+        """Record ``step``'s training losses (S,) or (); every ``stall_check_every`` steps, the stalled seeds.
 
-        ``losses`` holds one training loss per step, (T, S) or (T,), the last
-        row being ``step``'s; entries from before a seed's last
-        re-initialisation should be NaN, which keeps that seed from counting
-        as stalled until it has a full window of its own losses.
+        Steps come one after another, so the ring buffer holds the last
+        ``stall_window`` steps. A seed whose window still holds a NaN (not yet
+        ``stall_window`` losses since the start or its last restart) never counts as stalled.
         """
-        losses = torch.as_tensor(losses).detach()
-        if not self.reinitialize_on_stall or step % self.stall_check_every != 0:
-            return torch.zeros(self._shape(), dtype=torch.bool)
-        return loss_stalled(losses, self.stall_window, self.stall_loss)
+        if not self.reinitialize_on_stall:
+            return None
+        if self.loss_history.dtype != torch.float64:
+            # ``unit.float()`` casts every floating buffer; the stall test
+            # compares means and deviations in float64 whatever the unit's dtype.
+            self.loss_history = self.loss_history.double()
+        step = int(step)
+        self.loss_history[..., step % self.stall_window] = torch.as_tensor(loss).detach().to(self.loss_history)
+        if step % self.stall_check_every != 0:
+            return None
+        # Oldest first: the column after this step's holds the oldest loss.
+        ordered = torch.roll(self.loss_history, -((step + 1) % self.stall_window), -1)
+        return loss_stalled(ordered, self.stall_window, self.stall_loss)
 
     @torch.no_grad()
     def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
-        """Fresh weights for the seeds in ``mask``, which also forget their interpolation fit."""
+        """Fresh weights for the seeds in ``mask``, which also forget their interpolation fit and losses."""
         mask = torch.as_tensor(mask, dtype=torch.bool, device=self.interpolation_fit.device)
         super().reinitialize_(mask, sampler)
         self.interpolation_fit &= ~mask
+        self.loss_history.masked_fill_(mask.unsqueeze(-1), math.nan)
 
     # -- formulas -------------------------------------------------------------------
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
@@ -237,7 +260,7 @@ class INALU(Unit):
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         if operation not in cls.operations or in_features < 2:
-            raise ValueError(f"{cls.name} has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         # The chosen path gets W = [1, ±1, 0, …]; the other path W = 0 (tanh 0 = 0).
         # The gate is σ(±40): exactly 1.0 and, through 1 − g, exactly 0.0 in float64.
         chosen = torch.zeros(1, in_features)

@@ -16,8 +16,6 @@ import torch
 
 from arithnet import random as counter_random
 
-_INIT_STREAM = 1
-
 
 class Sampler:
     """Source of initial values; ``keys`` (N,) selects per-seed streams."""
@@ -30,7 +28,7 @@ class Sampler:
         if self.keys is None:
             return torch.rand(tuple(shape), dtype=torch.float64)
         self._calls += 1
-        return counter_random.uniform(self.keys, _INIT_STREAM, self._calls, shape)
+        return counter_random.uniform(self.keys, counter_random.Stream.INIT, self._calls, shape)
 
     def uniform_(self, parameter: torch.Tensor, low: float, high: float) -> None:
         """Fill with U[low, high]; ``parameter`` has the seed dimension in front if any."""

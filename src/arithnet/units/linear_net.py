@@ -11,6 +11,11 @@ from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 
 
+def linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """y = W x: (..., B, I) with (..., O, I) to (..., B, O), in the weight's dtype."""
+    return x.to(weight.dtype) @ weight.mT
+
+
 class LinearNet(Unit):
     r"""One linear layer without bias, :math:`y = W x`.
 
@@ -24,6 +29,13 @@ class LinearNet(Unit):
 
     Attributes:
         weight: (O, I) or (S, O, I), initialised U[-1, 1].
+
+    Examples:
+        >>> unit = LinearNet(2, 1)
+        >>> unit.load_state_dict(LinearNet.exact_solution("sub"))
+        <All keys matched successfully>
+        >>> unit(torch.tensor([[5.0, 3.0]]))
+        tensor([[2.]], grad_fn=<MmBackward0>)
     """
 
     name: ClassVar[str] = "LinearNet"
@@ -39,14 +51,16 @@ class LinearNet(Unit):
         (sampler or Sampler()).uniform_(self.weight, -1.0, 1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x @ self.weight.mT
+        return linear(x, self.weight)
 
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
         return [sum(sympy.Float(w) * x for w, x in zip(row, inputs)) for row in self._weights(self.weight, seed_index)]
 
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
-        weights = {"add": [1.0, 1.0], "sub": [1.0, -1.0]}
-        if operation not in weights or in_features != 2:
-            raise ValueError(f"LinearNet has no built-in solution for {operation!r} with {in_features} inputs")
-        return {"weight": torch.tensor([weights[operation]])}
+        """W = [1, ±1, 0, …]: the inputs after the first two are ignored."""
+        if operation not in cls.operations or in_features < 2:
+            raise cls._no_solution(operation, in_features)
+        weight = torch.zeros(1, in_features)
+        weight[0, 0], weight[0, 1] = 1.0, (1.0 if operation == "add" else -1.0)
+        return {"weight": weight}

@@ -25,6 +25,7 @@ def logexp_parts(
     |h| below ``eps`` counts as ``eps``: zero inputs give finite values, and
     the gradient with respect to such an h is zero.
     """
+    x = x.to(weight_out.dtype)
     hidden = x @ weight_in.mT  # (..., B, H)
     log_magnitude = torch.log(hidden.abs().clamp_min(eps))
     negative = (hidden < 0).to(x.dtype)
@@ -55,8 +56,8 @@ class LogExp(Unit):
     Args:
         in_features: I, number of inputs.
         out_features: O, number of outputs.
-        hidden_features: H, width of the logarithm layer (default I).
         n_seeds: S independent copies of the weights, or None for one unit.
+        hidden_features: H, width of the logarithm layer (default I).
         eps: floor of |h| inside the logarithm (1e-7, the ε of the NALM papers).
         nonnegative_in: keep ``W_in`` ≥ 0 after every step (see ``project_``).
         init_in, init_out: bounds of the uniform initialisation of each weight.
@@ -68,7 +69,8 @@ class LogExp(Unit):
         input (B, I) or (S, B, I); output (B, O) or (S, B, O).
 
     Attributes:
-        weight_in: (H, I) or (S, H, I), initialised U[init_in].
+        weight_in: (H, I) or (S, H, I), initialised U[init_in]; without
+            ``mixing`` a fixed identity buffer (not saved), (I, I) or (S, I, I).
         weight_out: (O, H) or (S, O, H), initialised U[init_out].
 
     Examples:
@@ -76,20 +78,22 @@ class LogExp(Unit):
         >>> unit.load_state_dict(LogExp.exact_solution("div"))
         <All keys matched successfully>
         >>> unit(torch.tensor([[-6.0, 3.0]]))
-        tensor([[-2.0000]], grad_fn=<MulBackward0>)
+        tensor([[-2.]], grad_fn=<MulBackward0>)
     """
 
     name: ClassVar[str] = "LogExp"
     operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
     default_lr: ClassVar[float] = 1e-2
+    has_log_parts: ClassVar[bool] = True
     variants: ClassVar[dict[str, dict[str, Any]]] = {"LogExp-direct": {"mixing": False}}
 
     def __init__(
         self,
         in_features: int,
         out_features: int,
-        hidden_features: int | None = None,
         n_seeds: int | None = None,
+        *,
+        hidden_features: int | None = None,
         eps: float = 1e-7,
         nonnegative_in: bool = False,
         init_in: tuple[float, float] = (-1.0, 1.0),
@@ -105,8 +109,9 @@ class LogExp(Unit):
         self.init_out = init_out
         if mixing:
             self.weight_in = self._parameter(self.hidden_features, in_features)
-        else:  # h = x: the logarithm reads the inputs themselves
-            self.register_buffer("weight_in", torch.eye(in_features), persistent=False)
+        else:  # h = x: the logarithm reads the inputs themselves; one copy per seed, like every buffer
+            identity = torch.eye(in_features).expand(self._shape(in_features, in_features)).clone()
+            self.register_buffer("weight_in", identity, persistent=False)
         self.weight_out = self._parameter(out_features, self.hidden_features)
         self.reset_parameters()
 
@@ -129,7 +134,7 @@ class LogExp(Unit):
             self.weight_in.clamp_(min=0.0)
 
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
-        rows = self._weights(self.weight_in, seed_index) if self.mixing else self.weight_in.double().tolist()
+        rows = self._weights(self.weight_in, seed_index)
         powers = self._weights(self.weight_out, seed_index)
         # A row's scale c contributes the constant c**power: pull it out so that
         # the row itself reads as a clean linear form (the post found 1.005·x1).
@@ -142,13 +147,23 @@ class LogExp(Unit):
             outputs.append(sympy.Float(constant) * sympy.Mul(*factors))
         return outputs
 
-    def exact_solution(self, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
-        """A state dict computing x0 op x1 (an instance method: it depends on ``mixing``)."""
-        powers = {"mul": [1.0, 1.0], "div": [1.0, -1.0]}
-        if operation not in powers or in_features != 2:
-            raise ValueError(f"LogExp has no built-in solution for {operation!r} with {in_features} inputs")
-        state = {"weight_out": torch.tensor([powers[operation]])}
-        return {"weight_in": torch.eye(2), **state} if self.mixing else state
+    @classmethod
+    def exact_solution(
+        cls, operation: str, in_features: int = 2, *, hidden_features: int | None = None, mixing: bool = True
+    ) -> dict[str, torch.Tensor]:
+        """W_in = I (padded with zeros), W_out = [1, ±1, 0, …]; without ``mixing`` only W_out.
+
+        A zero power makes an unused input's factor |h|^0 = 1 (|h| is floored
+        at ε, so h = 0 too), and its sign term cos(0) = 1.
+        """
+        hidden = (hidden_features or in_features) if mixing else in_features
+        if operation not in cls.operations or in_features < 2 or hidden < 2:
+            raise cls._no_solution(operation, in_features)
+        weight_out = torch.zeros(1, hidden)
+        weight_out[0, 0], weight_out[0, 1] = 1.0, (1.0 if operation == "mul" else -1.0)
+        if not mixing:
+            return {"weight_out": weight_out}
+        return {"weight_in": torch.eye(hidden, in_features), "weight_out": weight_out}
 
     def extra_repr(self) -> str:
         mixing = "" if self.mixing else ", mixing=False"

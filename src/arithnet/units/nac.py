@@ -31,8 +31,8 @@ def nac_weight(weight_hat: torch.Tensor, mask_hat: torch.Tensor, scale: float = 
 
 
 def nac_add(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """z = W x: (..., B, I) with (..., O, I) to (..., B, O)."""
-    return x @ weight.mT
+    """z = W x: (..., B, I) with (..., O, I) to (..., B, O), in the weight's dtype."""
+    return x.to(weight.dtype) @ weight.mT
 
 
 def nac_mul_log(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -42,7 +42,7 @@ def nac_mul_log(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tens
     ~709 (float64), e.g. 100 inputs near zero. The gradient of |x| at x = 0 is
     torch's sign(0) = 0, so zero inputs give finite gradients.
     """
-    return (torch.log(x.abs() + eps) @ weight.mT).clamp_max(LOG_OUTPUT_MAX)
+    return (torch.log(x.to(weight.dtype).abs() + eps) @ weight.mT).clamp_max(LOG_OUTPUT_MAX)
 
 
 def nac_mul(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -62,7 +62,7 @@ def nac_weight_variance(r: float) -> float:
     return (1.0 - math.tanh(r) / r) * (r - math.tanh(r / 2.0)) / (2.0 * r)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nac_uniform_bound(in_features: int, out_features: int) -> float:
     """r such that fan·Var(W) = 2 with fan = max(I + O, 5) (ICLR 2020's NAC init).
 
@@ -135,7 +135,7 @@ class _NAC(Unit):
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         if operation not in cls.operations or in_features < 2:
-            raise ValueError(f"{cls.name} has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         # x0 + x1 and x0 · x1 have W = [1, 1]; x0 − x1 and x0 / x1 have W = [1, −1].
         second_weight = -1.0 if operation in ("sub", "div") else 1.0
         weight_hat, mask_hat = exact_nac_parameters(second_weight, in_features)
@@ -209,7 +209,7 @@ class NACMul(_NAC):
     # ε/|a| + ε/|b|, 4e-6 for the generic suite's smallest input 0.025.
     exact_rtol: ClassVar[float] = 1e-5
 
-    def __init__(self, in_features: int, out_features: int, n_seeds: int | None = None, eps: float = 1e-7) -> None:
+    def __init__(self, in_features: int, out_features: int, n_seeds: int | None = None, *, eps: float = 1e-7) -> None:
         super().__init__(in_features, out_features, n_seeds)
         self.eps = eps
 

@@ -30,6 +30,7 @@ def nalu(
     scale: float = 1.0,
 ) -> torch.Tensor:
     """y = g ⊙ (W x) + (1 − g) ⊙ exp(W · log(|x| + ε)), g = σ(scale·G x), W = tanh(scale·Ŵ) ⊙ σ(scale·M̂)."""
+    x = x.to(weight_hat.dtype)
     weight = nac_weight(weight_hat, mask_hat, scale)
     gate = torch.sigmoid(scale * (x @ gate_weight.mT))  # (..., B, O)
     return gate * nac_add(x, weight) + (1.0 - gate) * nac_mul(x, weight, eps)
@@ -73,6 +74,7 @@ class NALU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         eps: float = 1e-7,
         golden: bool = False,
     ) -> None:
@@ -114,6 +116,7 @@ class NALU(Unit):
 
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        """Always a ValueError: see the class docstring."""
         raise ValueError(
             f"{cls.name} has no exact solution for {operation!r}: its gate σ(G x) is 1/2 at x = 0 for every G"
         )

@@ -14,8 +14,8 @@ from arithnet.units.init import Sampler
 
 # -- pure functions -------------------------------------------------------------
 def nau(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """z = clamp(W, −1, 1) x: (..., B, I) with (..., O, I) to (..., B, O)."""
-    return x @ weight.clamp(-1.0, 1.0).mT
+    """z = clamp(W, −1, 1) x: (..., B, I) with (..., O, I) to (..., B, O), in the weight's dtype."""
+    return x.to(weight.dtype) @ weight.clamp(-1.0, 1.0).mT
 
 
 def nau_sparsity(weight: torch.Tensor) -> torch.Tensor:
@@ -64,6 +64,7 @@ class NAU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         regularization_scale: float = 0.01,
         regularization_start: int = 5_000,
         regularization_end: int = 50_000,
@@ -80,9 +81,8 @@ class NAU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nau(x, self.weight)
 
-    def regularization(self, step: int) -> torch.Tensor:
-        scale = self.ramp_weight(step)
-        return scale * nau_sparsity(self.weight)
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        return self._like_parameters(self.ramp_weight(step)) * nau_sparsity(self.weight)
 
     @torch.no_grad()
     def project_(self) -> None:
@@ -95,7 +95,7 @@ class NAU(Unit):
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         if operation not in cls.operations or in_features < 2:
-            raise ValueError(f"{cls.name} has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         weight = torch.zeros(1, in_features)
         weight[0, :2] = torch.tensor([1.0, 1.0 if operation == "add" else -1.0])
         return {"weight": weight}

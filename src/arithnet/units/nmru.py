@@ -39,6 +39,7 @@ def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign
 
     (1 − W) is formed first so that W = 1 gives |x′| exactly.
     """
+    x = x.to(weight.dtype)
     magnitude, negative = reciprocal_features(x, eps, training)
     w = weight.unsqueeze(-3)  # (..., 1, O, 2I)
     factors = w * magnitude.unsqueeze(-2) + (1.0 - w)  # (..., B, O, 2I)
@@ -49,6 +50,10 @@ def nmru(x: torch.Tensor, weight: torch.Tensor, eps: float, training: bool, sign
         y = y * torch.cos(math.pi * (negative @ weight.mT))
     return y
 
+
+def nmru_sparsity(weight: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
+    """mean(min(W, 1 − W)) per seed, (S,) or (): the NMU's penalty."""
+    return torch.minimum(weight, 1.0 - weight).reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
 
 
 class NMRU(Unit):
@@ -119,6 +124,7 @@ class NMRU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         sign: bool = True,
         eps: float = 1e-7,
         regularization_scale: float = 10.0,
@@ -140,10 +146,8 @@ class NMRU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nmru(x, self.weight, self.eps, self.training, self.sign)
 
-
-    def regularization(self, step: int) -> torch.Tensor:
-        sparsity = torch.minimum(self.weight, 1.0 - self.weight)
-        return self.ramp_weight(step) * sparsity.reshape(self._shape(-1)).mean(-1)
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        return self._like_parameters(self.ramp_weight(step)) * nmru_sparsity(self.weight, self.n_seeds)
 
     @torch.no_grad()
     def project_(self) -> None:
@@ -174,7 +178,7 @@ class NMRU(Unit):
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         columns = {"mul": 1, "div": in_features + 1}
         if operation not in columns or in_features < 2:
-            raise ValueError(f"NMRU has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         weight = torch.zeros(1, 2 * in_features)
         weight[0, 0] = weight[0, columns[operation]] = 1.0
         return {"weight": weight}

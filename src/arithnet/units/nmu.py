@@ -18,6 +18,7 @@ def nmu(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     (..., B, I) with (..., O, I) to (..., B, O). torch's product backward is
     exact when a factor is zero, so zero inputs give finite gradients.
     """
+    x = x.to(weight.dtype)
     weight = weight.unsqueeze(-3)  # (..., 1, O, I)
     # W x + (1 − W), not (W x + 1) − W: with W = 1 the factor is then x exactly.
     return (weight * x.unsqueeze(-2) + (1.0 - weight)).prod(-1)
@@ -72,6 +73,7 @@ class NMU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         regularization_scale: float = 10.0,
         regularization_start: int = 1_000_000,
         regularization_end: int = 2_000_000,
@@ -87,9 +89,8 @@ class NMU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nmu(x, self.weight)
 
-    def regularization(self, step: int) -> torch.Tensor:
-        scale = self.ramp_weight(step)
-        return scale * nmu_sparsity(self.weight)
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        return self._like_parameters(self.ramp_weight(step)) * nmu_sparsity(self.weight)
 
     @torch.no_grad()
     def project_(self) -> None:
@@ -104,7 +105,7 @@ class NMU(Unit):
     @classmethod
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         if operation not in cls.operations or in_features < 2:
-            raise ValueError(f"{cls.name} has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         weight = torch.zeros(1, in_features)
         weight[0, :2] = 1.0
         return {"weight": weight}

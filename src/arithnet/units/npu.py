@@ -13,6 +13,7 @@ from typing import ClassVar
 import sympy
 import torch
 
+from arithnet.schedules import l1_weight
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 from arithnet.units.logexp import LOG_OUTPUT_MAX
@@ -57,23 +58,13 @@ def npu(
     The exponent is clamped at LOG_OUTPUT_MAX (as in LogExp) so that outputs and
     gradients stay finite in float32 for any finite input.
     """
-    log_r, k = gated_log_polar(x, gate, eps)
+    log_r, k = gated_log_polar(x.to(weight_real.dtype), gate, eps)
     log_magnitude = log_r @ weight_real.mT  # (..., B, O)
     phase = k @ weight_real.mT
     if weight_imag is not None:
         log_magnitude = log_magnitude - k @ weight_imag.mT
         phase = phase + log_r @ weight_imag.mT
     return torch.exp(log_magnitude.clamp_max(LOG_OUTPUT_MAX)) * torch.cos(phase)
-
-
-def l1_weight(step: int, start: float, end: float, growth: float, interval: int) -> float:
-    """β(t) = min(β_start · growth^⌊t / interval⌋, β_end), the NPU paper's L1 schedule."""
-    beta = start
-    for _ in range(step // interval):
-        if beta >= end:
-            break
-        beta *= growth
-    return min(beta, end)
 
 
 def gated_base(x: sympy.Symbol, gate: float, eps: float) -> sympy.Expr:
@@ -186,6 +177,7 @@ class NPU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         eps: float = 1e-7,
         gate_gradient: str = "straight_through",
         l1_start: float = 1e-9,
@@ -214,12 +206,13 @@ class NPU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return npu(x, self.weight_real, self.weight_imag, clip_gate(self.gate, self.gate_gradient), self.eps)
 
-    def l1_weight(self, step: int) -> float:
+    def l1_weight(self, step: int | torch.Tensor) -> float | torch.Tensor:
+        """β(t) at ``step``: a float for an int step, else a tensor."""
         return l1_weight(step, self.l1_start, self.l1_end, self.l1_growth, self.l1_interval)
 
-    def regularization(self, step: int) -> torch.Tensor:
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
         l1 = sum(per_seed_sum(p.abs(), self.n_seeds) for p in (self.weight_real, self.weight_imag, self.gate))
-        return self.l1_weight(step) * l1
+        return self._like_parameters(self.l1_weight(step)) * l1
 
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
         return npu_expression(
@@ -240,4 +233,3 @@ class NPU(Unit):
             f"{super().extra_repr()}, eps={self.eps}, gate_gradient={self.gate_gradient!r}, "
             f"l1={self.l1_start}→{self.l1_end} (×{self.l1_growth} every {self.l1_interval})"
         )
-

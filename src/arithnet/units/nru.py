@@ -40,9 +40,15 @@ def signed_power(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Ten
 
 def nru(x: torch.Tensor, weight: torch.Tensor, training: bool, eps: float) -> torch.Tensor:
     """y_o = ∏_i (sign(x_i)·|x_i|^{W_oi}·t_oi + (1 − t_oi)); (1 − t) first keeps t = 1 exact."""
+    x = x.to(weight.dtype)
     t = selection(weight, training).unsqueeze(-3)  # (..., 1, O, I)
     return (signed_power(x, weight, eps) * t + (1.0 - t)).prod(-1)
 
+
+def nru_sparsity(weight: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
+    """mean(min(|W|, 1 − |W|)) per seed, (S,) or (): the NAU's penalty."""
+    magnitude = weight.abs()
+    return torch.minimum(magnitude, 1.0 - magnitude).reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
 
 
 class NRU(Unit):
@@ -100,6 +106,7 @@ class NRU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         eps: float = 1e-7,
         regularization_scale: float = 10.0,
         regularization_start: int = 50_000,
@@ -119,11 +126,8 @@ class NRU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nru(x, self.weight, self.training, self.eps)
 
-
-    def regularization(self, step: int) -> torch.Tensor:
-        magnitude = self.weight.abs()
-        sparsity = torch.minimum(magnitude, 1.0 - magnitude)
-        return self.ramp_weight(step) * sparsity.reshape(self._shape(-1)).mean(-1)
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        return self._like_parameters(self.ramp_weight(step)) * nru_sparsity(self.weight, self.n_seeds)
 
     @torch.no_grad()
     def project_(self) -> None:
@@ -150,7 +154,7 @@ class NRU(Unit):
     def exact_solution(cls, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
         powers = {"mul": 1.0, "div": -1.0}
         if operation not in powers or in_features < 2:
-            raise ValueError(f"NRU has no built-in solution for {operation!r} with {in_features} inputs")
+            raise cls._no_solution(operation, in_features)
         weight = torch.zeros(1, in_features)
         weight[0, 0], weight[0, 1] = 1.0, powers[operation]
         return {"weight": weight}

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 import sympy
 import torch
 
+from arithnet.schedules import l1_weight
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.npu import GATE_GRADIENTS, clip_gate, l1_weight, npu, npu_expression, per_seed_sum, power_solution
-
+from arithnet.units.npu import GATE_GRADIENTS, clip_gate, npu, npu_expression, per_seed_sum, power_solution
 
 
 def per_seed_mean(tensor: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
@@ -81,6 +81,7 @@ class RealNPU(Unit):
         in_features: int,
         out_features: int,
         n_seeds: int | None = None,
+        *,
         modified: bool = False,
         eps: float = 1e-7,
         gate_gradient: str = "straight_through",
@@ -115,19 +116,19 @@ class RealNPU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return npu(x, self.weight, None, clip_gate(self.gate, self.gate_gradient), self.eps)
 
-    def l1_weight(self, step: int) -> float:
+    def l1_weight(self, step: int | torch.Tensor) -> float | torch.Tensor:
+        """β(t) at ``step``: a float for an int step, else a tensor."""
         return l1_weight(step, self.l1_start, self.l1_end, self.l1_growth, self.l1_interval)
 
-
-    def regularization(self, step: int) -> torch.Tensor:
-        penalty = self.l1_weight(step) * (
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        penalty = self._like_parameters(self.l1_weight(step)) * (
             per_seed_sum(self.weight.abs(), self.n_seeds) + per_seed_sum(self.gate.abs(), self.n_seeds)
         )
-        if self.modified:
+        if self.modified:  # an option, fixed at construction: no branch on the step
             # Pull |W| to 1 and g to {0, 1} (division paper).
             weight_term = per_seed_mean((1.0 - self.weight.abs()).abs(), self.n_seeds)
             gate_term = per_seed_mean(torch.minimum(self.gate, 1.0 - self.gate), self.n_seeds)
-            penalty = penalty + self.ramp_weight(step) * (weight_term + gate_term)
+            penalty = penalty + self._like_parameters(self.ramp_weight(step)) * (weight_term + gate_term)
         return penalty
 
     @torch.no_grad()

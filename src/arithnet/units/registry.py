@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
+
+import torch
 
 from arithnet.units.base import Unit
 
@@ -17,7 +20,13 @@ class UnitSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
     def build(self, in_features: int, out_features: int, n_seeds: int | None = None, **overrides: Any) -> Unit:
-        return self.cls(in_features, out_features, n_seeds=n_seeds, **{**self.options, **overrides})
+        return self.cls(in_features, out_features, n_seeds, **{**self.options, **overrides})
+
+    def exact_solution(self, operation: str, in_features: int = 2) -> dict[str, torch.Tensor]:
+        """The class's ``exact_solution`` for this variant: passes on the options it takes (LogExp's ``mixing``)."""
+        taken = inspect.signature(self.cls.exact_solution).parameters
+        options = {name: value for name, value in self.options.items() if name in taken}
+        return self.cls.exact_solution(operation, in_features, **options)
 
     @property
     def operations(self) -> frozenset[str]:

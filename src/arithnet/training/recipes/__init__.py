@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from arithnet.training.recipes.base import Fit, ProgressCallback, Recipe
+from arithnet.training.recipes.base import Recipe
 from arithnet.training.recipes.default import DefaultRecipe, DefaultSettings
-from arithnet.training.recipes.seed_post import SeedPostRecipe
+from arithnet.training.recipes.seed_post import SeedPostRecipe, SeedPostSettings
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (DefaultRecipe(), SeedPostRecipe(1), SeedPostRecipe(2))}
 
@@ -17,4 +17,4 @@ def get_recipe(name: str) -> Recipe:
         raise ValueError(f"unknown recipe {name!r}; valid recipes: {', '.join(RECIPES)}") from None
 
 
-__all__ = ["RECIPES", "DefaultRecipe", "DefaultSettings", "Fit", "ProgressCallback", "Recipe", "SeedPostRecipe", "get_recipe"]
+__all__ = ["RECIPES", "DefaultRecipe", "DefaultSettings", "Recipe", "SeedPostRecipe", "SeedPostSettings", "get_recipe"]

@@ -1,42 +1,35 @@
-"""What a training recipe is: how it builds, initialises and trains S seeds at once."""
+"""What a training recipe is: a composition of the engine for S seeds of one operation."""
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import torch
+from typing import Any
 
 from arithnet.data import Range
+from arithnet.engine import Fit, ProgressCallback
 from arithnet.operations import Operation
-from arithnet.training.history import History
-from arithnet.units import Unit
-
-#: Called with the number of steps done so far.
-ProgressCallback = Callable[[int], None]
-
-
-@dataclass
-class Fit:
-    """What a recipe hands back: the trained networks (S seeds) and their record."""
-
-    unit: Unit
-    initial: dict[str, torch.Tensor]  # each parameter at step 0, (S, *shape)
-    history: History
 
 
 class Recipe(ABC):
-    """A training procedure. Subclasses set the class attributes and ``fit``."""
+    """A training procedure. Subclasses set the class attributes, ``settings_for`` and ``fit``."""
 
     name: str
     summary: str
     operations: frozenset[str]
-    default_steps: int
+    #: The dataclass of the recipe's settings, saved with every result.
+    settings_type: type
 
-    def steps_for(self, operation: Operation) -> int:
-        """The recipe's number of steps for ``operation``."""
-        return self.default_steps
+    @abstractmethod
+    def settings_for(self, operation: Operation) -> Any:
+        """The recipe's settings for ``operation`` (an instance of ``settings_type``)."""
+
+    def settings_from_dict(self, values: Any) -> Any:
+        """Settings read back from a saved configuration; ValueError for unknown or missing keys."""
+        names = {f.name for f in dataclasses.fields(self.settings_type)}
+        if not isinstance(values, dict) or set(values) - names:
+            raise ValueError(f"settings of recipe {self.name!r} must be an object with keys among {sorted(names)}")
+        return self.settings_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @abstractmethod
     def default_range(self, operation: Operation) -> Range: ...
@@ -49,13 +42,5 @@ class Recipe(ABC):
             )
 
     @abstractmethod
-    def fit(
-        self,
-        operation: Operation,
-        keys: torch.Tensor,
-        steps: int,
-        train_range: Range,
-        n_snapshots: int,
-        progress: ProgressCallback | None = None,
-    ) -> Fit:
-        """Train one network per stream key (S,) and return them with their history."""
+    def fit(self, config, keys, progress: ProgressCallback | None = None) -> Fit:
+        """Train one network per stream key (S,) under the resolved TrainConfig ``config``."""

@@ -15,22 +15,22 @@ Each choice, and the measurement behind it, is in docs/recipes.md
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from arithnet import random as counter_random
 from arithnet.data import BatchStream, Range
-from arithnet.operations import Operation
-from arithnet.training.adam import Adam
-from arithnet.training.history import History
-from arithnet.training.recipes.base import Fit, ProgressCallback, Recipe
-from arithnet.units import UNITS, LogExp, Sampler, Unit
+from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
+from arithnet.engine import fit as engine_fit
+from arithnet.operations import Operation, get_operation
+from arithnet.training.recipes.base import Recipe
+from arithnet.units import UNITS, Unit
 
 
 @dataclass(frozen=True)
 class DefaultSettings:
+    """The default recipe's settings for one operation (docs/recipes.md gives the reason for each)."""
+
     steps: int = 600
     batch_size: int = 32
     lr: float = 0.2
@@ -38,6 +38,7 @@ class DefaultSettings:
     select_at: int = 50
     select_window: int = 20
     log_uniform: bool = True
+    dtype: str = "float64"
     # LogExp only:
     log_space_loss: bool = True
     nonnegative_in: bool = True
@@ -56,12 +57,13 @@ class DefaultRecipe(Recipe):
     name = "default"
     summary = "arithnet's recipe: Adam, log-space loss, 8 starts per seed, float64"
     operations = frozenset({"add", "sub", "mul", "div"})
+    settings_type = DefaultSettings
 
     def __init__(self, settings: dict[str, DefaultSettings] | None = None) -> None:
         self.settings = settings or SETTINGS
 
-    def steps_for(self, operation: Operation) -> int:
-        return self.settings[operation.name].steps
+    def settings_for(self, operation: Operation) -> DefaultSettings:
+        return self.settings[operation.name]
 
     def default_range(self, operation: Operation) -> Range:
         return Range(0.1, 10.0)
@@ -74,78 +76,39 @@ class DefaultRecipe(Recipe):
                 "which would be a denominator; choose a range on one side of zero, e.g. 0.1,10"
             )
 
-    def build(self, operation: Operation, n_networks: int) -> Unit:
+    @staticmethod
+    def build(operation: Operation, n_networks: int, settings: DefaultSettings, device: str = "cpu") -> Unit:
         spec = UNITS[operation.network]
-        cfg = self.settings[operation.name]
-        if spec.cls is LogExp:
-            return spec.build(2, 1, n_networks, nonnegative_in=cfg.nonnegative_in, init_in=cfg.init_in)
-        return spec.build(2, 1, n_networks)
+        options = {}
+        if spec.cls.has_log_parts:
+            options = {"nonnegative_in": settings.nonnegative_in, "init_in": settings.init_in}
+        return spec.build(2, 1, n_networks, **options).to(getattr(torch, settings.dtype)).to(device)
 
-    def loss(self, unit: Unit, operation: Operation, x: torch.Tensor) -> torch.Tensor:
-        """Per-network loss (N,) on a batch x (N, B, 2)."""
-        target = operation.target(x)
-        if isinstance(unit, LogExp) and self.settings[operation.name].log_space_loss:
-            real, imaginary = unit.log_parts(x)
-            log_error = real[..., 0] - torch.log(target.abs())
-            sign_error = torch.cos(imaginary[..., 0]) - torch.sign(target)
-            return (log_error.square() + sign_error.square()).mean(-1)
-        # Relative mean squared error: the same scale whatever the range.
-        error = (unit(x)[..., 0] - target).square().mean(-1)
-        return error / target.square().mean(-1).clamp_min(1e-300)
+    @staticmethod
+    def engine_config(operation: Operation, config) -> EngineConfig:
+        s: DefaultSettings = config.settings
+        log_loss = UNITS[operation.network].cls.has_log_parts and s.log_space_loss
+        return EngineConfig(
+            steps=config.steps,
+            lr=s.lr,
+            loss="log" if log_loss else "relative",
+            lr_schedule="cosine",
+            n_starts=s.n_starts if config.steps > s.select_at else 1,
+            select_at=s.select_at,
+            select_window=s.select_window,
+            n_snapshots=config.n_snapshots,
+            compile=config.compile,
+        )
 
-    def fit(
-        self,
-        operation: Operation,
-        keys: torch.Tensor,
-        steps: int,
-        train_range: Range,
-        n_snapshots: int,
-        progress: ProgressCallback | None = None,
-    ) -> Fit:
-        cfg = self.settings[operation.name]
-        n_seeds = len(keys)
-        starts = cfg.n_starts if steps > cfg.select_at else 1
-        # Start r of seed s draws from its own stream, derived from the seed's.
-        start_keys = counter_random.derive(keys.repeat_interleave(starts), torch.arange(starts).repeat(n_seeds))
-        unit = self.build(operation, n_seeds * starts).double()
-        unit.reset_parameters(Sampler(start_keys))
-        initial = {name: p.detach().clone() for name, p in unit.named_parameters()}
-        history = History(unit, steps, n_snapshots)
-        history.record(0, unit, None)
-        optimizer = Adam(unit.parameters(), lr=cfg.lr)
-        log_uniform = cfg.log_uniform and not train_range.contains_zero
-        batches = BatchStream(keys, train_range, (cfg.batch_size, 2), log_uniform)
-        recent = torch.zeros(n_seeds * starts, dtype=torch.float64)
+    def fit(self, config, keys: torch.Tensor, progress: ProgressCallback | None = None) -> Fit:
+        operation = get_operation(config.operation)
+        s: DefaultSettings = config.settings
+        log_uniform = s.log_uniform and not config.train_range.contains_zero
+        batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
 
-        for step in range(1, steps + 1):
-            if starts > 1 and step == cfg.select_at + 1:
-                # Keep each seed's best start; a NaN loss never wins.
-                best = torch.nan_to_num(recent, nan=math.inf).view(n_seeds, starts).argmin(1)
-                chosen = torch.arange(n_seeds) * starts + best
-                unit = self._subset(operation, unit, chosen)
-                initial = {name: value[chosen] for name, value in initial.items()}
-                history.select(chosen)
-                optimizer = optimizer.select(chosen, unit.parameters())
-            optimizer.lr = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / steps))
-            # All starts of a seed see the seed's own batches.
-            x = batches.batch(step)
-            if len(x) != unit.n_seeds:
-                x = x.repeat_interleave(starts, dim=0)
-            loss = self.loss(unit, operation, x)
-            optimizer.zero_grad()
-            loss.sum().backward()
-            optimizer.step()
-            unit.project_()
-            if step > cfg.select_at - cfg.select_window and step <= cfg.select_at:
-                recent += loss.detach()
-            history.record(step, unit, loss, final=step == steps)
-            if progress is not None:
-                progress(step)
-        return Fit(unit, initial, history)
+        def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+            x = batches.batch(step).to(getattr(torch, s.dtype)).to(config.device)
+            return x, operation.target(x)
 
-    def _subset(self, operation: Operation, unit: Unit, index: torch.Tensor) -> Unit:
-        chosen = self.build(operation, len(index)).double()
-        with torch.no_grad():
-            for (name, target), source in zip(chosen.named_parameters(), unit.parameters()):
-                target.copy_(source[index])
-        return chosen
+        problem = Problem(keys, lambda n: self.build(operation, n, s, config.device), batch)
+        return engine_fit(problem, self.engine_config(operation, config), progress)

@@ -20,21 +20,22 @@ drawing again until one is accepted (each pair is accepted with probability
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
 from arithnet import random as counter_random
 from arithnet.data import Range, sample_uniform
+from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
+from arithnet.engine import fit as engine_fit
 from arithnet.operations import Operation
-from arithnet.training.history import History
-from arithnet.training.recipes.base import Fit, ProgressCallback, Recipe
+from arithnet.training.recipes.base import Recipe
 from arithnet.units import LogExp, Sampler
 
 CLIP = 700.0  # the post's clip value, just under log(float64 max) ≈ 709.8
 RATIO_LIMIT = math.log(math.log(CLIP))  # the post's input filter, ≈ 1.8766
 N_CANDIDATES = 32
 CHUNK = 256  # steps of inputs drawn at once
-_STREAM = 4
 
 
 def _safe(value: torch.Tensor) -> torch.Tensor:
@@ -48,8 +49,70 @@ def _mantissa(update: torch.Tensor) -> torch.Tensor:
     return update / torch.pow(10.0, exponent.clamp(0.0, CLIP))
 
 
+def _step_v1(w_in: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, lr: float) -> torch.Tensor:
+    """The first program's update, in place; x (S, 2). Returns the squared error (S,)."""
+    target = x[:, 0] / x[:, 1]
+    hidden = (w_in @ x[..., None])[..., 0]  # (S, 2)
+    activation = torch.log(hidden * hidden)
+    output = torch.exp((w_out[:, 0] * activation).sum(-1))
+    error = output - target
+    delta_out = output * error  # (S,)
+    delta_in = (2.0 / hidden) * w_out[:, 0] * delta_out[:, None]
+    w_in -= lr * delta_in[:, :, None] * x[:, None, :]
+    w_out -= lr * delta_out[:, None, None] * activation[:, None, :]
+    return error.square()
+
+
+def _step_v2(w_in: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, lr: float) -> torch.Tensor:
+    """The second program's update, in place; x (S, 2). Returns the squared error (S,)."""
+    target = x[:, 0] / x[:, 1]
+    hidden = (w_in @ x[..., None])[..., 0]  # (S, 2)
+    log_magnitude = torch.log(hidden.abs())  # real part of the complex log
+    phase = math.pi * (hidden < 0).to(hidden.dtype)  # its imaginary part
+    z_real = (w_out[:, 0] * log_magnitude).sum(-1)
+    z_imaginary = (w_out[:, 0] * phase).sum(-1)
+    output = torch.exp(z_real) * torch.cos(z_imaginary)  # Re exp(z)
+    error = _safe(output - target)
+    delta_out = _safe(output * error)
+    delta_in = _safe(w_out[:, 0] * delta_out[:, None] / hidden)
+    grad_in = _safe(delta_in[:, :, None] * x[:, None, :])
+    grad_out = _safe(delta_out[:, None, None] * log_magnitude[:, None, :])  # Re(δ·log h)
+    w_in -= lr * _mantissa(grad_in)
+    w_out -= lr * _mantissa(grad_out)
+    return (output - target).square()
+
+
+@dataclass(frozen=True)
+class SeedPostSettings:
+    """The post's settings: fixed by the post, saved so that a result says what ran."""
+
+    version: int
+    steps: int
+    lr: float
+    dtype: str = "float64"
+
+
+class SeedPostStep:
+    """The post's hand-written single-sample SGD step, in the engine's step protocol.
+
+    Called with x (S, 1, 2) and targets (S, 1); changes the unit's weights in place.
+    """
+
+    def __init__(self, unit: LogExp, version: int, lr: float) -> None:
+        self.unit, self.version, self.lr = unit, version, lr
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, target: torch.Tensor, step: int) -> torch.Tensor:
+        rule = _step_v1 if self.version == 1 else _step_v2
+        return rule(self.unit.weight_in, self.unit.weight_out, x[:, 0], self.lr)
+
+    def finish(self) -> None:
+        """Nothing to undo: the post's updates never touch autograd."""
+
+
 class SeedPostRecipe(Recipe):
     operations = frozenset({"div"})
+    settings_type = SeedPostSettings
 
     def __init__(self, version: int) -> None:
         if version not in (1, 2):
@@ -70,68 +133,38 @@ class SeedPostRecipe(Recipe):
     def _inputs(self, keys: torch.Tensor, chunk: int, train_range: Range) -> torch.Tensor:
         """Inputs (S, CHUNK, 2) for CHUNK consecutive steps."""
         if self.version == 1:
-            u = counter_random.uniform(keys, _STREAM, chunk, (CHUNK, 2))
+            u = counter_random.uniform(keys, counter_random.Stream.SEED_POST_INPUTS, chunk, (CHUNK, 2))
             return sample_uniform(u, train_range)
-        u = counter_random.uniform(keys, _STREAM, chunk, (CHUNK, N_CANDIDATES, 2))
+        u = counter_random.uniform(keys, counter_random.Stream.SEED_POST_INPUTS, chunk, (CHUNK, N_CANDIDATES, 2))
         pairs = sample_uniform(u, train_range)
         accepted = (pairs[..., 0] / pairs[..., 1]).abs() <= RATIO_LIMIT
         accepted[..., -1] = True
         first = accepted.to(torch.int8).argmax(-1)  # (S, CHUNK)
         return torch.take_along_dim(pairs, first[..., None, None], dim=2)[:, :, 0]
 
-    def _step_v1(self, w_in: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        target = x[:, 0] / x[:, 1]
-        hidden = (w_in @ x[..., None])[..., 0]  # (S, 2)
-        activation = torch.log(hidden * hidden)
-        output = torch.exp((w_out[:, 0] * activation).sum(-1))
-        error = output - target
-        delta_out = output * error  # (S,)
-        delta_in = (2.0 / hidden) * w_out[:, 0] * delta_out[:, None]
-        w_in -= self.lr * delta_in[:, :, None] * x[:, None, :]
-        w_out -= self.lr * delta_out[:, None, None] * activation[:, None, :]
-        return error.square()
+    def settings_for(self, operation: Operation) -> SeedPostSettings:
+        return SeedPostSettings(self.version, self.default_steps, self.lr)
 
-    def _step_v2(self, w_in: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        target = x[:, 0] / x[:, 1]
-        hidden = (w_in @ x[..., None])[..., 0]  # (S, 2)
-        log_magnitude = torch.log(hidden.abs())  # real part of the complex log
-        phase = math.pi * (hidden < 0).to(hidden.dtype)  # its imaginary part
-        z_real = (w_out[:, 0] * log_magnitude).sum(-1)
-        z_imaginary = (w_out[:, 0] * phase).sum(-1)
-        output = torch.exp(z_real) * torch.cos(z_imaginary)  # Re exp(z)
-        error = _safe(output - target)
-        delta_out = _safe(output * error)
-        delta_in = _safe(w_out[:, 0] * delta_out[:, None] / hidden)
-        grad_in = _safe(delta_in[:, :, None] * x[:, None, :])
-        grad_out = _safe(delta_out[:, None, None] * log_magnitude[:, None, :])  # Re(δ·log h)
-        w_in -= self.lr * _mantissa(grad_in)
-        w_out -= self.lr * _mantissa(grad_out)
-        return (output - target).square()
-
-    def fit(
-        self,
-        operation: Operation,
-        keys: torch.Tensor,
-        steps: int,
-        train_range: Range,
-        n_snapshots: int,
-        progress: ProgressCallback | None = None,
-    ) -> Fit:
-        unit = LogExp(2, 1, n_seeds=len(keys), eps=0.0).double()
-        unit.reset_parameters(Sampler(keys))
+    def _initialize(self, unit: LogExp, sampler: Sampler) -> None:
+        unit.reset_parameters(sampler)
         if self.version == 2:
             torch.nn.init.zeros_(unit.weight_out)
-        initial = {name: p.detach().clone() for name, p in unit.named_parameters()}
-        history = History(unit, steps, n_snapshots)
-        history.record(0, unit, None)
-        step_fn = self._step_v1 if self.version == 1 else self._step_v2
-        with torch.no_grad():
-            for chunk_start in range(0, steps, CHUNK):
-                inputs = self._inputs(keys, chunk_start // CHUNK, train_range).to(torch.float64)
-                for offset in range(min(CHUNK, steps - chunk_start)):
-                    step = chunk_start + offset + 1
-                    loss = step_fn(unit.weight_in, unit.weight_out, inputs[:, offset])
-                    history.record(step, unit, loss, final=step == steps)
-                if progress is not None:
-                    progress(min(steps, chunk_start + CHUNK))
-        return Fit(unit, initial, history)
+
+    def fit(self, config, keys: torch.Tensor, progress: ProgressCallback | None = None) -> Fit:
+        if config.settings != self.settings_for(None):
+            raise ValueError(f"recipe {self.name!r} is the post's program: its settings cannot be changed")
+        cache: dict[int, torch.Tensor] = {}
+
+        def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+            chunk, offset = divmod(step - 1, CHUNK)
+            if chunk not in cache:
+                cache.clear()
+                cache[chunk] = self._inputs(keys, chunk, config.train_range).to(torch.float64)
+            x = cache[chunk][:, offset, None]  # (S, 1, 2)
+            return x, x[..., 0] / x[..., 1]
+
+        problem = Problem(keys, lambda n: LogExp(2, 1, n, eps=0.0).double(), batch, initialize=self._initialize)
+        settings = EngineConfig(steps=config.steps, lr=self.lr, n_snapshots=config.n_snapshots, progress_every=CHUNK)
+        return engine_fit(
+            problem, settings, progress, make_step=lambda unit, _: SeedPostStep(unit, self.version, self.lr)
+        )

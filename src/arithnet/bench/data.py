@@ -1,0 +1,121 @@
+"""What each benchmark network reads: input roles, target masks, distributions, and its data.
+
+Every network of a group has its own input distributions (its range pair),
+its own target positions (k, fixed by its seed) and its own training stream,
+so that a run's data does not depend on the other runs of its group. The
+validation and test sets are fixed by their own seeds (task, split, input
+size), as in the field's code. Shape letters: N networks (runs), B batch, I inputs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import torch
+
+from arithnet import random as counter_random
+from arithnet.bench.distributions import sample_parameters
+from arithnet.bench.tasks import RangePair
+from arithnet.operations import Operation
+
+_CHUNK = 8  # steps of training inputs drawn at once
+
+
+def index_offset(keys: torch.Tensor, n_choices: int) -> torch.Tensor:
+    """k per network, fixed by its seed: the Primer's position of a among the inputs."""
+    return torch.remainder(counter_random.derive(keys, counter_random.Stream.BENCH_INDEX_SALT), n_choices)
+
+
+def target_masks(task: str, input_size: int, keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(a_mask, b_mask), each (N, I): a = Σ a_mask·x, b = Σ b_mask·x."""
+    positions = torch.arange(input_size)
+    if task == "primer":
+        k = index_offset(keys, input_size - 1)[:, None]
+        return (positions == k).double(), (positions == k + 1).double()
+    # ICLR: a = Σ x[k : k+25], b = Σ x[k+13 : k+38] (subset ratio 0.25, overlap 0.5).
+    k = index_offset(keys, input_size - 37)[:, None]
+    a_mask = (positions >= k) & (positions < k + 25)
+    b_mask = (positions >= k + 13) & (positions < k + 38)
+    return a_mask.double().expand(len(keys), input_size), b_mask.double().expand(len(keys), input_size)
+
+
+def distribution_parameters(
+    pairs: Sequence[RangePair], a_mask: torch.Tensor, b_mask: torch.Tensor, split: str
+) -> tuple[torch.Tensor, ...]:
+    """Per-network, per-input distribution parameters (N, 1, I) for ``split``."""
+    columns = []
+    for pair, a_row, b_row in zip(pairs, a_mask, b_mask):
+        roles = [pair.role(split, "a"), pair.role(split, "b"), pair.role(split, "other")]
+        stacked = torch.stack([torch.stack(d.parameters()) for d in roles])  # (3, 6)
+        role = torch.where(a_row > 0, 0, torch.where(b_row > 0, 1, 2))
+        columns.append(stacked[role])  # (I, 6)
+    table = torch.stack(columns)  # (N, I, 6)
+    return tuple(table[..., j][:, None, :] for j in range(6))
+
+
+def fixed_uniforms(task: str, split: str, n_samples: int, input_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed U[0,1) numbers (n, I) behind a validation or test set, by their own seed."""
+    seed = zlib.crc32(f"{task}/{split}/{input_size}".encode())
+    keys = counter_random.stream_keys([seed])
+    both = counter_random.uniform(keys, counter_random.Stream.BENCH_DATA, 0, (2, n_samples, input_size))[0]
+    return both[0], both[1]
+
+
+class GroupData:
+    """The data of one group of runs: training batches, and fixed validation and test sets.
+
+    Args:
+        task, input_size: the task. seeds: (N,) each run's seed. pairs: each run's range pair.
+        operation: the target a op b. dtype, device: of the tensors handed to the unit.
+    """
+
+    def __init__(self, task, input_size, seeds, pairs, operation: Operation, dtype, device) -> None:
+        self.task, self.input_size, self.operation = task, input_size, operation
+        self.dtype, self.device = dtype, device
+        keys = counter_random.stream_keys(list(seeds))
+        # Runs that share a seed draw the same numbers (their ranges map them
+        # differently): draw once per distinct seed and index.
+        unique_seeds, self.seed_index = torch.unique(torch.as_tensor(list(seeds)), return_inverse=True)
+        self.unique_keys = counter_random.stream_keys(unique_seeds)
+        self.masks = target_masks(task, input_size, keys)
+        self.mask_matrix = torch.stack(self.masks, -1).to(dtype)  # (N, I, 2)
+        self.train_params = distribution_parameters(pairs, *self.masks, "train")
+        self.test_params = distribution_parameters(pairs, *self.masks, "test")
+        self.random_signs = bool(self.train_params[5].any())
+        # Every input uniform, no random signs: one affine map.
+        self.affine = not self.random_signs and bool((self.train_params[0] == 0).all())
+        self._chunk, self._inputs, self._targets = -1, None, None
+
+    def batch(self, step: int, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs (N, B, I) and targets (N, B) for ``step``, drawn _CHUNK steps at a time."""
+        chunk, offset = divmod(step - 1, _CHUNK)
+        if chunk != self._chunk:
+            self._draw_chunk(chunk, batch_size)
+        return self._inputs[:, offset].to(self.device), self._targets[:, offset].to(self.device)
+
+    def _draw_chunk(self, chunk: int, batch_size: int) -> None:
+        shape = (_CHUNK, batch_size, self.input_size)
+        stream = counter_random.Stream.BENCH_DATA
+        u = counter_random.uniform(self.unique_keys, stream, chunk, (2, *shape) if self.random_signs else shape)
+        u = u.to(self.dtype)[self.seed_index]
+        if self.affine:
+            low = self.train_params[1][:, None].to(self.dtype)  # (N, 1, 1, I)
+            inputs = low + (self.train_params[2] - self.train_params[1])[:, None].to(self.dtype) * u
+        else:
+            u, u_sign = (u[:, 0], u[:, 1]) if self.random_signs else (u, u)
+            inputs = sample_parameters(u, u_sign, *(p[:, None].to(self.dtype) for p in self.train_params))
+        operands = inputs @ self.mask_matrix[:, None]  # (N, _CHUNK, B, 2): a and b
+        self._chunk, self._inputs = chunk, inputs
+        self._targets = self.operation.compute(operands[..., 0], operands[..., 1])
+
+    @torch.no_grad()
+    def fixed_set(self, split: str, n_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The validation ("valid") or test set: inputs (N, n, I) in the unit's dtype, targets (N, n) in float64."""
+        u, u_sign = fixed_uniforms(self.task, split, n_samples, self.input_size)
+        params = self.train_params if split == "valid" else self.test_params
+        x = sample_parameters(u[None], u_sign[None], *params)
+        operands = x @ torch.stack(self.masks, -1)
+        return x.to(self.dtype).to(self.device), self.operation.compute(operands[..., 0], operands[..., 1]).to(
+            self.device
+        )

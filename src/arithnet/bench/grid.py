@@ -1,0 +1,177 @@
+"""A benchmark grid from names: what ``arithnet bench`` builds, for library users too.
+
+``bench_grid`` turns the command's settings (names as comma-separated text or
+sequences, range spans such as ``1-9``, unit options as ``NAME=VALUE`` text)
+into a ``Grid``: every unit × operation × range × seed, each run a validated
+``BenchConfig``. The command line calls nothing else to build its grid, so a
+library user who passes the same settings gets the same runs and the same
+result-store keys.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from arithnet.bench.protocol import BenchConfig
+from arithnet.bench.tasks import GRIDS
+
+Run = tuple[BenchConfig, int]
+
+#: Training steps when none are given: the Primer's, by number of inputs.
+STEPS_INPUT_2 = 50_000
+STEPS_OTHERWISE = 100_000
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The runs of one ``arithnet bench`` command."""
+
+    units: tuple[str, ...]
+    operations: tuple[str, ...]
+    ranges: tuple[str, ...]
+    seeds: tuple[int, ...]
+    template: BenchConfig
+
+    def runs(self) -> list[Run]:
+        """Every run, validated: a bad name or an impossible unit raises ValueError here."""
+        runs = []
+        for unit in self.units:
+            for operation in self.operations:
+                for range_name in self.ranges:
+                    config = replace(self.template, unit=unit, operation=operation, range_name=range_name)
+                    runs.extend((config, seed) for seed in self.seeds)
+        return runs
+
+
+def default_steps(input_size: int) -> int:
+    """The Primer's training steps: 50,000 for two inputs, 100,000 otherwise."""
+    return STEPS_INPUT_2 if input_size == 2 else STEPS_OTHERWISE
+
+
+def split_names(names: str | Iterable[str]) -> tuple[str, ...]:
+    """Names from comma-separated text or a sequence, stripped, blanks and repeats dropped, in order."""
+    if isinstance(names, str):
+        names = names.split(",")
+    return tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+
+
+def range_names(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Range names from 'all', grid names, 'LOW-HIGH' spans of the Primer's numbers, or names.
+
+    Comma-separated (or a sequence of such tokens); repeats are dropped:
+    ``range_names("1-3,7,iclr") == ("1", "2", "3", "7", "iclr")``. Names are
+    not checked here (``BenchConfig`` does that); an inverted span such as
+    ``9-1`` is a ValueError.
+    """
+    names: list[str] = []
+    for token in split_names(text):
+        low, dash, high = token.partition("-")
+        if token == "all":
+            names.extend(name for grid in GRIDS.values() for name in grid)
+        elif token in GRIDS:
+            names.extend(GRIDS[token])
+        elif dash and low.isdigit() and high.isdigit():
+            if int(low) > int(high):
+                raise ValueError(f"range {token} is inverted: write {high}-{low}")
+            names.extend(str(i) for i in range(int(low), int(high) + 1))
+        else:
+            names.append(token)
+    return tuple(dict.fromkeys(names))
+
+
+def _is_plain_literal(value: object) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_plain_literal(item) for item in value)
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def parse_unit_options(texts: str | Iterable[str]) -> tuple[tuple[str, object], ...]:
+    """``NAME=VALUE`` texts as (name, value) pairs, e.g. ``regularization_start=20000``.
+
+    VALUE is a Python literal: a number, True, False, None, a quoted string
+    (``gate_gradient='clamp'``) or a tuple of these (``init_out=(0.0, 0.0)``).
+    Anything else, and a name given twice, is a ValueError naming the option.
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    options: dict[str, object] = {}
+    for text in texts:
+        name, separator, value_text = (part.strip() for part in text.partition("="))
+        if not separator or not name.isidentifier():
+            raise ValueError(f"unit option {text!r} must be NAME=VALUE, e.g. regularization_start=20000")
+        if name in options:
+            raise ValueError(f"unit option {name} is given twice")
+        try:
+            value = ast.literal_eval(value_text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = ...
+        if value is ... or not _is_plain_literal(value):
+            raise ValueError(
+                f"unit option {name}={value_text}: {value_text!r} is not a number, True, False, None, "
+                f"a quoted string or a tuple of these; quote a string: {name}='{value_text}'"
+            )
+        options[name] = value
+    return tuple(options.items())
+
+
+def _unit_options(options: Mapping[str, Any] | Iterable[str] | Iterable[tuple[str, Any]]) -> tuple:
+    if isinstance(options, Mapping):
+        return tuple(options.items())
+    options = [options] if isinstance(options, str) else list(options)
+    if all(isinstance(option, str) for option in options):
+        return parse_unit_options(options)
+    return tuple((name, value) for name, value in options)
+
+
+def bench_grid(
+    units: str | Sequence[str],
+    ops: str | Sequence[str] = "add,sub,mul,div",
+    task: str = "primer",
+    input_size: int = 2,
+    ranges: str | Sequence[str] = "primer",
+    seeds: int = 25,
+    first_seed: int = 0,
+    steps: int | None = None,
+    **options: Any,
+) -> Grid:
+    """The grid of ``arithnet bench``: units × ops × ranges × seeds first_seed … first_seed + seeds − 1.
+
+    ``units``, ``ops`` and ``ranges`` are comma-separated text or sequences;
+    ranges go through ``range_names`` (``"primer"``, ``"1-9"``, …). ``steps``
+    defaults to ``default_steps(input_size)``. Further keyword arguments are
+    ``BenchConfig`` fields (``lr``, ``loss``, ``lr_schedule``, ``dtype``,
+    ``force``, ``device``, …); ``unit_options`` may be a mapping, (name,
+    value) pairs or ``NAME=VALUE`` texts (see ``parse_unit_options``).
+
+    Every run is validated here: a bad name, option or combination is a
+    ValueError with one line naming it.
+    """
+    unit_list, op_list, range_list = split_names(units), split_names(ops), range_names(ranges)
+    for what, names in (("unit", unit_list), ("operation", op_list), ("range", range_list)):
+        if not names:
+            raise ValueError(f"no {what} given: name at least one")
+    if seeds < 1:
+        raise ValueError(f"number of seeds must be at least 1, got {seeds}")
+    if first_seed < 0:
+        raise ValueError(f"the first seed must be at least 0, got {first_seed}")
+    if "unit_options" in options:
+        options["unit_options"] = _unit_options(options["unit_options"])
+    if options.get("device") is not None:
+        from arithnet.devices import check_device
+
+        options["device"] = check_device(options["device"])
+    template = BenchConfig(
+        unit=unit_list[0],
+        operation=op_list[0],
+        task=task,
+        input_size=input_size,
+        range_name=range_list[0],
+        steps=steps if steps is not None else default_steps(input_size),
+        **options,
+    )
+    grid = Grid(unit_list, op_list, range_list, tuple(range(first_seed, first_seed + seeds)), template)
+    grid.runs()  # validate every combination now, not in a worker
+    return grid

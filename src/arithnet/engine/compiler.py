@@ -1,0 +1,56 @@
+"""torch.compile for the training step, with its cache in the user's cache directory and an eager fallback.
+
+Compiling costs seconds (about 5 s with a warm cache here, 15 s cold) and
+then saves most of the per-operation overhead of a step: worth it for the
+benchmark's 50,000-step runs, not for ``arithnet train``'s 600 steps
+(docs/design.md, "The engine"). ``AUTO_COMPILE_STEPS`` is that boundary.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+#: With compile=None, runs of at least this many steps are compiled.
+AUTO_COMPILE_STEPS = 20_000
+
+
+def cache_directory() -> Path:
+    """Where compiled code is kept: $XDG_CACHE_HOME/arithnet, or ~/.cache/arithnet; never the repository."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "arithnet" / "inductor"
+
+
+def should_compile(setting: bool | None, steps: int) -> bool:
+    """The compile decision: as set, or (None) for runs of at least AUTO_COMPILE_STEPS steps."""
+    return steps >= AUTO_COMPILE_STEPS if setting is None else bool(setting)
+
+
+def _say(line: str) -> None:
+    print(f"arithnet: {line}", file=sys.stderr)
+
+
+def compiled(function: Callable, notice: Callable[[str], None] | None = None) -> Callable:
+    """``function`` compiled by torch.compile on its first call; that call returns None if compiling fails.
+
+    The caller then goes on eagerly. ``notice`` gets one line saying so
+    (default: printed to stderr).
+    """
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_directory()))
+    state: dict[str, Callable | None] = {"program": None}
+
+    def call(*args):
+        if state["program"] is None:
+            import torch
+
+            try:
+                state["program"] = torch.compile(function, fullgraph=True, dynamic=False)
+                return state["program"](*args)
+            except Exception as error:  # any compiler failure means: go on eagerly
+                (notice or _say)(f"compiling the training step failed ({type(error).__name__}); training eagerly")
+                return None
+        return state["program"](*args)
+
+    return call

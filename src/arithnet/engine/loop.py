@@ -1,0 +1,160 @@
+"""The training loop: S runs as one tensor program, composed of the engine's parts.
+
+Per step: the batch, the (possibly compiled) gradient step, the unit's
+restart hook, the multi-start window, the snapshot history, and every
+``log_every`` steps the evaluation with best-step tracking. Shape letters:
+S runs, N networks (S × starts before selection, S after).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from arithnet import random as counter_random
+from arithnet.engine.config import EngineConfig, Problem
+from arithnet.engine.history import History
+from arithnet.engine.losses import get_loss
+from arithnet.engine.step import GradientStep
+from arithnet.engine.tracking import BestStep
+from arithnet.units import Sampler, Unit
+
+#: Called with the number of steps done so far.
+ProgressCallback = Callable[[int], None]
+#: Makes the step object from the unit and the settings. A step is called as
+#: ``step(x, target, step_number) -> data loss (N,)`` and changes ``step.unit``'s
+#: weights in place; it also has ``optimizer.reset_(mask)`` (restarts),
+#: ``select(index)`` (multi-start selection) and ``finish()``. GradientStep
+#: (autograd or torch.func, Adam, clipping, projection) is the default; the
+#: seed post's recipes bring their hand-written updates.
+StepFactory = Callable[[Unit, EngineConfig], "GradientStep"]
+#: Called at every log step with the step and the evaluation's metrics (S,).
+LogCallback = Callable[[int, dict[str, torch.Tensor]], None]
+
+
+@dataclass
+class Fit:
+    """The trained runs: the unit (S networks; best weights if evaluated), their record."""
+
+    unit: Unit
+    initial: dict[str, torch.Tensor]  # each parameter at step 0, (S, *shape)
+    history: History | None
+    best: BestStep | None
+    restarts: torch.Tensor  # (S,) restarts asked by the unit
+
+
+def _gradient_step(unit: Unit, config: EngineConfig) -> GradientStep:
+    return GradientStep(unit, get_loss(config.loss), config)
+
+
+def start_keys(keys: torch.Tensor, n_starts: int) -> torch.Tensor:
+    """Keys (S·n_starts,): start r of run s draws from its own stream, derived from the run's."""
+    if n_starts == 1:
+        return keys
+    return counter_random.derive(keys.repeat_interleave(n_starts), torch.arange(n_starts).repeat(len(keys)))
+
+
+class Training:
+    """One call of ``fit``: its state, and a short method per part of a step."""
+
+    def __init__(
+        self, problem: Problem, config: EngineConfig, on_log: LogCallback | None, make_step: StepFactory | None
+    ) -> None:
+        self.problem, self.config, self.on_log = problem, config, on_log
+        self.n_starts = config.n_starts
+        self.keys = start_keys(problem.keys, self.n_starts)
+        unit = problem.build(len(self.keys))
+        (problem.initialize or type(unit).reset_parameters)(unit, Sampler(self.keys))
+        unit.train()
+        self.initial = {name: p.detach().clone() for name, p in unit.named_parameters()}
+        self.step_fn = (make_step or _gradient_step)(unit, config)
+        self.history = History(unit, config.steps, config.n_snapshots) if config.n_snapshots else None
+        if self.history is not None:
+            self.history.record(0, unit, None)
+        self.best = BestStep(unit) if config.log_every and problem.evaluate else None
+        self.restarts = torch.zeros(len(self.keys), dtype=torch.int64)
+        self.window_loss = torch.zeros(len(self.keys), dtype=torch.float64, device=self.initial_device)
+
+    @property
+    def unit(self) -> Unit:
+        return self.step_fn.unit
+
+    @property
+    def initial_device(self) -> torch.device:
+        return next(iter(self.initial.values())).device
+
+    def run(self, progress: ProgressCallback | None) -> Fit:
+        c = self.config
+        for step in range(1, c.steps + 1):
+            if self.n_starts > 1 and step == c.select_at + 1:
+                self.select_starts()
+            x, target = self.problem.batch(step)
+            if self.n_starts > 1:  # all starts of a run see the run's own batches
+                x, target = x.repeat_interleave(self.n_starts, 0), target.repeat_interleave(self.n_starts, 0)
+            loss = self.step_fn(x, target, step)
+            self.after_step(step, loss)
+            if progress is not None and (step % c.progress_every == 0 or step == c.steps):
+                progress(step)
+        return self.finish()
+
+    def after_step(self, step: int, loss: torch.Tensor) -> None:
+        c = self.config
+        if self.unit.observes_loss:
+            self.restart(self.unit.observe_loss(loss, step))
+        if self.n_starts > 1 and c.select_at - c.select_window < step <= c.select_at:
+            self.window_loss += loss.double()
+        if self.history is not None:
+            self.history.record(step, self.unit, loss, final=step == c.steps)
+        if self.best is not None and (step % c.log_every == 0 or step == c.steps):
+            self.log(step)
+
+    def restart(self, mask: torch.Tensor | None) -> None:
+        """Fresh weights and moments for the runs in ``mask``, from keys derived from their own."""
+        if mask is None or not bool(mask.any()):
+            return
+        self.restarts += mask.long().cpu()
+        self.unit.reinitialize_(mask, Sampler(counter_random.derive(self.keys, self.restarts)))
+        self.step_fn.optimizer.reset_(mask)
+
+    def select_starts(self) -> None:
+        """Each run keeps its start with the lowest loss over the window; a NaN loss never wins."""
+        losses = torch.nan_to_num(self.window_loss, nan=math.inf).view(-1, self.n_starts)
+        chosen = torch.arange(len(losses)) * self.n_starts + losses.argmin(1).cpu()
+        self.step_fn = self.step_fn.select(chosen)
+        self.initial = {name: value[chosen] for name, value in self.initial.items()}
+        self.keys, self.restarts = self.keys[chosen], self.restarts[chosen]
+        for record in (self.history, self.best):
+            if record is not None:
+                record.select(chosen)
+        self.n_starts = 1
+
+    @torch.no_grad()
+    def log(self, step: int) -> None:
+        self.unit.eval()
+        metrics = self.problem.evaluate(self.unit)
+        self.unit.train()
+        self.unit.observe_interpolation_mse(metrics["valid"])
+        self.best.update(step, metrics, self.unit)
+        if self.on_log is not None:
+            self.on_log(step, metrics)
+
+    def finish(self) -> Fit:
+        self.step_fn.finish()
+        if self.best is not None:
+            self.best.restore(self.unit)
+        self.unit.eval()
+        return Fit(self.unit, self.initial, self.history, self.best, self.restarts)
+
+
+def fit(
+    problem: Problem,
+    config: EngineConfig,
+    progress: ProgressCallback | None = None,
+    on_log: LogCallback | None = None,
+    make_step: StepFactory | None = None,
+) -> Fit:
+    """Train ``len(problem.keys)`` runs as one tensor program with ``config``; see ``Training``."""
+    return Training(problem, config, on_log, make_step).run(progress)

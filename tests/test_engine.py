@@ -1,0 +1,150 @@
+"""The training engine: compiled against eager, restarts, multi-start selection, settings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from arithnet import random as counter_random
+from arithnet.bench.protocol import BenchConfig, run_group
+from arithnet.bench.runner import run_threshold
+from arithnet.engine import EngineConfig, Problem, fit
+from arithnet.engine.clipping import clip_gradients_
+from arithnet.engine.compiler import cache_directory, should_compile
+from arithnet.units import UNITS
+
+
+def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
+    configs = [
+        BenchConfig(
+            unit=unit,
+            operation=operation,
+            input_size=2,
+            range_name=str(r),
+            steps=2000,
+            log_every=250,
+            n_valid=1000,
+            n_test=1000,
+            compile=compile,
+            **changes,
+        )
+        for r in (1, 4, 7, 9)
+    ]
+    return run_group(configs, [0, 1, 2, 3], run_threshold)
+
+
+@pytest.mark.parametrize(
+    ("unit", "operation", "changes"),
+    [
+        ("NAU", "add", {}),
+        ("RealNPU-mod", "div", dict(unit_options=(("regularization_start", 500), ("regularization_end", 1500)))),
+    ],
+)
+def test_compiled_step_matches_eager(unit, operation, changes):
+    eager, compiled = _grid(unit, operation, False, **changes), _grid(unit, operation, True, **changes)
+    for a, b in zip(eager, compiled):
+        assert a.key == b.key  # compiling is an execution choice, not part of the run's identity
+        assert (a.best_step, a.formula, a.solved_raw, a.solved_iclr, a.solved_primer, a.formula_exact) == (
+            b.best_step,
+            b.formula,
+            b.solved_raw,
+            b.solved_iclr,
+            b.solved_primer,
+            b.formula_exact,
+        )
+        assert b.best_val_mse == pytest.approx(a.best_val_mse, rel=1e-3, abs=1e-12)
+        assert '"compile": true' in b.config and '"compile": false' in a.config
+
+
+def test_failing_compiler_falls_back_to_eager_with_one_notice(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(torch, "compile", broken)
+    fallback = _grid("NAU", "add", True)
+    notices = [line for line in capsys.readouterr().err.splitlines() if "compiling" in line]
+    assert notices == ["arithnet: compiling the training step failed (RuntimeError); training eagerly"]
+    eager = _grid("NAU", "add", False)
+    assert [(r.best_step, r.best_val_mse, r.formula) for r in fallback] == [
+        (r.best_step, r.best_val_mse, r.formula) for r in eager
+    ]
+
+
+def test_compile_decision_and_cache_outside_the_repository(monkeypatch, tmp_path):
+    assert not should_compile(None, 600) and should_compile(None, 50_000)
+    assert should_compile(True, 10) and not should_compile(False, 10**6)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_directory() == tmp_path / "arithnet" / "inductor"
+
+
+def _inalu_problem(n_runs: int, stall_loss: float) -> Problem:
+    keys = counter_random.stream_keys(list(range(n_runs)))
+
+    def batch(step):
+        x = 1 + counter_random.uniform(keys, counter_random.Stream.DATA, step, (16, 2))
+        return x, x[..., 0] / x[..., 1]
+
+    options = dict(stall_window=20, stall_check_every=10, stall_loss=stall_loss)
+    return Problem(keys, lambda n: UNITS["iNALU"].build(2, 1, n, **options).double(), batch)
+
+
+def test_inalu_restarts_stalled_runs_through_its_hook():
+    settings = EngineConfig(steps=200, lr=1e-3, clip_grad_value=0.1)
+    # Loss threshold 0: no run makes clear progress over 20 steps at lr 1e-3, so all restart, often.
+    restarted = fit(_inalu_problem(3, stall_loss=0.0), settings)
+    assert (restarted.restarts >= 5).all()
+    # A threshold no loss reaches: no restart, and the weights differ from the restarted runs'.
+    kept = fit(_inalu_problem(3, stall_loss=1e9), settings)
+    assert (kept.restarts == 0).all()
+    assert not torch.equal(kept.unit.add_weight_hat, restarted.unit.add_weight_hat)
+
+
+def test_multi_start_keeps_the_best_start_of_each_run():
+    keys = counter_random.stream_keys([0, 1])
+
+    # Target 3x: starts differ only in their initial weight; the best is the one nearest 3 after 5 steps.
+    def batch(step):
+        x = torch.ones(2, 4, 1, dtype=torch.float64)
+        return x, 3 * x[..., 0]
+
+    problem = Problem(keys, lambda n: UNITS["NAU"].build(1, 1, n).double(), batch)
+    settings = EngineConfig(steps=10, lr=1e-9, n_starts=5, select_at=5, select_window=5, n_snapshots=4)
+    result = fit(problem, settings)
+    assert result.unit.weight.shape == (2, 1, 1) and len(result.restarts) == 2
+    # With a learning rate of 1e-9 the weights stay at their start: each run kept its start nearest 3.
+    unit = UNITS["NAU"].build(1, 1, 10).double()
+    from arithnet.engine.loop import start_keys
+    from arithnet.units import Sampler
+
+    unit.reset_parameters(Sampler(start_keys(keys, 5)))
+    starts = unit.weight.detach().reshape(2, 5)
+    best = starts[torch.arange(2), (starts - 3).abs().argmin(1)]
+    torch.testing.assert_close(result.initial["weight"].reshape(2), best)
+    assert result.history.stacked_weights()["weight"].shape[1] == 2
+
+
+def test_gradient_clipping_is_per_run():
+    gradients = [torch.tensor([[[3.0, 4.0]], [[0.3, 0.4]]])]
+    clip_gradients_(gradients, value=None, norm=1.0)
+    torch.testing.assert_close(gradients[0], torch.tensor([[[0.6, 0.8]], [[0.3, 0.4]]]), rtol=1e-5, atol=0)
+    clip_gradients_(gradients, value=0.5, norm=None)
+    torch.testing.assert_close(gradients[0], torch.tensor([[[0.5, 0.5]], [[0.3, 0.4]]]), rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(steps=0), "steps must be an integer of at least 1"),
+        (dict(lr=float("inf")), "learning rate must be a finite number above 0"),
+        (dict(lr=0.0), "learning rate must be a finite number above 0"),
+        (dict(loss="l1"), "unknown loss 'l1'"),
+        (dict(lr_schedule="step"), "unknown learning-rate schedule 'step'"),
+        (dict(n_starts=4, select_at=0), "select_window <= select_at < steps"),
+        (dict(clip_grad_norm=-1.0), "gradient clip norm must be a finite number above 0"),
+    ],
+)
+def test_bad_engine_settings_name_the_problem(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(EngineConfig(steps=10, lr=0.1), **changes)

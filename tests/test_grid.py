@@ -1,0 +1,126 @@
+"""The benchmark grid in the library: range spans, unit options, default steps, ``bench_grid``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from arithnet.bench.grid import Grid, bench_grid, default_steps, parse_unit_options, range_names
+from arithnet.bench.protocol import BenchConfig
+from arithnet.bench.tasks import GRIDS
+
+
+def test_range_names_expand_spans_grids_and_lists():
+    assert range_names("1-3,7") == ("1", "2", "3", "7")
+    assert range_names("primer") == tuple(str(i) for i in range(1, 10))
+    assert range_names(" 7 , 6-7, primer ")[:2] == ("7", "6")  # order kept, repeats dropped
+    assert range_names(["iclr", "mixed-6"]) == ("iclr", "mixed-6")
+    assert range_names("all") == tuple(name for grid in GRIDS.values() for name in grid)
+    assert range_names("near-zero-0.001,wide-50") == ("near-zero-0.001", "wide-50")
+    assert range_names("5-5") == ("5",)
+
+
+def test_inverted_span_is_an_error():
+    with pytest.raises(ValueError, match="range 9-1 is inverted: write 1-9"):
+        range_names("9-1")
+
+
+def test_unit_options_are_python_literals():
+    assert parse_unit_options(["regularization_start=20000", "init_out=(0.0, -1.5)", "flag=True", "x=None"]) == (
+        ("regularization_start", 20000),
+        ("init_out", (0.0, -1.5)),
+        ("flag", True),
+        ("x", None),
+    )
+    assert parse_unit_options("gate_gradient='clamp'") == (("gate_gradient", "clamp"),)
+    assert parse_unit_options([]) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("regularization_scale=abc", "unit option regularization_scale=abc: 'abc' is not a number"),
+        ("gate_gradient=clamp", "quote a string: gate_gradient='clamp'"),
+        ("init_out=[0.0, 0.0]", "unit option init_out="),
+        ("scale={1: 2}", "unit option scale="),
+        ("oops", "must be NAME=VALUE"),
+        ("1x=3", "must be NAME=VALUE"),
+    ],
+)
+def test_bad_unit_options_name_the_option(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_unit_options([text])
+
+
+def test_unit_option_given_twice():
+    with pytest.raises(ValueError, match="given twice"):
+        parse_unit_options(["a=1", "a=2"])
+
+
+def test_default_steps_by_input_size():
+    assert default_steps(2) == 50_000
+    assert default_steps(10) == default_steps(100) == 100_000
+
+
+def test_bench_grid_is_what_the_command_builds():
+    grid = bench_grid("NAU,NAC+", "add", ranges="6-7", seeds=3, first_seed=5, lr=0.01)
+    assert isinstance(grid, Grid)
+    assert grid.units == ("NAU", "NAC+") and grid.operations == ("add",) and grid.ranges == ("6", "7")
+    assert grid.seeds == (5, 6, 7)
+    template = BenchConfig(unit="NAU", operation="add", range_name="6", steps=50_000, lr=0.01)
+    assert grid.template == template
+    runs = grid.runs()
+    assert len(runs) == 2 * 1 * 2 * 3
+    assert runs[0] == (template, 5)
+    assert runs[-1] == (replace(template, unit="NAC+", range_name="7"), 7)
+
+
+def test_bench_grid_takes_sequences_and_mappings():
+    by_text = bench_grid(
+        "NAU", "add,sub", input_size=10, ranges="1-2", seeds=2, unit_options=["regularization_start=9"]
+    )
+    by_sequence = bench_grid(
+        ["NAU"], ["add", "sub"], input_size=10, ranges=["1", "2"], seeds=2, unit_options={"regularization_start": 9}
+    )
+    assert by_text == by_sequence
+    assert by_text.template.steps == 100_000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(units=""), "no unit given"),
+        (dict(units="NAU", ops=""), "no operation given"),
+        (dict(units="NAU", ranges=" , "), "no range given"),
+        (dict(units="NAU", seeds=0), "number of seeds must be at least 1"),
+        (dict(units="NAU", first_seed=-1), "first seed"),
+        (dict(units="NAU", steps=0), "steps.* at least 1"),
+        (dict(units="NAU", ranges="9-1"), "inverted"),
+        (dict(units="Foo"), "valid units:"),
+        (dict(units="NAU", ops="pow"), "valid operations:"),
+        (dict(units="NAU", ranges="42"), "valid ranges:"),
+        (dict(units="NMU", ops="div"), "cannot represent div"),
+        (dict(units="NAU", unit_options=["regularization_scale=abc"]), "regularization_scale=abc"),
+        (dict(units="NAU", device="tpu"), "unknown device 'tpu'"),
+    ],
+)
+def test_bench_grid_refuses_bad_settings(kwargs, message):
+    kwargs = {"ops": "add", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        bench_grid(**kwargs)
+
+
+def test_grid_is_still_importable_from_the_runner():
+    from arithnet.bench import runner
+
+    assert runner.Grid is Grid
+
+
+def test_library_exports():
+    import arithnet
+
+    assert arithnet.bench_grid is bench_grid and arithnet.range_names is range_names
+    assert arithnet.load_config.__module__ == "arithnet.training.saved"
+    assert arithnet.check_device("cpu") == "cpu"
