@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -37,9 +38,11 @@ def test_json_summary(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["op"] == "sub" and summary["recipe"] == "default"
     assert summary["n_seeds"] == 3 and summary["n_solved"] == 3
-    assert summary["formula"] == "x0 - x1"
-    assert summary["seconds"] > 0
+    assert summary["formula"] == "x0 - x1" and summary["solved"] == [True, True, True]
+    assert all(e["max_first_seed"] < 1e-6 for e in summary["errors"].values())
     assert summary["config"]["first_seed"] == 4 and summary["config"]["steps"] == 400
+    # result.json holds the same object, wall time included.
+    assert json.loads((tmp_path / "result.json").read_text()) == summary
 
 
 @pytest.mark.parametrize(
@@ -56,15 +59,76 @@ def test_json_summary(tmp_path):
         (["train", "add", "--range", "nan,2"], "finite"),
         (["train", "div", "--range", "-1,1"], "holds zero"),
         (["train", "mul", "--recipe", "seed-v2"], "trains only div"),
+        (["train", "sub", "--recipe", "seed-v1"], "recipe 'seed-v1' trains only div, not 'sub'"),
+        (["train", "add", "--range", "-1e308,1e308"], "each end must be 0 or between 1e-100 and 1e+100"),
+        (["train", "add", "--range", "1e-200,1"], "between 1e-100 and 1e+100"),
+        (["train", "div", "--seeds", "100000000"], "number of seeds must be at most 100,000, got 100,000,000"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, args, message):
-    result = run(*args, "--out", str(tmp_path / "out"))
+    result = run(*args, "--out", str(tmp_path / "runs" / "out"))
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.output.strip().count("\n") == 0, result.output
-    assert not (tmp_path / "out" / "result.json").exists()
+    assert list(tmp_path.iterdir()) == []  # refused before anything is created, not even the parent
+
+
+def strict_json(text: str):
+    """JSON as strict parsers read it: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+
+
+def test_a_diverged_seed_is_null_in_strict_json_and_replaces_the_last_run(tmp_path):
+    # seed-v1's seed 1 diverges to NaN weights and infinite errors.
+    assert run("train", "add", "--seeds", "1", "--steps", "60", "--out", str(tmp_path / "out")).exit_code == 0
+    result = run(
+        "train",
+        "div",
+        "--recipe",
+        "seed-v1",
+        "--first-seed",
+        "1",
+        "--seeds",
+        "1",
+        "--json",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 0, result.output
+    summary = strict_json(result.stdout)
+    assert summary["n_diverged"] == 1 and summary["errors"]["train"]["median_first_seed"] is None
+    assert summary["final_weights"]["weight_in"] == [[None, None], [None, None]]
+    assert strict_json((tmp_path / "out" / "result.json").read_text()) == summary
+    assert os.listdir(tmp_path) == ["out"] and sorted(os.listdir(tmp_path / "out")) == [
+        "loss.png",
+        "result.json",
+        "weights.png",
+    ]
+
+
+def test_an_output_directory_holding_other_files_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr("arithnet.training.train", lambda *args, **kwargs: pytest.fail("training started"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    output = one_line_error(run("train", "div", "--out", str(out)), tmp_path)
+    assert "holds 'notes.txt', which arithnet did not write" in output
+    assert os.listdir(out) == ["notes.txt"]
+
+
+def test_settings_refused_by_the_recipe_leave_nothing_behind(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"operation": "div", "settings": {"lr": -1}}')
+    result = run("train", "--config", str(path), "--out", str(tmp_path / "runs" / "out"))
+    assert "learning rate must be a finite number above 0" in one_line_error(result, tmp_path)
+    assert os.listdir(tmp_path) == ["config.json"]
+
+
+def test_an_output_path_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "out").write_text("x")
+    output = one_line_error(run("train", "div", "--out", str(tmp_path / "out")), tmp_path)
+    assert "exists and is not a directory" in output
 
 
 def test_unwritable_output_directory(tmp_path):
@@ -146,6 +210,7 @@ def one_line_error(result, tmp_path) -> str:
     assert result.output.strip().count("\n") == 0, result.output
     assert result.output.startswith("error: ")
     assert not (tmp_path / "out" / "result.json").exists()
+    assert not [name for name in os.listdir(tmp_path) if "arithnet-" in name]
     return result.output
 
 

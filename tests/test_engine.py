@@ -65,7 +65,10 @@ def test_failing_compiler_falls_back_to_eager_with_one_notice(monkeypatch, capsy
     monkeypatch.setattr(torch, "compile", broken)
     fallback = _grid("NAU", "add", True)
     notices = [line for line in capsys.readouterr().err.splitlines() if "compiling" in line]
-    assert notices == ["arithnet: compiling the training step failed (RuntimeError); training eagerly"]
+    assert notices == [
+        "arithnet: compiling the data transform failed (RuntimeError); running it eagerly",
+        "arithnet: compiling the training step failed (RuntimeError); running it eagerly",
+    ]
     eager = _grid("NAU", "add", False)
     assert [(r.best_step, r.best_val_mse, r.formula) for r in fallback] == [
         (r.best_step, r.best_val_mse, r.formula) for r in eager
@@ -148,3 +151,22 @@ def test_gradient_clipping_is_per_run():
 def test_bad_engine_settings_name_the_problem(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(EngineConfig(steps=10, lr=0.1), **changes)
+
+
+def test_one_process_compiles_group_after_group(capsys):
+    # Beyond dynamo's recompile limit of 8 programs per code object: each fit starts afresh.
+    for group in range(10):
+        config = BenchConfig(
+            unit="NAU",
+            operation="add",
+            range_name="1",
+            steps=20,
+            log_every=10,
+            compile=True,
+            lr=1e-3 * (group + 1),
+            n_valid=100,
+            n_test=100,
+        )
+        row = run_group([config], [0], run_threshold)[0]
+        assert f'"lr": {1e-3 * (group + 1)}' in row.config
+    assert "compiling" not in capsys.readouterr().err

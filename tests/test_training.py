@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from arithnet import Range, TrainConfig, train
+from arithnet.training import RECIPES
+from arithnet.training.trainer import check
 
 
 @pytest.mark.parametrize(
@@ -93,16 +97,72 @@ def test_history_memory_does_not_grow_with_steps():
     [
         (dict(operation="pow"), "unknown operation 'pow'; valid operations: add, sub, mul, div"),
         (dict(recipe="magic"), "unknown recipe 'magic'; valid recipes: default, seed-v1, seed-v2"),
+        (dict(recipe="bogus"), "unknown recipe 'bogus'"),
         (dict(n_seeds=0), "number of seeds must be an integer of at least 1"),
         (dict(n_seeds=2.5), "number of seeds must be an integer of at least 1"),
         (dict(steps=-3), "number of steps must be an integer of at least 1"),
         (dict(train_range=(1, 2)), "train_range must be a Range"),
         (dict(n_seeds=10**9), "number of seeds must be at most 100,000"),
         (dict(device="tpu"), "unknown device 'tpu'"),
-        (dict(train_range=Range(0.0, 10.0)), "holds zero"),
-        (dict(operation="mul", recipe="seed-v2"), "recipe 'seed-v2' trains only div"),
+        (dict(settings={"lr": 0.1}), "settings of recipe 'default' must be a DefaultSettings, got dict"),
     ],
 )
-def test_bad_configuration_raises_value_error(config, message):
+def test_bad_configuration_is_refused_when_built(config, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**config)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (dict(train_range=Range(0.0, 10.0)), "holds zero"),
+        (dict(operation="mul", recipe="seed-v2"), "recipe 'seed-v2' trains only div"),
+        (dict(operation="sub", recipe="seed-v1"), "recipe 'seed-v1' trains only div"),
+    ],
+)
+def test_bad_combination_is_refused_before_training(monkeypatch, config, message):
+    # check() finds it without training, and train() calls check() before any fitting starts.
+    with pytest.raises(ValueError, match=message):
+        check(TrainConfig(**config))
+    for recipe in RECIPES.values():
+        monkeypatch.setattr(type(recipe), "fit", lambda *args, **kwargs: pytest.fail("training started"))
     with pytest.raises(ValueError, match=message):
         train(TrainConfig(**config))
+
+
+def test_check_resolves_the_configuration():
+    resolved = check(TrainConfig(operation="mul"))
+    assert resolved.steps == 1000 and resolved.train_range == Range(0.1, 10.0)
+    assert resolved == TrainConfig(operation="mul").resolved()
+
+
+def test_summary_of_a_diverged_seed_is_strict_json():
+    # seed-v1's seed 1 ends with NaN weights, so its errors are inf: both become None (JSON null).
+    result = train(TrainConfig(operation="div", recipe="seed-v1", n_seeds=1, first_seed=1))
+    assert result.n_diverged == 1
+    summary = result.summary()
+    assert summary["errors"]["train"]["median_first_seed"] is None
+    assert summary["final_weights"]["weight_out"] == [[None, None]]
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(dtype="bogus"), "dtype must be float32 or float64, got 'bogus'"),
+        (dict(lr=0.0), "learning rate must be a finite number above 0"),
+        (dict(n_starts=0), "n starts must be an integer of at least 1"),
+    ],
+)
+def test_bad_recipe_settings_are_refused_before_training(settings, message):
+    from arithnet.training.recipes import DefaultSettings
+
+    with pytest.raises(ValueError, match=message):
+        train(TrainConfig(operation="div", settings=DefaultSettings(**settings)))
+
+
+def test_the_posts_settings_cannot_be_changed():
+    from arithnet.training.recipes import SeedPostSettings
+
+    with pytest.raises(ValueError, match="is the post's program"):
+        train(TrainConfig(operation="div", recipe="seed-v2", settings=SeedPostSettings(2, 200_000, 0.5)))

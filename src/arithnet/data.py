@@ -13,9 +13,23 @@ from arithnet import random as counter_random
 TEST_SEED = 2**31 - 1
 
 
+#: Bounds on |end| of a training range. The test sets reach 1000 times the
+#: largest end and go down to the smallest (1% of the largest for a range that
+#: holds zero), and × squares sums of inputs; with ends within [1e-100, 1e100]
+#: every test input, target and square is below about 1e207 in magnitude and the
+#: log-uniform ones above 1e-205, far inside float64 (2.2e-308 to 1.8e308):
+#: nothing overflows to ±inf, as 1e308 ends did.
+MAX_MAGNITUDE = 1e100
+MIN_MAGNITUDE = 1e-100
+
+
 @dataclass(frozen=True)
 class Range:
-    """The closed interval [low, high] from which every input is drawn."""
+    """The closed interval [low, high] from which every input is drawn.
+
+    Each end is 0 or has a magnitude in [MIN_MAGNITUDE, MAX_MAGNITUDE] (1e-100
+    to 1e100), so that the test sets built from the range stay finite.
+    """
 
     low: float
     high: float
@@ -25,6 +39,12 @@ class Range:
             raise ValueError(f"range [{self.low}, {self.high}] must have finite ends")
         if not self.low < self.high:
             raise ValueError(f"range [{self.low}, {self.high}] is empty or inverted: low must be below high")
+        for end in (self.low, self.high):
+            if end != 0 and not MIN_MAGNITUDE <= abs(end) <= MAX_MAGNITUDE:
+                raise ValueError(
+                    f"range [{self.low:g}, {self.high:g}]: each end must be 0 or between {MIN_MAGNITUDE:g} and "
+                    f"{MAX_MAGNITUDE:g} in magnitude (the test sets go to 1000 times the largest end), got {end:g}"
+                )
 
     @classmethod
     def parse(cls, text: str) -> Range:

@@ -1,9 +1,23 @@
-"""Writing several files all or nothing: never a half-written file, never a partial set."""
+"""Writing several files all or nothing: never a half-written file, never a partial set.
+
+Two forms: ``write_all`` renames each finished file over its final path (the
+files of a directory that also holds other things, such as a benchmark
+report), and ``write_set`` builds a whole directory beside its final place and
+renames the directory in, replacing the old set as a unit (a training run's
+outputs). A set's temporary directories are named ``.NAME.arithnet-partial-PID-XXXX``
+(being built) and ``.NAME.arithnet-old-PID-XXXX`` (the old set, moved aside),
+so that a run killed with them in place can be recognised: the next
+``write_set`` in the same parent removes them, or moves an old set back
+when its place is empty, once process PID has ended.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,9 +29,7 @@ def _temporary_beside(path: Path) -> Path:
     """An empty file next to ``path`` with the usual file mode: renaming it over ``path`` is atomic."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600
     return Path(temporary)
 
 
@@ -56,3 +68,152 @@ def prepare_directory(path: Path, what: str = "output directory") -> Path:
         reason = error.strerror or str(error)
         raise ValueError(f"{what} {str(path)!r} cannot be written: {reason}") from None
     return path
+
+
+#: A set directory's temporary siblings: ``.NAME.arithnet-partial-PID-XXXX`` and ``.NAME.arithnet-old-PID-XXXX``.
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.arithnet-(?P<kind>partial|old)-(?P<pid>\d+)-\w+")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (on this machine); unsure counts as alive, so nothing in use is removed."""
+    if pid <= 0:
+        return False  # signal 0 to pid 0 would probe our own process group
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):
+        return False  # no such pid can exist
+    except OSError:
+        return True  # e.g. PermissionError: another user's live process
+    return True
+
+
+def clean_leftovers(parent: Path) -> None:
+    """Remove the temporary directories that ended processes left in ``parent``.
+
+    An old set moved aside by a process killed before it renamed the new set
+    in goes back into its place (the run is then as if it never happened).
+    """
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        match = _LEFTOVER.fullmatch(name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        place = parent / match["name"]
+        try:
+            if match["kind"] == "old" and not os.path.lexists(place):
+                os.rename(parent / name, place)
+            else:
+                shutil.rmtree(parent / name)
+        except OSError:
+            pass  # cleaning is a courtesy: the next run tries again
+
+
+def _sibling(path: Path, kind: str) -> str:
+    """The start of a temporary sibling's name for ``path`` that ``_LEFTOVER`` recognises (a random tail follows)."""
+    return f".{path.name}.arithnet-{kind}-{os.getpid()}-"
+
+
+def prepare_set(path: Path, owned: Callable[[str], bool], what: str = "output directory") -> Path:
+    """Check that ``write_set`` can put a set at ``path``; the path to write (symlinks followed).
+
+    Refused with a one-line ValueError: a ``path`` that is not a directory or
+    holds a file ``owned`` does not claim (replacing the set would delete it),
+    and a place that cannot be created or written. Creates nothing (the parent
+    directory is made by ``write_set``), so that input refused later still
+    leaves nothing behind; removes the leftovers of killed runs in the parent.
+    Called before long work, so that a bad directory costs no time.
+    """
+    shown = str(path)
+    path = Path(path).resolve()
+    try:
+        if path.parent == path:
+            raise ValueError(f"{what} {shown!r} cannot be the root directory")
+        if os.path.lexists(path):
+            _check_replaceable(path, owned, f"{what} {shown!r}")
+        _check_parent(path)
+    except OSError as error:
+        raise ValueError(f"{what} {shown!r} cannot be written: {error.strerror or error}") from None
+    return path
+
+
+def _check_replaceable(path: Path, owned: Callable[[str], bool], what: str) -> None:
+    if not path.is_dir():
+        raise ValueError(f"{what} exists and is not a directory")
+    foreign = sorted(name for name in os.listdir(path) if not owned(name))
+    if foreign:
+        raise ValueError(
+            f"{what} holds {foreign[0]!r}, which arithnet did not write: its outputs replace "
+            "the whole directory, so choose a new or empty one, or move that file"
+        )
+    if not os.access(path, os.W_OK | os.X_OK):  # its old files could not be deleted
+        raise PermissionError(13, "Permission denied")
+
+
+def _check_parent(path: Path) -> None:
+    """Raise OSError unless the directory that will hold ``path`` exists and is writable, or can be made."""
+    ancestor = path.parent
+    while not os.path.lexists(ancestor):
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NotADirectoryError(20, "Not a directory")
+    if ancestor != path.parent:
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        return
+    clean_leftovers(path.parent)
+    os.rmdir(tempfile.mkdtemp(dir=path.parent, prefix=_sibling(path, "partial")))  # the real test of writing
+
+
+def write_set(
+    path: Path, files: Sequence[tuple[str, Writer]], owned: Callable[[str], bool], what: str = "output directory"
+) -> list[Path]:
+    """Write a directory of files (name, writer) at ``path`` as one unit, replacing the set there.
+
+    The files are written into a new directory beside ``path``, which is
+    renamed into place only when all are complete; an old directory at
+    ``path`` (checked by ``prepare_set``: only files ``owned`` claims) is moved
+    aside first and deleted after. On any failure the old set stays (or is
+    put back) and the new directory is removed. An OSError becomes a one-line
+    ValueError. Returns the paths written, under ``path`` as given.
+    """
+    final = prepare_set(path, owned, what)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=final.parent, prefix=_sibling(final, "partial")))
+        os.chmod(partial, 0o777 & ~_umask())  # mkdtemp makes 0700; the set should look like any new directory
+        try:
+            for name, write in files:
+                write(partial / name)
+            _rename_in(partial, final)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    except OSError as error:
+        raise ValueError(f"{what} {str(path)!r} cannot be written: {error.strerror or error}") from None
+    return [Path(path) / name for name, _ in files]
+
+
+def _rename_in(partial: Path, final: Path) -> None:
+    """Rename ``partial`` to ``final``, replacing a directory there; the old one is back if this fails."""
+    if not os.path.lexists(final):
+        os.rename(partial, final)
+        return
+    aside = final.parent / (_sibling(final, "old") + uuid.uuid4().hex[:8])
+    os.rename(final, aside)
+    try:
+        os.rename(partial, final)
+    except BaseException:
+        os.rename(aside, final)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)  # if this fails, clean_leftovers retries once we have ended
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask

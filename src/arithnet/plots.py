@@ -6,6 +6,8 @@ imports neither torch nor the rest of arithnet.
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +69,9 @@ def loss_figure(curves: RunCurves, seed_index: int = 0, label: str | None = None
     steps = curves.steps[1:]
     finite = np.where(np.isfinite(loss), loss, np.nan)
     figure, ax = plt.subplots(figsize=(8, 4.5))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # A step where every seed's loss is NaN (all diverged) has no percentile: NaN, drawn as a gap.
+        warnings.simplefilter("ignore", RuntimeWarning)
         low, median, high = np.nanpercentile(finite, [10, 50, 90], axis=1)
     ax.fill_between(steps, low, high, alpha=0.3, label="10–90% of seeds")
     ax.plot(steps, median, label="median over seeds")

@@ -196,7 +196,8 @@ def run_group(
     start_time = time.perf_counter()
     dtype = getattr(torch, head.dtype)
     pairs = [get_range(c.range_name) for c in configs]
-    data = GroupData(head.task, head.input_size, seeds, pairs, get_operation(head.operation), dtype, head.device)
+    operation = get_operation(head.operation)
+    data = GroupData(head.task, head.input_size, seeds, pairs, operation, dtype, head.device, bool(head.compile))
     valid_set, test_set = data.fixed_set("valid", head.n_valid), data.fixed_set("test", head.n_test)
     limits = {c: torch.tensor([thresholds(c, cfg) for cfg in configs], dtype=torch.float64) for c in CRITERIA}
     solved_at = SolvedAt(limits)

@@ -28,16 +28,31 @@ def should_compile(setting: bool | None, steps: int) -> bool:
     return steps >= AUTO_COMPILE_STEPS if setting is None else bool(setting)
 
 
+def fresh_compiler() -> None:
+    """Forget the programs compiled by earlier fits in this process.
+
+    torch.compile keys its programs on the code object, so every fit's step
+    adds guarded entries to the same list: a worker that trains many groups
+    would pay for checking them all on every step, and from the ninth group on
+    hit dynamo's recompile limit. A fit compiles its own programs anyway;
+    recompiling hits the on-disk cache.
+    """
+    import torch
+
+    torch._dynamo.reset()
+
+
 def _say(line: str) -> None:
     print(f"arithnet: {line}", file=sys.stderr)
 
 
-def compiled(function: Callable, notice: Callable[[str], None] | None = None) -> Callable:
+def compiled(function: Callable, notice: Callable[[str], None] | None = None, what: str = "") -> Callable:
     """``function`` compiled by torch.compile on its first call; that call returns None if compiling fails.
 
     The caller then goes on eagerly. ``notice`` gets one line saying so
-    (default: printed to stderr).
+    (default: printed to stderr), naming ``what`` was compiled.
     """
+    what = what or function.__name__.strip("_").replace("_", " ")
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_directory()))
     state: dict[str, Callable | None] = {"program": None}
 
@@ -49,7 +64,7 @@ def compiled(function: Callable, notice: Callable[[str], None] | None = None) ->
                 state["program"] = torch.compile(function, fullgraph=True, dynamic=False)
                 return state["program"](*args)
             except Exception as error:  # any compiler failure means: go on eagerly
-                (notice or _say)(f"compiling the training step failed ({type(error).__name__}); training eagerly")
+                (notice or _say)(f"compiling the {what} failed ({type(error).__name__}); running it eagerly")
                 return None
         return state["program"](*args)
 

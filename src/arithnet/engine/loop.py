@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from arithnet import random as counter_random
+from arithnet.engine.compiler import fresh_compiler
 from arithnet.engine.config import EngineConfig, Problem
 from arithnet.engine.history import History
 from arithnet.engine.losses import get_loss
@@ -64,6 +65,8 @@ class Training:
         self, problem: Problem, config: EngineConfig, on_log: LogCallback | None, make_step: StepFactory | None
     ) -> None:
         self.problem, self.config, self.on_log = problem, config, on_log
+        if config.compile:
+            fresh_compiler()
         self.n_starts = config.n_starts
         self.keys = start_keys(problem.keys, self.n_starts)
         unit = problem.build(len(self.keys))

@@ -58,7 +58,7 @@ class GradientStep:
         self.parameters = [p for _, p in self.objective.named_parameters()]
         self.optimizer = Adam(self.parameters)
         self.settings = settings
-        self.compiled = compiled(self._functional, notice) if settings.compile else None
+        self.compiled = compiled(self._functional, notice, what="training step") if settings.compile else None
         for p in self.parameters:
             p.requires_grad_(self.compiled is None)
 

@@ -41,7 +41,13 @@ class TrainConfig:
         from arithnet.training.recipes import get_recipe
 
         get_operation(self.operation)
-        get_recipe(self.recipe)
+        recipe = get_recipe(self.recipe)
+        if self.settings is not None and not isinstance(self.settings, recipe.settings_type):
+            # A dict or another recipe's settings would fail only inside training, after outputs were prepared.
+            raise ValueError(
+                f"settings of recipe {self.recipe!r} must be a {recipe.settings_type.__name__}, "
+                f"got {type(self.settings).__name__}"
+            )
         check_count("number of seeds", self.n_seeds)
         if self.n_seeds > MAX_SEEDS:
             raise ValueError(f"number of seeds must be at most {MAX_SEEDS:,}, got {self.n_seeds:,}")

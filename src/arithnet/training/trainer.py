@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from arithnet import random as counter_random
+from arithnet.devices import check_device
 from arithnet.engine import History, ProgressCallback
 from arithnet.evaluation import Evaluation, evaluate
 from arithnet.operations import get_operation
@@ -54,10 +57,15 @@ class TrainResult:
         return {name: value.detach()[seed_index].tolist() for name, value in source.items()}
 
     def summary(self) -> dict:
-        """Machine-readable summary (what ``arithnet train --json`` prints)."""
+        """Machine-readable summary (what ``arithnet train --json`` prints), ready for strict JSON.
+
+        Non-finite numbers, which a diverged seed has (an error of inf, weights
+        of nan), are None: JSON has no inf or nan, and ``null`` is what strict
+        parsers accept.
+        """
         ev = self.evaluation
         cfg = self.config
-        return {
+        summary = {
             "op": cfg.operation,
             "recipe": cfg.recipe,
             "n_seeds": cfg.n_seeds,
@@ -83,18 +91,46 @@ class TrainResult:
             "seconds": self.seconds,
             "config": cfg.to_dict(),
         }
+        return _finite_or_none(summary)
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with every non-finite float inside it (dicts, lists, tuples) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_finite_or_none(item) for item in value)
+    return value
+
+
+def check(config: TrainConfig) -> TrainConfig:
+    """``config`` resolved, after every check that can be made without training; ValueError otherwise.
+
+    Covers what ``TrainConfig`` cannot see alone: the device on this machine
+    and whether the recipe trains the operation on the range. ``train`` calls
+    it first, and the command calls it before touching its output directory,
+    so refused input costs no time and leaves nothing behind.
+    """
+    check_device(config.device)
+    resolved = config.resolved()
+    recipe = get_recipe(resolved.recipe)
+    recipe.check_settings(resolved.settings)
+    recipe.check(get_operation(resolved.operation), resolved.train_range)
+    return resolved
 
 
 def train(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
     """Train ``config.n_seeds`` seeds as one tensor program and evaluate each.
 
-    Raises ValueError, with a message naming the problem, for an unknown
-    operation or recipe, a bad range, or a combination the recipe cannot train.
+    Raises ValueError, with a message naming the problem, before any training
+    (``check``): an unknown operation, recipe or device, a bad range, or a
+    combination the recipe cannot train.
     """
+    config = check(config)
     operation = get_operation(config.operation)
     recipe = get_recipe(config.recipe)
-    config = config.resolved()
-    recipe.check(operation, config.train_range)
     keys = counter_random.stream_keys(config.seeds)
     with single_thread():
         start = time.perf_counter()

@@ -31,6 +31,11 @@ class Recipe(ABC):
             raise ValueError(f"settings of recipe {self.name!r} must be an object with keys among {sorted(names)}")
         return self.settings_type(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
+    def check_settings(self, settings: Any) -> None:
+        """Raise ValueError when ``settings`` are not this recipe's (their own fields check their values)."""
+        if not isinstance(settings, self.settings_type):
+            raise ValueError(f"recipe {self.name!r} takes {self.settings_type.__name__}, not {type(settings).__name__}")
+
     @abstractmethod
     def default_range(self, operation: Operation) -> Range: ...
 

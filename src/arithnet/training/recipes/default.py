@@ -15,6 +15,7 @@ Each choice, and the measurement behind it, is in docs/recipes.md
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -22,6 +23,7 @@ import torch
 from arithnet.data import BatchStream, Range
 from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
 from arithnet.engine import fit as engine_fit
+from arithnet.engine.config import check_count, check_positive
 from arithnet.operations import Operation, get_operation
 from arithnet.training.recipes.base import Recipe
 from arithnet.units import UNITS, Unit
@@ -43,6 +45,16 @@ class DefaultSettings:
     log_space_loss: bool = True
     nonnegative_in: bool = True
     init_in: tuple[float, float] = (0.5, 1.5)
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "n_starts", "select_at", "select_window"):
+            check_count(name.replace("_", " "), getattr(self, name))
+        check_positive("learning rate", self.lr)
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        low, high = self.init_in
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise ValueError(f"init_in must be a finite interval (low, high), got {self.init_in!r}")
 
 
 SETTINGS = {

@@ -150,9 +150,12 @@ class SeedPostRecipe(Recipe):
         if self.version == 2:
             torch.nn.init.zeros_(unit.weight_out)
 
-    def fit(self, config, keys: torch.Tensor, progress: ProgressCallback | None = None) -> Fit:
-        if config.settings != self.settings_for(None):
+    def check_settings(self, settings: SeedPostSettings) -> None:
+        super().check_settings(settings)
+        if settings != self.settings_for(None):
             raise ValueError(f"recipe {self.name!r} is the post's program: its settings cannot be changed")
+
+    def fit(self, config, keys: torch.Tensor, progress: ProgressCallback | None = None) -> Fit:
         cache: dict[int, torch.Tensor] = {}
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
