@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from arithnet.bench import protocol
 from arithnet.bench.protocol import BenchConfig, run_group
 from arithnet.bench.runner import Grid, make_groups, run_threshold
 
@@ -67,6 +69,44 @@ def test_unsolvable_runs_are_reported_not_hidden():
     row = run_group([config], [0], run_threshold)[0]
     assert not (row.solved_raw or row.solved_iclr or row.solved_primer or row.formula_exact)
     assert row.best_test_mse > 1e-3
+
+
+def inalu(restart: bool) -> BenchConfig:
+    # A window of 20 steps and a loss threshold of 0: no run makes clear progress over 20 steps, so
+    # with restarts on every run is restarted again and again.
+    options = (("stall_window", 20), ("stall_loss", 0.0), ("reinitialize_on_stall", restart))
+    return BenchConfig(
+        unit="iNALU",
+        operation="div",
+        input_size=2,
+        range_name="7",
+        steps=300,
+        log_every=100,
+        n_valid=100,
+        n_test=100,
+        unit_options=options,
+    )
+
+
+def test_inalu_restarts_stalled_runs_in_the_benchmark(monkeypatch):
+    original, fits = protocol.engine_fit, []
+
+    def recording_fit(*args, **kwargs):
+        fits.append(original(*args, **kwargs))
+        return fits[-1]
+
+    monkeypatch.setattr(protocol, "engine_fit", recording_fit)
+    restarted = run_group([inalu(restart=True)] * 2, [0, 1], run_threshold)
+    kept = run_group([inalu(restart=False)] * 2, [0, 1], run_threshold)
+    # run_group's own engine run restarted every run, several times, and only with restarts on.
+    assert (fits[0].restarts >= 5).all()
+    assert fits[1].restarts.tolist() == [0, 0]
+    # Same seeds, same data, same initial weights: the restarts alone make the rows differ.
+    assert torch.equal(fits[0].initial["gate_hat"], fits[1].initial["gate_hat"])
+    for with_restarts, without in zip(restarted, kept):
+        assert with_restarts.key != without.key
+        assert with_restarts.best_val_mse != without.best_val_mse
+        assert with_restarts.sparsity_error != without.sparsity_error
 
 
 def test_keys_identify_configuration_and_seed():

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import multiprocessing
 import os
 import signal
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
+from arithnet.bench import writer
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import (
     BETA_CLIP,
@@ -22,9 +25,10 @@ from arithnet.bench.stats import (
     success_table,
     wilson_interval,
 )
-from arithnet.bench.store import ResultsStore
+from arithnet.bench.store import ResultsStore, StoreRefused, check_writable
 from arithnet.bench.summary import markdown_summary
 from arithnet.bench.verdicts import VERDICT_CRITERIA, Verdict, verdicts
+from arithnet.bench.writer import StoreWriter
 
 
 def make_row(key: str = "k0", **overrides) -> RunRow:
@@ -243,6 +247,115 @@ def test_concurrent_processes_lose_no_row(tmp_path):
         expected |= {f"shared-{batch}" for batch in range(n_batches)}
         assert store.keys() == expected
         assert len(store) == len(expected)
+
+
+def test_refusals_are_one_short_line(tmp_path):
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match="is corrupt") as corrupt:
+        ResultsStore(path)
+    path.unlink()
+    _foreign_sqlite(
+        path,
+        [
+            "CREATE TABLE arithnet_meta (key TEXT PRIMARY KEY, value TEXT)",
+            "INSERT INTO arithnet_meta VALUES ('format', 'arithnet-results'), ('schema_version', '1')",
+            "CREATE TABLE runs (key TEXT PRIMARY KEY, unit TEXT)",
+        ],
+    )
+    with pytest.raises(ValueError, match="its runs columns differ") as columns:
+        ResultsStore(path)
+    for error in (corrupt, columns):
+        message = str(error.value)
+        # Short apart from the path, whose length depends on where pytest puts tmp_path.
+        assert "\n" not in message and len(message.replace(str(path), "PATH")) < 150, message
+
+
+def _hold_write_lock(path) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_lock_probe_and_busy_add(tmp_path):
+    path = tmp_path / "results.sqlite"
+    store = ResultsStore(path, busy_timeout=0.1)
+    store.check_lock(0.1)  # free: no error
+    holder = _hold_write_lock(path)
+    with pytest.raises(ValueError, match=r"another process has held its write lock for over 0\.1 s"):
+        store.check_lock(0.1)
+    with pytest.raises(StoreRefused, match="database is locked"):
+        store.add([make_row("a")])
+    holder.execute("ROLLBACK")
+    assert store.add([make_row("a")]) == 1  # the refused rows were not half written
+    holder.close()
+    store.close()
+
+
+def test_check_writable_creates_nothing(tmp_path):
+    check_writable(tmp_path / "new" / "deeper" / "results.sqlite")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ValueError, match="is not a directory"):
+        check_writable(blocker / "results.sqlite")
+    with pytest.raises(ValueError, match="it is a directory"):
+        check_writable(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.fixture
+def quick_writer(monkeypatch):
+    monkeypatch.setattr(writer, "ATTEMPT_TIMEOUT", 0.05)
+    monkeypatch.setattr(writer, "FIRST_RETRY", 0.1)
+
+
+def test_writer_keeps_refused_rows_and_retries(tmp_path, quick_writer):
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path).close()
+    holder = _hold_write_lock(path)
+    store_writer = StoreWriter(path)
+    store_writer.add([make_row("a"), make_row("b")])
+    assert store_writer.added == 0 and len(store_writer.waiting) == 2
+    threading.Timer(0.3, lambda: holder.execute("ROLLBACK")).start()  # the other writer finishes
+    assert store_writer.finish(timeout=5) is None
+    assert store_writer.added == 2 and not store_writer.waiting
+    store_writer.close()
+    holder.close()
+    with ResultsStore(path) as store:
+        assert store.keys() == {"a", "b"}
+    assert not writer.side_file(path).exists()
+
+
+def test_writer_saves_rows_the_store_never_takes_and_the_next_run_imports_them(tmp_path, quick_writer):
+    path = tmp_path / "results.sqlite"
+    rows = [make_row("a"), make_row("b", best_test_mse=math.inf, solved_at_raw=None)]
+    ResultsStore(path).close()
+    holder = _hold_write_lock(path)
+    store_writer = StoreWriter(path)
+    store_writer.add(rows)
+    side = store_writer.finish(timeout=0.3)
+    store_writer.close()
+    assert side == tmp_path / "results.sqlite.pending.jsonl" and writer.read_side_file(side) == rows
+    with ResultsStore(path) as store:  # still locked: the import leaves the side file as it was
+        before = side.read_bytes()
+        store._connection.execute("PRAGMA busy_timeout = 50")
+        with pytest.raises(StoreRefused):
+            writer.import_side_file(store)
+        assert side.read_bytes() == before
+    holder.execute("ROLLBACK")
+    holder.close()
+    with ResultsStore(path) as store:
+        assert writer.import_side_file(store) == 2
+        assert store.rows() == rows
+        assert writer.import_side_file(store) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.sqlite"]
+
+
+def test_damaged_side_file_names_its_line(tmp_path):
+    side = writer.side_file(tmp_path / "results.sqlite")
+    side.write_text(json.dumps(make_row("a").to_dict()) + "\n" + '{"key": "b", "unit"')
+    with pytest.raises(ValueError, match=r"line 2 of .*results\.sqlite\.pending\.jsonl"):
+        writer.read_side_file(side)
 
 
 # -- statistics ------------------------------------------------------------------

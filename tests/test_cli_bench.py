@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+
 import pytest
 import torch
 from typer.testing import CliRunner
 
+from arithnet.bench import limits
+from arithnet.bench import runner as runner_module
+from arithnet.bench import store as store_module
+from arithnet.bench import writer as writer_module
+from arithnet.bench.store import ResultsStore
+from arithnet.bench.workers import start_workers
 from arithnet.cli import app
 
 runner = CliRunner()
@@ -106,3 +120,197 @@ def test_unknown_device(tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
 def test_cuda_without_a_gpu(tmp_path):
     assert "needs a CUDA GPU" in run_bad(tmp_path, "bench", "--units", "NAU", "--ops", "add", "--device", "cuda")
+
+
+# -- everything is checked before training, and a refusal creates nothing ----------------------
+
+
+def refused(tmp_path, *args, store=None):
+    """Run a bench that must be refused: one line, exit 2, and no file or directory created or removed."""
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    store = store or tmp_path / "runs" / "s.sqlite"
+    result = runner.invoke(app, ["bench", *args, "--store", str(store)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.output.strip().count("\n") == 0, result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    return result.output
+
+
+NAU_ADD = ["--units", "NAU", "--ops", "add", "--ranges", "7", "--seeds", "2", "--steps", "300", "--jobs", "1"]
+
+
+def test_bad_values_are_refused_before_anything_is_created(tmp_path):
+    assert "first seed must be at least 0" in refused(tmp_path, *NAU_ADD, "--first-seed", "-5")
+    assert "seed numbers must be below 2**32" in refused(tmp_path, *NAU_ADD, "--first-seed", str(2**32 - 1))
+    assert "learning rate" in refused(tmp_path, *NAU_ADD, "--lr", "inf")
+    assert "regularization_scale=inf is not a finite number" in refused(
+        tmp_path, *NAU_ADD, "--option", "regularization_scale=1e999"
+    )
+
+
+def test_bad_store_or_report_directory_creates_nothing(tmp_path):
+    foreign = tmp_path / "notes.sqlite"
+    foreign.write_text("my lab notes\n")
+    assert "is not an arithnet results store" in refused(tmp_path, *NAU_ADD, store=foreign)  # and no report/
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    output = refused(tmp_path, *NAU_ADD, "--report", str(blocker / "report"))  # and no store
+    assert "report directory" in output and "is not a directory" in output
+
+
+def test_sizes_beyond_the_limits_are_refused_at_once(tmp_path):
+    start = time.monotonic()
+    nau = ["--units", "NAU", "--ops", "add"]
+    assert "beyond the numbered ranges, which are 1-9" in refused(tmp_path, *nau, "--ranges", "1-100000000")
+    assert "number of seeds is 100,000,000, more than the limit" in refused(tmp_path, *nau, "--seeds", "100000000")
+    assert "number of runs is" in refused(tmp_path, "--units", "NAU,NAC+,NALU", "--ranges", "all", "--seeds", "5000")
+    assert "input size is 1,000,000, more than the limit" in refused(tmp_path, *nau, "--input-size", "1000000")
+    assert "number of steps" in refused(tmp_path, *nau, "--steps", str(10**12))
+    assert time.monotonic() - start < 10
+
+
+def test_input_size_that_does_not_fit_in_memory_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "physical_memory", lambda: 2**27)  # a 128 MB machine
+    output = refused(tmp_path, "--units", "NAU", "--ops", "add", "--input-size", "100")
+    assert "one run with input size 100 needs about" in output and "more than this machine can give" in output
+
+
+@contextlib.contextmanager
+def read_only(path):
+    """Make ``path`` read-only for this process: chmod, or for root (who writes anyway) chattr +i."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~0o222)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root, and chattr +i is not available to make a file read-only")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_read_only_store_is_refused_before_training(tmp_path):
+    store = tmp_path / "s.sqlite"
+    ResultsStore(store).close()
+    with read_only(store):
+        output = refused(tmp_path, *NAU_ADD, store=store)
+    assert "is read-only" in output and "s.sqlite" in output
+
+
+def test_read_only_store_directory_is_refused_before_training(tmp_path):
+    directory = tmp_path / "runs"
+    directory.mkdir()
+    ResultsStore(directory / "s.sqlite").close()
+    with read_only(directory):
+        assert "is read-only" in refused(tmp_path, *NAU_ADD, store=directory / "s.sqlite")
+        assert "cannot be written" in refused(tmp_path, *NAU_ADD, store=directory / "new" / "s.sqlite")
+
+
+def test_store_locked_by_another_writer_is_refused_before_training(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "LOCK_PROBE_TIMEOUT", 0.2)
+    path = tmp_path / "s.sqlite"
+    ResultsStore(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+    try:
+        assert "another process has held its write lock" in refused(tmp_path, *NAU_ADD, store=path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_corrupt_store_is_one_short_line(tmp_path):
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+    output = refused(tmp_path, *NAU_ADD, store=path)
+    assert "is corrupt" in output and len(output) < 300
+
+
+# -- training: jobs, a busy store, strict JSON ----------------------------------------------------
+
+
+def test_jobs_are_capped_at_the_cpus_and_groups(tmp_path, monkeypatch):
+    started = []
+
+    def recording(count):
+        started.append(count)
+        return start_workers(count)
+
+    monkeypatch.setattr(runner_module, "start_workers", recording)
+    result = runner.invoke(app, ["bench", *NAU_ADD[:-2], "--jobs", "1000", "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 0, result.output
+    cpus = limits.cpu_count()
+    assert started == [min(cpus, 2)]  # 2 runs make at most 2 groups
+    assert f"using {cpus} workers" in result.output
+    assert limits.worker_count(1000) == cpus and limits.worker_count(1000, 3) == min(3, cpus)
+
+
+def _hold_lock(path):
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_busy_store_during_the_run_loses_no_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "ATTEMPT_TIMEOUT", 0.1)
+    monkeypatch.setattr(writer_module, "FIRST_RETRY", 0.2)
+    path = tmp_path / "s.sqlite"
+    holder, refusals = None, []
+    original_start, original_add = runner_module.start_workers, writer_module.StoreWriter.add
+
+    def start_then_lock(count):  # after the lock probe, before any row arrives
+        nonlocal holder
+        holder = _hold_lock(path)
+        return original_start(count)
+
+    def add_then_unlock(self, rows):
+        original_add(self, rows)
+        refusals.append(len(self.waiting))
+        holder.execute("ROLLBACK")  # the other writer is done: the retry must store the rows
+
+    monkeypatch.setattr(runner_module, "start_workers", start_then_lock)
+    monkeypatch.setattr(writer_module.StoreWriter, "add", add_then_unlock)
+    result = runner.invoke(app, ["bench", *NAU_ADD, "--store", str(path)])
+    holder.close()
+    assert result.exit_code == 0, result.output
+    assert refusals == [2]  # both rows were refused once, then stored by a retry
+    assert "2 runs in" in result.output and not writer_module.side_file(path).exists()
+    with ResultsStore(path) as store:
+        assert len(store) == 2
+        for row in store.rows():  # the stored configuration is strict JSON
+            json.loads(row.config, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} in a stored configuration")
+
+
+def test_store_that_never_frees_keeps_rows_in_a_side_file_imported_next_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "ATTEMPT_TIMEOUT", 0.1)
+    monkeypatch.setattr(writer_module, "FINISH_TIMEOUT", 0.5)
+    path = tmp_path / "s.sqlite"
+    holders = []
+
+    def start_then_lock(count):
+        holders.append(_hold_lock(path))
+        return start_workers(count)
+
+    monkeypatch.setattr(runner_module, "start_workers", start_then_lock)
+    result = runner.invoke(app, ["bench", *NAU_ADD, "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    side = writer_module.side_file(path)
+    assert f"runs wait in {side}" in result.output and "2 runs in" in result.output  # the report has them
+    assert side.name == "s.sqlite.pending.jsonl" and len(side.read_text().splitlines()) == 2
+    holders[0].execute("ROLLBACK")
+    holders[0].close()
+    again = runner.invoke(app, ["bench", *NAU_ADD, "--store", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "2 runs, 2 already in" in again.output and f"2 imported from {side}" in again.output
+    assert not side.exists()
+    with ResultsStore(path) as store:
+        assert len(store) == 2

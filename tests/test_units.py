@@ -6,6 +6,7 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import re
 
 import pytest
 import torch
@@ -341,3 +342,90 @@ def test_float32_and_float64_input_whatever_the_units_dtype(name):
 
 def test_every_unit_class_is_a_unit():
     assert all(issubclass(cls, Unit) for cls in UNIT_CLASSES)
+
+
+# -- the input contract (arithnet.units.base): dtypes and shapes, the same for every unit ------
+def every_unit(n_seeds: int | None, in_features: int = 3, out_features: int = 2) -> list[tuple[str, Unit]]:
+    """Every registry entry and a stack, built with ``n_seeds``, in float64."""
+    torch.manual_seed(0)
+    units = [(name, spec.build(in_features, out_features, n_seeds).double()) for name, spec in sorted(UNITS.items())]
+    stack = Stack(NAU(in_features, 2, n_seeds), NMU(2, out_features, n_seeds)).double()
+    return [*units, ("NAU>NMU", stack)]
+
+
+REFUSED_DTYPES = [
+    torch.int64,
+    torch.int32,
+    torch.float16,
+    torch.bfloat16,
+    torch.complex64,
+    torch.complex128,
+    torch.bool,
+]
+
+
+@pytest.mark.parametrize("n_seeds", [None, 2])
+@pytest.mark.parametrize("dtype", REFUSED_DTYPES, ids=str)
+def test_every_unit_refuses_other_dtypes_naming_unit_and_dtype(dtype, n_seeds):
+    shape = (4, 3) if n_seeds is None else (2, 4, 3)
+    for name, unit in every_unit(n_seeds):
+        x = torch.ones(shape).to(dtype)
+        with pytest.raises(ValueError, match=rf"^{re.escape(name)} takes float32 or float64 input, got {dtype}$"):
+            unit(x)
+
+
+@pytest.mark.parametrize("unit_dtype", [torch.float32, torch.float64], ids=str)
+def test_every_unit_answers_in_its_own_dtype_for_float32_and_float64_input(unit_dtype):
+    x = torch.tensor([[[1.5, 2.0, 0.5]], [[3.0, 0.5, 1.25]]], dtype=torch.float64)
+    for name, unit in every_unit(2):
+        unit = unit.to(unit_dtype)
+        outputs = [unit(x.to(dtype)) for dtype in (torch.float32, torch.float64)]
+        assert [y.dtype for y in outputs] == [unit_dtype, unit_dtype], name
+        torch.testing.assert_close(outputs[0], outputs[1], msg=name)
+
+
+def test_units_without_seeds_map_a_batch_and_a_single_sample_alike():
+    x = torch.tensor([[1.5, 2.0, 0.5], [3.0, 0.5, 1.25], [0.75, 4.0, 2.5]], dtype=torch.float64)
+    for name, unit in every_unit(None):
+        batch = unit(x)
+        assert batch.shape == (3, 2), name
+        for row, expected in zip(x, batch):
+            single = unit(row)
+            assert single.shape == (2,), name  # (I,) → (O,), as nn.Linear
+            torch.testing.assert_close(single, expected, rtol=0, atol=0, msg=name)
+
+
+def test_seeded_units_take_a_batch_per_seed_or_one_batch_for_all():
+    x = torch.tensor([[1.5, 2.0, 0.5], [3.0, 0.5, 1.25], [0.75, 4.0, 2.5]], dtype=torch.float64)
+    for name, unit in every_unit(2):
+        shared = unit(x)
+        assert shared.shape == (2, 3, 2), name
+        torch.testing.assert_close(shared, unit(x.expand(2, 3, 3)), rtol=0, atol=0, msg=name)
+
+
+@pytest.mark.parametrize(
+    ("n_seeds", "shape", "expected"),
+    [
+        (None, (3, 4, 3), r"without seeds takes input \(B, 3\) or \(3,\), got shape \(3, 4, 3\)"),
+        (None, (), r"without seeds takes input \(B, 3\) or \(3,\), got shape \(\)"),
+        (None, (4, 2), r"without seeds takes input \(B, 3\) or \(3,\), got shape \(4, 2\)"),
+        (None, (2,), r"without seeds takes input \(B, 3\) or \(3,\), got shape \(2,\)"),
+        (2, (3,), r"with n_seeds=2 takes input \(2, B, 3\) or \(B, 3\), got shape \(3,\)"),
+        (2, (3, 4, 3), r"with n_seeds=2 takes input \(2, B, 3\) or \(B, 3\), got shape \(3, 4, 3\)"),
+        (2, (1, 4, 3), r"with n_seeds=2 takes input \(2, B, 3\) or \(B, 3\), got shape \(1, 4, 3\)"),
+        (2, (2, 4, 4), r"with n_seeds=2 takes input \(2, B, 3\) or \(B, 3\), got shape \(2, 4, 4\)"),
+        (2, (1, 2, 4, 3), r"with n_seeds=2 takes input \(2, B, 3\) or \(B, 3\), got shape \(1, 2, 4, 3\)"),
+    ],
+)
+def test_every_unit_refuses_other_shapes_naming_unit_and_shape(n_seeds, shape, expected):
+    for name, unit in every_unit(n_seeds):
+        with pytest.raises(ValueError, match=rf"^{re.escape(name)} {expected}$"):
+            unit(torch.ones(shape, dtype=torch.float64))
+
+
+def test_log_parts_check_their_input_as_forward_does():
+    unit = LogExp(2, 1, 2).double()
+    with pytest.raises(ValueError, match=r"^LogExp takes float32 or float64 input, got torch.int64$"):
+        unit.log_parts(torch.ones(2, 3, 2, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"^LogExp with n_seeds=2 takes input"):
+        unit.log_parts(torch.ones(2, dtype=torch.float64))

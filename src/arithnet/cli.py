@@ -8,8 +8,9 @@ code 2. Help texts are rich markup: a literal ``[`` is written ``\\[``.
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,59 +144,80 @@ def train_command(
     compile: Compile = None,
 ) -> None:
     """Train SEEDS networks on OPERATION at once and report what they learned."""
-    from dataclasses import replace
+    from arithnet.outputs import prepare_output, save_run, summary_json
+    from arithnet.training import train
+    from arithnet.training.trainer import check
 
-    from arithnet.data import Range
-    from arithnet.devices import check_device
-    from arithnet.outputs import prepare_directory, save_run
-    from arithnet.training import TrainConfig, train
-    from arithnet.training.saved import load_config
-
+    given = {name: flag for name, flag in _RESULT_OPTIONS.items() if _given(ctx, name)}
     try:
         if config_file is not None:
-            for name, flag in _RESULT_OPTIONS.items():
-                if _given(ctx, name):
-                    raise ValueError(f"--config takes its settings from FILE; do not also give {flag}")
-            config = load_config(config_file)
-            overrides: dict[str, Any] = {"device": device} if _given(ctx, "device") else {}
-            if compile is not None:
-                overrides["compile"] = compile
-            config = replace(config, **overrides)
-        elif operation is None:
-            raise ValueError("give an OPERATION (add, sub, mul or div) or --config FILE")
+            config = _saved_config(config_file, given, device if _given(ctx, "device") else None, compile)
         else:
-            config = TrainConfig(
-                operation=operation,
-                recipe=recipe,
-                n_seeds=seeds,
-                first_seed=first_seed,
-                steps=steps,
-                train_range=Range.parse(train_range) if train_range is not None else None,
-                device=device,
-                compile=compile,
-            )
-        check_device(config.device)
-        total_steps = config.resolved().steps
-        prepare_directory(out)
-        with Progress(
-            TextColumn(f"training {config.n_seeds} seed(s) of {config.operation}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-            disable=as_json or not errors.is_terminal,
-        ) as progress:
-            task = progress.add_task("train", total=total_steps)
-            result = train(config, progress=lambda done: progress.update(task, completed=done))
+            config = _new_config(operation, recipe, seeds, first_seed, steps, train_range, device, compile)
+        # Every refusal comes before the output directory is touched: refused input leaves nothing behind.
+        total_steps = check(config).steps
+        prepare_output(out)
+        label = f"training {config.n_seeds} seed(s) of {config.operation}"
+        with _progress(TextColumn(label), MofNCompleteColumn(), total=total_steps, disable=as_json) as update:
+            result = train(config, progress=update)
         written = save_run(result, out)
     except ValueError as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps(result.summary()) + "\n")
+        sys.stdout.write(summary_json(result) + "\n")
         return
     _print_report(result, written)
+
+
+def _saved_config(path: Path, given: dict[str, str], device: str | None, compile: bool | None):
+    """The configuration saved in ``path``, with the execution choices given on the command line."""
+    from dataclasses import replace
+
+    from arithnet.training.saved import load_config
+
+    if given:
+        raise ValueError(f"--config takes its settings from FILE; do not also give {next(iter(given.values()))}")
+    config = load_config(path)
+    overrides: dict[str, Any] = {"device": device} if device is not None else {}
+    if compile is not None:
+        overrides["compile"] = compile
+    return replace(config, **overrides)
+
+
+def _new_config(operation, recipe, seeds, first_seed, steps, train_range, device, compile):
+    """The TrainConfig of the command line's options."""
+    from arithnet.data import Range
+    from arithnet.training import TrainConfig
+
+    if operation is None:
+        raise ValueError("give an OPERATION (add, sub, mul or div) or --config FILE")
+    return TrainConfig(
+        operation=operation,
+        recipe=recipe,
+        n_seeds=seeds,
+        first_seed=first_seed,
+        steps=steps,
+        train_range=Range.parse(train_range) if train_range is not None else None,
+        device=device,
+        compile=compile,
+    )
+
+
+@contextmanager
+def _progress(*columns, total: float, disable: bool = False) -> Iterator[Callable[[float], None]]:
+    """A progress bar on stderr (when it is a terminal); yields ``update(completed)``."""
+    with Progress(
+        *columns[:1],
+        BarColumn(),
+        *columns[1:],
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=disable or not errors.is_terminal,
+    ) as progress:
+        task = progress.add_task("work", total=total)
+        yield lambda completed: progress.update(task, completed=completed)
 
 
 def _matrix(values: list) -> str:
@@ -267,64 +289,89 @@ def bench_command(
     ] = None,
     store: Annotated[Path, typer.Option(help="SQLite results store, created if missing.")] = Path("runs/bench.sqlite"),
     report: Annotated[Path | None, typer.Option(help="Report directory \\[default: beside the store].")] = None,
-    jobs: Annotated[int, typer.Option(help="Worker processes (one torch thread each).")] = 2,
+    jobs: Annotated[
+        int, typer.Option(help="Worker processes (one torch thread each), at most this machine's CPUs.")
+    ] = 2,
     device: Device = "cpu",
     compile: Compile = None,
 ) -> None:
     """Run the field's benchmark protocol over units × operations × ranges × seeds."""
-    from arithnet.bench.figures import write_report
     from arithnet.bench.grid import bench_grid
-    from arithnet.bench.runner import pending_runs, run_grid
-    from arithnet.bench.store import ResultsStore
-    from arithnet.files import prepare_directory
 
+    plan, runs = None, []  # plan is set once the store is open: a stop after that keeps what finished
     try:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
-        grid = bench_grid(
-            units,
-            ops,
-            task=task,
-            input_size=input_size,
-            ranges=ranges,
-            seeds=seeds,
-            first_seed=first_seed,
-            steps=steps,
-            lr=lr,
-            loss=loss,
-            lr_schedule=lr_schedule,
-            dtype=dtype,
-            force=force,
-            unit_options=option or (),
-            device=device,
-            compile=compile,
-        )
+        # The command's options carry bench_grid's parameter names: the library builds the grid.
+        options = {name: value for name, value in locals().items() if name in _GRID_OPTIONS}
+        grid = bench_grid(**options, unit_options=option or ())
         runs = grid.runs()
-        report_dir = prepare_directory(report or store.parent / "report", "report directory")
-        with ResultsStore(store) as results:
-            todo = pending_runs(runs, results)
-        done = len(runs) - len(todo)
-        errors.print(f"{len(runs)} runs, {done} already in {store}, {len(todo)} to train", soft_wrap=True)
-        with Progress(
-            TextColumn("benchmark"),
-            BarColumn(),
-            TextColumn("{task.completed:.1f}/{task.total} runs"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=True,
-            disable=not errors.is_terminal,
-        ) as progress:
-            bar = progress.add_task("bench", total=len(todo))
-            run_grid(todo, store, jobs, lambda done, total: progress.update(bar, completed=done))
-        keys = {config.key(seed) for config, seed in runs}
-        with ResultsStore(store) as results:
-            rows = [row for row in results.rows() if row.key in keys]
-        written = write_report(rows, report_dir)
+        plan = _prepare_bench(runs, store, report or store.parent / "report", jobs)
+        rows, written = _run_bench(plan, runs, store, jobs)
     except ValueError as error:
         fail(str(error))
+    except KeyboardInterrupt as stop:  # GridStopped while training
+        _stopped(stop, plan, runs, store)
     console.print(f"{len(rows)} runs in {store}; report: {written[0]}", soft_wrap=True)
     _print_bench_table(rows)
+
+
+_GRID_OPTIONS = (
+    "units", "ops", "task", "input_size", "ranges", "seeds", "first_seed", "steps", "lr", "loss", "lr_schedule",
+    "dtype", "force", "device", "compile",
+)  # fmt: skip
+
+
+def _prepare_bench(runs, store: Path, report: Path, jobs: int):
+    """Every check, then the store and report directory: the plan of what is done and what to train."""
+    from arithnet.bench.limits import worker_count
+    from arithnet.bench.preflight import prepare_bench
+    from arithnet.bench.writer import side_file
+
+    plan = prepare_bench(runs, store, report)
+    imported = f" ({plan.imported} imported from {side_file(store)})" if plan.imported else ""
+    errors.print(
+        f"{len(runs)} runs, {plan.done} already in {store}{imported}, {len(plan.todo)} to train", soft_wrap=True
+    )
+    if plan.todo and worker_count(jobs) < jobs:
+        note = f"note: --jobs {jobs} is more than this machine's CPUs: using {worker_count(jobs)} workers"
+        errors.print(note, soft_wrap=True)
+    return plan
+
+
+def _run_bench(plan, runs, store: Path, jobs: int):
+    """Train what is missing and write the report: (rows, report files)."""
+    from arithnet.bench.figures import write_report
+    from arithnet.bench.preflight import grid_rows
+    from arithnet.bench.runner import run_grid
+    from arithnet.bench.writer import side_file
+
+    with _progress(
+        TextColumn("benchmark"), TextColumn("{task.completed:.1f}/{task.total} runs"), total=len(plan.todo)
+    ) as update:
+        run_grid(plan.todo, store, jobs, lambda done, total: update(done))
+    if side_file(store).exists():
+        waiting = f"the store was busy: runs wait in {side_file(store)}; the next bench on it imports them"
+        errors.print(waiting, soft_wrap=True)
+    rows = grid_rows(runs, store)
+    return rows, write_report(rows, plan.report_dir)
+
+
+def _stopped(stop: KeyboardInterrupt, plan, runs, store: Path) -> None:
+    """One line on what was kept and how to resume; exit 128 + the signal's number."""
+    import signal
+    import threading
+
+    from arithnet.bench.runner import GridStopped
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped already: another Ctrl-C must not cut the exit
+    kept = "every finished run is kept" if plan else "nothing was trained"
+    if isinstance(stop, GridStopped):
+        kept = f"{plan.done + stop.added} of {len(runs)} runs are in {store}"
+        kept += f", others wait in {stop.side_file}" if stop.side_file else ""
+    errors.print(f"stopped: {kept}; run the same command again to resume", soft_wrap=True, highlight=False)
+    raise typer.Exit(128 + getattr(stop, "signum", signal.SIGINT)) from None
 
 
 def _print_bench_table(rows) -> None:

@@ -7,7 +7,6 @@ imports neither torch nor the rest of arithnet.
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 from pathlib import Path
 

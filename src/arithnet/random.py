@@ -39,6 +39,8 @@ class Stream(enum.IntEnum):
     SEED_POST_INPUTS = 4
     #: Training, validation and test inputs of the benchmark protocol (``arithnet.bench.protocol``).
     BENCH_DATA = 5
+    #: Fresh samples on which a snapped network is verified (``arithnet.training.polish``).
+    VERIFY = 6
     #: Not a stream: the ``derive`` index whose keys pick each run's Primer
     #: configuration (``arithnet.bench.protocol``); 7919 is the 1000th prime.
     BENCH_INDEX_SALT = 7919

@@ -70,12 +70,15 @@ def sample_parameters(
     """
     kinds = set(torch.unique(kind).tolist()) if kind.numel() > 1 else {int(kind)}
     result = torch.zeros_like(u)
+    # Every kind is clamped to [low, high]: at u near 1 (or a float64 u rounded to 1.0 in float32)
+    # rounding put uniform and log-uniform samples one ulp beyond the upper bound.
     if 0 in kinds:
-        result = torch.where(kind == 0, low + (high - low) * u, result)
+        result = torch.where(kind == 0, (low + (high - low) * u).clamp(low, high), result)
     if 1 in kinds:
         safe_low, safe_high = low.clamp_min(1e-300), high.clamp_min(1e-300)
         log_low = torch.log(safe_low)
-        result = torch.where(kind == 1, torch.exp(log_low + (torch.log(safe_high) - log_low) * u), result)
+        sample = torch.exp(log_low + (torch.log(safe_high) - log_low) * u).clamp(low, high)
+        result = torch.where(kind == 1, sample, result)
     if 2 in kinds:
         a = torch.special.ndtr((low - mean) / std)
         b = torch.special.ndtr((high - mean) / std)

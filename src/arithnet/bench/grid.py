@@ -11,14 +11,19 @@ result-store keys.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from arithnet.bench import limits
 from arithnet.bench.protocol import BenchConfig
 from arithnet.bench.tasks import GRIDS
 
 Run = tuple[BenchConfig, int]
+
+#: The numbered ranges (the Primer's 1 to 9): what a ``LOW-HIGH`` span may cover.
+_NUMBERED = tuple(int(name) for grid in GRIDS.values() for name in grid if name.isdigit())
 
 #: Training steps when none are given: the Primer's, by number of inputs.
 STEPS_INPUT_2 = 50_000
@@ -64,7 +69,8 @@ def range_names(text: str | Iterable[str]) -> tuple[str, ...]:
     Comma-separated (or a sequence of such tokens); repeats are dropped:
     ``range_names("1-3,7,iclr") == ("1", "2", "3", "7", "iclr")``. Names are
     not checked here (``BenchConfig`` does that); an inverted span such as
-    ``9-1`` is a ValueError.
+    ``9-1`` and a span beyond the numbered ranges (``1-100000000``) are
+    ValueErrors, found before the span is expanded.
     """
     names: list[str] = []
     for token in split_names(text):
@@ -74,12 +80,20 @@ def range_names(text: str | Iterable[str]) -> tuple[str, ...]:
         elif token in GRIDS:
             names.extend(GRIDS[token])
         elif dash and low.isdigit() and high.isdigit():
-            if int(low) > int(high):
-                raise ValueError(f"range {token} is inverted: write {high}-{low}")
-            names.extend(str(i) for i in range(int(low), int(high) + 1))
+            names.extend(str(i) for i in _span(token, int(low), int(high)))
         else:
             names.append(token)
     return tuple(dict.fromkeys(names))
+
+
+def _span(token: str, low: int, high: int) -> range:
+    """The numbers of a ``LOW-HIGH`` span, its bounds checked before anything is expanded."""
+    if low > high:
+        raise ValueError(f"range {token} is inverted: write {high}-{low}")
+    first, last = min(_NUMBERED), max(_NUMBERED)
+    if low < first or high > last:
+        raise ValueError(f"range span {token} goes beyond the numbered ranges, which are {first}-{last}")
+    return range(low, high + 1)
 
 
 def _is_plain_literal(value: object) -> bool:
@@ -146,17 +160,17 @@ def bench_grid(
     ``force``, ``device``, …); ``unit_options`` may be a mapping, (name,
     value) pairs or ``NAME=VALUE`` texts (see ``parse_unit_options``).
 
-    Every run is validated here: a bad name, option or combination is a
-    ValueError with one line naming it.
+    Every run is validated here: a bad name, option or combination, a value
+    that strict JSON cannot store, a size beyond ``bench.limits`` (checked
+    before anything is built from it) or a run too big for this machine's
+    memory is a ValueError with one line naming it.
     """
     unit_list, op_list, range_list = split_names(units), split_names(ops), range_names(ranges)
     for what, names in (("unit", unit_list), ("operation", op_list), ("range", range_list)):
         if not names:
             raise ValueError(f"no {what} given: name at least one")
-    if seeds < 1:
-        raise ValueError(f"number of seeds must be at least 1, got {seeds}")
-    if first_seed < 0:
-        raise ValueError(f"the first seed must be at least 0, got {first_seed}")
+    steps = steps if steps is not None else default_steps(input_size)
+    _check_sizes(len(unit_list), len(op_list), len(range_list), seeds, first_seed, steps, input_size)
     if "unit_options" in options:
         options["unit_options"] = _unit_options(options["unit_options"])
     if options.get("device") is not None:
@@ -169,9 +183,44 @@ def bench_grid(
         task=task,
         input_size=input_size,
         range_name=range_list[0],
-        steps=steps if steps is not None else default_steps(input_size),
+        steps=steps,
         **options,
     )
+    limits.check_memory(template)
+    check_strict_json(template)  # what is not the user's (a unit's defaults) is finite
     grid = Grid(unit_list, op_list, range_list, tuple(range(first_seed, first_seed + seeds)), template)
     grid.runs()  # validate every combination now, not in a worker
     return grid
+
+
+def _check_sizes(n_units: int, n_ops: int, n_ranges: int, seeds: int, first_seed: int, steps, input_size) -> None:
+    """Counts and sizes within their limits (bench.limits), before anything is built from them."""
+    if seeds < 1:
+        raise ValueError(f"number of seeds must be at least 1, got {seeds}")
+    if first_seed < 0:
+        raise ValueError(f"the first seed must be at least 0, got {first_seed}")
+    limits.check_grid_size(n_units, n_ops, n_ranges, seeds)
+    if first_seed + seeds > limits.SEED_LIMIT:
+        last = first_seed + seeds - 1
+        raise ValueError(f"seed numbers must be below 2**32 = {limits.SEED_LIMIT:,}; the last would be {last:,}")
+    if isinstance(steps, int):  # a non-integer is refused with its own message by BenchConfig
+        limits.check_at_most("the number of steps", steps, limits.MAX_STEPS)
+    if isinstance(input_size, int):
+        limits.check_at_most("the input size", input_size, limits.MAX_INPUT_SIZE)
+
+
+def _non_finite(value: object) -> bool:
+    if isinstance(value, tuple):
+        return any(_non_finite(item) for item in value)
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def check_strict_json(config: BenchConfig) -> None:
+    """Refuse settings that strict JSON cannot hold (NaN, ±Infinity): every row stores its configuration as JSON."""
+    for name, value in asdict(config.resolved()).items():
+        if name == "unit_options":
+            for option, option_value in value:
+                if _non_finite(option_value):
+                    raise ValueError(f"unit option {option}={option_value!r} is not a finite number")
+        elif _non_finite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")

@@ -39,7 +39,9 @@ def read_formulas(
     """(formula, exact) per network from the rounded weights at the best step.
 
     Exact means: equal to the target symbolically, and no input used beyond
-    the target's own (no distractor, no cancelling x·(1/x) pair).
+    the operands' own (no distractor, no cancelling x·(1/x) pair). The operands'
+    inputs count even where they cancel in the target itself: in the ICLR
+    task's a − b, the inputs shared by a and b.
     """
     symbols = list(sympy.symbols(f"x0:{input_size}", real=True))
     results = []
@@ -50,7 +52,7 @@ def read_formulas(
         rounded, used = rounded_formula(unit, i)[0]
         formula, exact = judge(rounded, target)
         text = str(formula)
-        extra = used - target.free_symbols
+        extra = used - (a.free_symbols | b.free_symbols)
         if exact and extra:  # algebra hides them: say so in the formula
             exact = False
             text += f"  [the rounded weights also use {', '.join(sorted(str(s) for s in extra))}, which cancel]"

@@ -151,7 +151,7 @@ class BenchConfig:
         return tuple(sorted((k, str(v)) for k, v in asdict(self.resolved()).items() if k != "range_name"))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self.resolved()), sort_keys=True, default=str)
+        return json.dumps(asdict(self.resolved()), sort_keys=True, default=str, allow_nan=False)
 
 
 def unit_names(name: str) -> list[str]:

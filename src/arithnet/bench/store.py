@@ -30,6 +30,8 @@ FORMAT = "arithnet-results"
 SCHEMA_VERSION = "1"
 #: Seconds a writer waits for another one's transaction before giving up.
 BUSY_TIMEOUT = 60.0
+#: Seconds ``check_writable`` waits for the write lock: longer means another process holds it.
+LOCK_PROBE_TIMEOUT = 3.0
 #: Columns ``rows()`` can filter on.
 FILTERS = ("unit", "operation", "task", "range_name")
 
@@ -106,8 +108,12 @@ class ResultsStore:
             a store empty (new stores appear complete, see ``_create``), so an
             empty file was made by something else.
 
+        busy_timeout: seconds ``add`` waits for another writer's transaction
+            before raising ``StoreRefused``.
+
     Open one store per process (a connection must not cross a fork). Use as a
-    context manager or call ``close()``.
+    context manager or call ``close()``. ``check_writable`` tells, creating
+    nothing, whether a later ``add`` can write.
 
     Examples:
         >>> with ResultsStore("results.sqlite") as store:  # doctest: +SKIP
@@ -115,8 +121,9 @@ class ResultsStore:
         ...     solved = [r for r in store.rows(unit="NMU") if r.solved_raw]
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, busy_timeout: float = BUSY_TIMEOUT):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         prepare_directory(self.path.parent, "results store directory")
         if not self.path.exists():
             self._create()
@@ -169,7 +176,7 @@ class ResultsStore:
         # mode=rw never creates a file, so a file removed meanwhile is an error, not a new empty db.
         uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=rw"
         try:
-            connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+            connection = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout, isolation_level=None)
         except sqlite3.Error as error:
             raise ValueError(f"cannot open results store {str(self.path)!r}: {error}") from None
         try:
@@ -179,7 +186,9 @@ class ResultsStore:
             connection.execute("PRAGMA journal_mode=WAL")  # already so in our stores; cheap insurance
         except sqlite3.DatabaseError as error:
             connection.close()
-            raise ValueError(f"{str(self.path)!r} is corrupt: {error}") from None
+            raise ValueError(
+                f"{str(self.path)!r} is corrupt ({_first_line(str(error))}); move it away to start a new store"
+            ) from None
         except BaseException:
             connection.close()
             raise
@@ -192,7 +201,10 @@ class ResultsStore:
 
         A row whose key is already stored is skipped (the stored one wins), so
         a rerun never duplicates a run. The transaction is committed before
-        returning: once ``add`` returns, the rows survive a crash.
+        returning: once ``add`` returns, the rows survive a crash. If SQLite
+        refuses the write (another writer holds the lock beyond the busy
+        timeout, the file became read-only, the disk is full), nothing is
+        written and ``StoreRefused`` is raised: the caller still has the rows.
         """
         records = [_to_record(row) for row in rows]  # check all before writing any
         if not records:
@@ -202,16 +214,38 @@ class ResultsStore:
         # silently drop a row that breaks another constraint; here only a known key is skipped.
         statement = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT(key) DO NOTHING"
         before = self._connection.total_changes
-        # IMMEDIATE takes the write lock at once, so waiting happens here under the busy timeout.
-        self._connection.execute("BEGIN IMMEDIATE")
         try:
-            self._connection.executemany(statement, records)
-            self._connection.execute("COMMIT")
-        except BaseException:
-            if self._connection.in_transaction:
-                self._connection.execute("ROLLBACK")
-            raise
+            # IMMEDIATE takes the write lock at once, so waiting happens here under the busy timeout.
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._connection.executemany(statement, records)
+                self._connection.execute("COMMIT")
+            except BaseException:
+                if self._connection.in_transaction:
+                    self._connection.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as error:
+            reason = _first_line(str(error))
+            raise StoreRefused(f"results store {str(self.path)!r} refused the rows: {reason}") from None
         return self._connection.total_changes - before
+
+    def check_lock(self, timeout: float | None = None) -> None:
+        """Take and release the write lock, waiting at most ``timeout`` s (LOCK_PROBE_TIMEOUT).
+
+        ValueError with one line if another process keeps it longer, or SQLite cannot write.
+        """
+        timeout = LOCK_PROBE_TIMEOUT if timeout is None else timeout
+        self._connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        try:
+            self._connection.execute("BEGIN IMMEDIATE")
+            self._connection.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            reason = _first_line(str(error))
+            if "lock" in reason or "busy" in reason:
+                reason = f"another process has held its write lock for over {timeout:g} s"
+            raise ValueError(f"results store {str(self.path)!r} cannot be written: {reason}") from None
+        finally:
+            self._connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     def keys(self) -> set[str]:
         """Keys of all stored runs: a rerun skips these."""
@@ -246,6 +280,49 @@ class ResultsStore:
 
     def __repr__(self) -> str:
         return f"ResultsStore({str(self.path)!r})"
+
+
+class StoreRefused(RuntimeError):
+    """SQLite refused to write rows for now; nothing was written and the caller keeps the rows."""
+
+
+def _first_line(text: str, limit: int = 100) -> str:
+    """SQLite's message on one short line: its reports can hold newlines and many problems."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Refuse, creating nothing, a store this process could not write: ValueError with one line.
+
+    An existing store needs a writable file and a writable directory (SQLite
+    writes its -wal and -shm files beside it); a new one needs a directory
+    that exists or can be made, and can be written. A lock held by another
+    process is found by ``ResultsStore.check_lock``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is not an arithnet results store: it is a directory")
+    if not path.exists():
+        check_directory_creatable(path.parent, "results store directory")
+    elif not os.access(path, os.W_OK):
+        raise ValueError(f"results store {str(path)!r} is read-only: make it writable or choose another --store")
+    elif not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"results store directory {str(path.parent)!r} is read-only: SQLite writes its -wal and -shm files there"
+        )
+
+
+def check_directory_creatable(path: str | os.PathLike, what: str) -> None:
+    """ValueError unless ``path`` is, or can be made, a writable directory; creates nothing."""
+    path = Path(path).absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is read-only")
 
 
 def _foreign_file_reason(path: Path) -> str | None:
@@ -284,5 +361,15 @@ def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:
         return "it has no runs table"
     columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
     if columns != _COLUMNS:
-        return f"its runs columns {columns} differ from RunRow's {_COLUMNS}"
+        return f"its runs columns differ from this arithnet's ({_column_difference(columns)})"
     return None
+
+
+def _column_difference(columns: list[str]) -> str:
+    """The first few differences between a table's columns and RunRow's, briefly."""
+    missing = [c for c in _COLUMNS if c not in columns]
+    extra = [c for c in columns if c not in _COLUMNS]
+    if not missing and not extra:
+        return "same columns in another order"
+    names = [f"no {c}" for c in missing] + [f"unexpected {c}" for c in extra]
+    return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")

@@ -10,7 +10,9 @@ Three criteria (nalm.md, "Success criterion"):
 
 The two ε-perfect thresholds are Monte Carlo estimates over 10^6 samples of
 the range's test distribution, in float64, with a seed fixed by the
-configuration. They are computed once by ``python -m arithnet.bench.thresholds``
+configuration, their squared errors summed exactly (``math.fsum``) so that no
+thread count or summation order enters (docs/thresholds.md says what
+regenerating gives back). They are computed once by ``python -m arithnet.bench.thresholds``
 and shipped in ``thresholds.json``; ``threshold()`` reads that table.
 
 ε-perfect models (a = x0, b = x1, distractors o = x2 … x(I−1)). The inputs
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -243,11 +246,20 @@ def simulate(
         errors = _iclr_errors if criterion == "iclr" else _primer_errors
     eps = ICLR_EPSILON if criterion == "iclr" else PRIMER_EPSILON
     seed = _seed(table_key(criterion, operation, range_name, input_size, task))
-    squared = sum(
-        float(errors(operation, x, eps).square().sum())
-        for x in _test_inputs(pair, columns, input_size, n_samples, seed)
+    squares = (
+        errors(operation, x, eps).square().tolist() for x in _test_inputs(pair, columns, input_size, n_samples, seed)
     )
-    return squared / n_samples
+    return _exact_sum(squares) / n_samples
+
+
+def _exact_sum(chunks: Iterator[list[float]]) -> float:
+    """The correctly rounded sum of all values, whatever their order.
+
+    torch's sum of a long tensor splits the work between threads, so its last
+    bit depended on the thread count and regenerating the table changed keys;
+    math.fsum is exact and leaves nothing to the machine.
+    """
+    return math.fsum(itertools.chain.from_iterable(chunks))
 
 
 # -- the shipped table ----------------------------------------------------------------

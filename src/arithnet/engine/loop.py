@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -45,6 +45,8 @@ class Fit:
     history: History | None
     best: BestStep | None
     restarts: torch.Tensor  # (S,) restarts asked by the unit
+    #: Per-run results a recipe adds after training, e.g. {"verified": (S,) bool}.
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def _gradient_step(unit: Unit, config: EngineConfig) -> GradientStep:

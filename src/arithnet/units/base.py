@@ -6,8 +6,23 @@ layer: weights of shape (O, I), input (B, I), output (B, O). Built with
 (S, B, I) to (S, B, O): that is how the engine runs S seeds (or seed × start
 runs) as one tensor program. Every parameter and every buffer then has the
 seed dimension first. Forward passes are written with negative dimensions so
-that one body serves both shapes. Input may be float32 or float64 whatever the
-unit's dtype; the unit computes in the dtype of its parameters.
+that one body serves both shapes.
+
+Input, the same for every unit (checked once, in ``Unit.__call__``, before
+``forward`` runs; ``check_input`` says what is wrong):
+
+- dtype float32 or float64, whatever the unit's own dtype; the unit computes
+  in the dtype of its parameters and answers in it. Any other dtype (integers,
+  float16, bfloat16, complex, bool) is a ValueError naming the unit and the
+  dtype: a silent cast would hide a caller's mistake.
+- without seeds: (B, I) → (B, O), or one sample (I,) → (O,), as for
+  ``nn.Linear``;
+- with ``n_seeds=S``: (S, B, I) → (S, B, O), or (B, I) → (S, B, O), the same
+  batch for every seed (the evaluation's fixed sets). A 1-D input is a
+  ValueError: one sample for all seeds or one input per seed cannot be told
+  apart, so the caller must say which.
+- anything else (other ranks, a last dimension other than I, a leading
+  dimension other than S) is a ValueError naming the unit and the shape.
 
 The engine never asks a unit's name. It only uses this interface (S is the
 number of runs, () replaces (S,) for a unit without seeds):
@@ -82,6 +97,9 @@ from torch import nn
 from arithnet.schedules import ramp
 from arithnet.units.init import Sampler
 
+#: The input dtypes every unit takes; it computes in its parameters' dtype whichever it gets.
+INPUT_DTYPES = (torch.float32, torch.float64)
+
 
 class Unit(nn.Module):
     """Base class of arithnet's arithmetic units."""
@@ -125,6 +143,38 @@ class Unit(nn.Module):
         self.in_features = in_features
         self.out_features = out_features
         self.n_seeds = n_seeds
+
+    # -- input ------------------------------------------------------------
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        # The input contract is checked here, once for every unit, so that no
+        # forward repeats it; forward always sees (B, I) or (S, B, I).
+        single = self.check_input(x)
+        y = super().__call__(x[None] if single else x)
+        return y[0] if single else y
+
+    def check_input(self, x: torch.Tensor) -> bool:
+        """ValueError unless ``x`` is an input this unit takes (module docstring); True for one sample (I,)."""
+        if not isinstance(x, torch.Tensor):
+            raise ValueError(f"{self.label} takes a torch.Tensor, got {type(x).__name__}")
+        if x.dtype not in INPUT_DTYPES:
+            raise ValueError(f"{self.label} takes float32 or float64 input, got {x.dtype}")
+        n_inputs, n_seeds = self.in_features, self.n_seeds
+        if n_seeds is None:
+            allowed, expected, built = x.dim() in (1, 2), f"(B, {n_inputs}) or ({n_inputs},)", "without seeds"
+        else:
+            allowed = x.dim() == 2 or (x.dim() == 3 and x.shape[0] == n_seeds)
+            expected, built = f"({n_seeds}, B, {n_inputs}) or (B, {n_inputs})", f"with n_seeds={n_seeds}"
+        if not allowed or x.shape[-1] != n_inputs:
+            raise ValueError(f"{self.label} {built} takes input {expected}, got shape {tuple(x.shape)}")
+        return n_seeds is None and x.dim() == 1
+
+    @property
+    def label(self) -> str:
+        """The registry name of this unit, its variant's when its options make one: for messages."""
+        for variant, options in self.variants.items():
+            if all(getattr(self, key, None) == value for key, value in options.items()):
+                return variant
+        return self.name
 
     # -- shapes -----------------------------------------------------------
     def _shape(self, *shape: int) -> tuple[int, ...]:
@@ -180,6 +230,29 @@ class Unit(nn.Module):
         for parameter, before in zip(self.parameters(), previous):
             chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim())).to(parameter.device)
             parameter.copy_(torch.where(chosen, parameter, before))
+
+    @torch.no_grad()
+    def canonical_(self) -> None:
+        """Move the weights, in place, to a standard form of the same (or nearly the same) function.
+
+        For units whose weights have a symmetry (a hidden row scaled by c and
+        the next layer by 1/c², say), the standard form is the one whose
+        rounded weights read as a simple formula. Used by the default recipe's
+        snap-and-verify readout, which verifies every candidate on data, so a
+        form that changes the function slightly is only ever a candidate.
+        Nothing by default.
+        """
+
+    @torch.no_grad()
+    def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
+        """Solve, in place, the part of the fit that is least squares once the structure is fixed.
+
+        ``x`` (S, B, I) and ``target`` (S, B, O) are samples of the training
+        data. A unit whose last layer is linear in some representation of the
+        inputs (LinearNet, SquareNet's quadratic form, LogExp's log|h|) sets that
+        layer to its float64 least-squares solution, after pruning what its
+        structure allows; the snap-and-verify readout then rounds it. Nothing by default.
+        """
 
     def select(self, index: torch.Tensor) -> Unit:
         """A new unit of the same class and options holding the runs ``index`` (K,), indices may repeat.

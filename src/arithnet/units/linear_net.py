@@ -53,6 +53,12 @@ class LinearNet(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return linear(x, self.weight)
 
+    @torch.no_grad()
+    def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
+        """W by least squares on the samples: exact where an exact W exists, however narrow the range."""
+        solution = torch.linalg.lstsq(x.double(), target.double()).solution  # (S, I, O)
+        self.weight.copy_(solution.mT.to(self.weight.dtype))
+
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
         return [sum(sympy.Float(w) * x for w, x in zip(row, inputs)) for row in self._weights(self.weight, seed_index)]
 

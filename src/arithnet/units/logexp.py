@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, ClassVar
 
@@ -14,6 +15,8 @@ from arithnet.units.init import Sampler
 #: exp() is applied to at most this value: exp(60) ≈ 1.1e26 keeps outputs and
 #: their gradients finite in float32 (max ≈ 3.4e38) as well as in float64.
 LOG_OUTPUT_MAX = 60.0
+#: The refit tries every input assignment of the W_in rows up to this many (I^H).
+MAX_ASSIGNMENTS = 64
 
 
 def logexp_parts(
@@ -36,6 +39,21 @@ def logexp(x: torch.Tensor, weight_in: torch.Tensor, weight_out: torch.Tensor, e
     """Re exp(z) = exp(Re z)·cos(Im z): for integer exponents the cosine is the exact sign."""
     real, imaginary = logexp_parts(x, weight_in, weight_out, eps)
     return torch.exp(real.clamp_max(LOG_OUTPUT_MAX)) * torch.cos(imaginary)
+
+
+def log_least_squares(h: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """W_out (S, O, H) minimising ‖log|h| W_outᵀ − log|t|‖ per seed, and each seed's mean squared residual (S,).
+
+    ``h`` (S, B, H) and ``target`` (S, B, O) in float64; samples where some h or
+    the target is zero are left out (their logarithm is −∞).
+    """
+    h, target = h.double(), target.double()
+    usable = (h != 0).all(-1, keepdim=True) & (target != 0).all(-1, keepdim=True)  # (S, B, 1)
+    design = torch.where(usable, torch.log(h.abs()), 0.0)
+    response = torch.where(usable, torch.log(target.abs()), 0.0)
+    solution = torch.linalg.lstsq(design, response).solution  # (S, H, O)
+    residual = (design @ solution - response).square().sum((-2, -1)) / usable.sum((-2, -1)).clamp_min(1)
+    return solution.mT, torch.nan_to_num(residual, nan=torch.inf)
 
 
 class LogExp(Unit):
@@ -124,8 +142,53 @@ class LogExp(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return logexp(x, self.weight_in, self.weight_out, self.eps)
 
+    @torch.no_grad()
+    def canonical_(self) -> None:
+        """Each row of W_in scaled to largest magnitude 1 (with mixing).
+
+        This multiplies the output by ∏ c_j^{W_out,j}, which is 1 when W_out sums
+        to 0 per row scale, as for x0/x1; elsewhere the verified readout rejects it.
+        """
+        if self.mixing:
+            self.weight_in.div_(self.weight_in.abs().amax(-1, keepdim=True).clamp_min(1e-300))
+
+    @torch.no_grad()
+    def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
+        """Each W_in row reduced to one input with weight 1, then W_out by least squares in log space.
+
+        With h_j = x_k exactly, log|y| = W_out · log|h| is linear in W_out: a near
+        miss such as (x0 + 0.01·x1)^1.9 / (0.02·x0 + x1)^2.1 is one least-squares
+        solve away from x0/x1. Which input each row keeps is, for up to
+        MAX_ASSIGNMENTS choices, the assignment with the smallest residual (a
+        seed whose rows both drifted to x1 on a narrow range is still caught);
+        beyond that, each row keeps its largest entry. Samples with a zero h or
+        target are left out of the fit.
+        """
+        if self.mixing:
+            self.weight_in.copy_(self._best_assignment(x, target))
+        weight_out, _ = log_least_squares(x @ self.weight_in.double().mT, target)
+        self.weight_out.copy_(weight_out.to(self.weight_out.dtype))
+
+    def _best_assignment(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """One-hot W_in (S, H, I): the input assignment of the rows with the least log-space residual."""
+        n_in, n_hidden = self.in_features, self.hidden_features
+        if n_in**n_hidden > MAX_ASSIGNMENTS:
+            largest = self.weight_in.abs() == self.weight_in.abs().amax(-1, keepdim=True)
+            return largest.to(torch.float64)
+        best, best_residual = None, None
+        for assignment in itertools.product(range(n_in), repeat=n_hidden):
+            one_hot = torch.nn.functional.one_hot(torch.tensor(assignment), n_in).double()  # (H, I)
+            _, residual = log_least_squares(x.double() @ one_hot.mT, target)
+            if best is None:
+                best, best_residual = one_hot.expand(len(residual), -1, -1).clone(), residual
+                continue
+            better = residual < best_residual
+            best[better], best_residual = one_hot, torch.where(better, residual, best_residual)
+        return best
+
     def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(Re z, Im z), for losses taken in log space."""
+        """(Re z, Im z), for losses taken in log space; the input is checked as for forward."""
+        self.check_input(x)
         return logexp_parts(x, self.weight_in, self.weight_out, self.eps)
 
     @torch.no_grad()

@@ -63,6 +63,44 @@ class SquareNet(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return square_net(x, self.weight_in, self.weight_out)
 
+    @torch.no_grad()
+    def canonical_(self) -> None:
+        """The same quadratic form xᵀQx by its eigenvectors: rows of W_in scaled to largest magnitude 1.
+
+        Q = W_inᵀ diag(W_out) W_in (one output) has many factorisations (rows
+        (1, 2) and (1, −2) compute x0·x1 as well as (1, 1) and (1, −1)); its
+        eigen-decomposition is the one standard form, and for x0·x1 it is the
+        quarter squares. Only for one output and H = I; otherwise each row is just scaled.
+        """
+        if self.out_features == 1 and self.hidden_features == self.in_features:
+            quadratic = self.weight_in.double().mT @ (self.weight_out.double().mT * self.weight_in.double())
+            self._set_quadratic_form(quadratic)
+            return
+        scale = self.weight_in.abs().amax(-1, keepdim=True).clamp_min(1e-300)  # (..., H, 1)
+        self.weight_in.div_(scale)
+        self.weight_out.mul_(scale.mT.square())
+
+    @torch.no_grad()
+    def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
+        """Q by least squares over the monomials x_i·x_j, then its eigen-form; one output and H = I only."""
+        if self.out_features != 1 or self.hidden_features != self.in_features:
+            return
+        x = x.double()
+        rows, cols = torch.triu_indices(self.in_features, self.in_features)
+        monomials = x[..., rows] * x[..., cols]  # (S, B, M)
+        coefficients = torch.linalg.lstsq(monomials, target.double()).solution[..., 0]  # (S, M)
+        quadratic = torch.zeros(*x.shape[:-2], self.in_features, self.in_features, dtype=torch.float64)
+        off_diagonal = torch.where(rows == cols, 1.0, 0.5).double()
+        quadratic[..., rows, cols] = coefficients * off_diagonal
+        quadratic[..., cols, rows] = coefficients * off_diagonal
+        self._set_quadratic_form(quadratic)
+
+    def _set_quadratic_form(self, quadratic: torch.Tensor) -> None:
+        values, vectors = torch.linalg.eigh(quadratic)  # Q = V diag(λ) Vᵀ; rows of W_in are the eigenvectors
+        scale = vectors.abs().amax(-2, keepdim=True).clamp_min(1e-300)
+        self.weight_in.copy_((vectors / scale).mT.to(self.weight_in.dtype))
+        self.weight_out.copy_((values * scale[..., 0, :].square())[..., None, :].to(self.weight_out.dtype))
+
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
         rows = self._weights(self.weight_in, seed_index)
         outputs = self._weights(self.weight_out, seed_index)

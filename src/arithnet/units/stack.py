@@ -56,6 +56,10 @@ class Stack(Unit):
     def has_log_parts(self) -> bool:  # type: ignore[override]
         return self.second.has_log_parts
 
+    @property
+    def label(self) -> str:
+        return f"{self.first.label}>{self.second.label}"
+
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
         self.first.reset_parameters(sampler)
         self.second.reset_parameters(sampler)

@@ -25,6 +25,7 @@ from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
 from arithnet.engine import fit as engine_fit
 from arithnet.engine.config import check_count, check_positive
 from arithnet.operations import Operation, get_operation
+from arithnet.training.polish import polish_, verification_inputs
 from arithnet.training.recipes.base import Recipe
 from arithnet.units import UNITS, Unit
 
@@ -41,10 +42,17 @@ class DefaultSettings:
     select_window: int = 20
     log_uniform: bool = True
     dtype: str = "float64"
+    #: Train on x / s, s the range's geometric-mean magnitude with its sign: every range looks like one around ±1.
+    scale_inputs: bool = True
+    #: Snap the weights to a simple candidate and keep it where it verifies exactly (training.polish).
+    snap_readout: bool = True
     # LogExp only:
     log_space_loss: bool = True
     nonnegative_in: bool = True
     init_in: tuple[float, float] = (0.5, 1.5)
+    init_out: tuple[float, float] = (-1.0, 1.0)
+    #: LogExp's floor on |h|: the field's 1e-7 would read every input of a range like [1e-8, 1e-7] as 1e-7.
+    eps: float = 1e-300
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "n_starts", "select_at", "select_window"):
@@ -61,7 +69,7 @@ SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
     "mul": DefaultSettings(steps=1000, batch_size=64, lr=0.05, n_starts=16, select_at=100, log_uniform=False),
-    "div": DefaultSettings(),
+    "div": DefaultSettings(n_starts=16, select_at=300, select_window=50, init_out=(0.0, 0.0)),
 }
 
 
@@ -93,7 +101,12 @@ class DefaultRecipe(Recipe):
         spec = UNITS[operation.network]
         options = {}
         if spec.cls.has_log_parts:
-            options = {"nonnegative_in": settings.nonnegative_in, "init_in": settings.init_in}
+            options = {
+                "nonnegative_in": settings.nonnegative_in,
+                "init_in": settings.init_in,
+                "init_out": settings.init_out,
+                "eps": settings.eps,
+            }
         return spec.build(2, 1, n_networks, **options).to(getattr(torch, settings.dtype)).to(device)
 
     @staticmethod
@@ -117,10 +130,28 @@ class DefaultRecipe(Recipe):
         s: DefaultSettings = config.settings
         log_uniform = s.log_uniform and not config.train_range.contains_zero
         batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
+        scale = input_scale(config.train_range) if s.scale_inputs else 1.0
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-            x = batches.batch(step).to(getattr(torch, s.dtype)).to(config.device)
+            x = (batches.batch(step) / scale).to(getattr(torch, s.dtype)).to(config.device)
             return x, operation.target(x)
 
         problem = Problem(keys, lambda n: self.build(operation, n, s, config.device), batch)
-        return engine_fit(problem, self.engine_config(operation, config), progress)
+        fit = engine_fit(problem, self.engine_config(operation, config), progress)
+        if s.snap_readout:
+            x = verification_inputs(keys, config.train_range, s.log_uniform)
+            fit.extras["verified"] = polish_(fit.unit, operation, x.to(getattr(torch, s.dtype)).to(config.device))
+        return fit
+
+
+def input_scale(train_range: Range) -> float:
+    """s with x / s spread around ±1: the geometric mean of the ends' magnitudes, with the range's sign.
+
+    The series' networks are homogeneous (W x, W_out (W_in x)², and x0/x1 once
+    W_out sums to 0), so weights learned on (x / s, op(x / s)) are the weights
+    for (x, op(x)). A range holding zero has no geometric mean: s is its largest magnitude.
+    """
+    if train_range.contains_zero:
+        return train_range.magnitude
+    sign = 1.0 if train_range.low > 0 else -1.0
+    return sign * math.sqrt(abs(train_range.low) * abs(train_range.high))

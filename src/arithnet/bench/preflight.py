@@ -1,0 +1,56 @@
+"""What a bench does before it trains: every check first, then the store and report directory.
+
+A bench that cannot finish is refused before any training and before it
+creates anything (no store, no report directory, no -wal or -shm file): the
+store must be writable and not held by another writer, the report directory
+creatable. Only then is the store opened (created if new), the rows waiting
+in its side file imported, and the runs already stored skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from arithnet.bench.grid import Run
+from arithnet.bench.rows import RunRow
+from arithnet.bench.runner import pending_runs
+from arithnet.bench.store import ResultsStore, check_directory_creatable, check_writable
+from arithnet.bench.writer import import_side_file, read_side_file, side_file
+from arithnet.files import prepare_directory
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The runs left to train (``todo``), how many were stored already, and how many came from the side file."""
+
+    todo: list[Run]
+    done: int
+    imported: int
+    report_dir: Path
+
+
+def prepare_bench(runs: list[Run], store_path: str | os.PathLike, report_dir: str | os.PathLike) -> Plan:
+    """Check the store and report directory, then open them; ValueError with one line if they cannot serve."""
+    check_writable(store_path)
+    check_directory_creatable(report_dir, "report directory")
+    with ResultsStore(store_path) as store:
+        store.check_lock()
+        imported = import_side_file(store)
+        todo = pending_runs(runs, store)
+    report_dir = prepare_directory(Path(report_dir), "report directory")
+    return Plan(todo, len(runs) - len(todo), imported, report_dir)
+
+
+def grid_rows(runs: list[Run], store_path: str | os.PathLike) -> list[RunRow]:
+    """The rows of ``runs``: those stored, and those waiting in the side file if the store refused them."""
+    keys = {config.key(seed) for config, seed in runs}
+    with ResultsStore(store_path) as store:
+        rows = [row for row in store.rows() if row.key in keys]
+    waiting = side_file(store_path)
+    if waiting.exists():
+        stored = {row.key for row in rows}
+        extra = {row.key: row for row in read_side_file(waiting) if row.key in keys and row.key not in stored}
+        rows += extra.values()
+    return rows
