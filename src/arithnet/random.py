@@ -94,8 +94,24 @@ def uniform(
     ``counter`` is usually a step or chunk number, so that every
     (stream, counter) pair gets fresh numbers.
     """
-    base = derive(derive(keys, int(stream)), counter)  # (N,)
+    return uniform_counters(keys, stream, range(counter, counter + 1), shape, dtype)[:, 0]
+
+
+def uniform_counters(
+    keys: torch.Tensor,
+    stream: Stream | int,
+    counters: range,
+    shape: Sequence[int],
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """``uniform`` for several consecutive counters in one call, (N, len(counters), *shape).
+
+    Element [:, c] equals ``uniform(keys, stream, counters[c], shape)`` bit for
+    bit: one call instead of many, where the per-call overhead dominates.
+    """
+    counter = torch.arange(counters.start, counters.stop, dtype=torch.int64)
+    base = derive(derive(keys, int(stream))[:, None], counter[None, :])  # (N, C)
     index = torch.arange(1, math.prod(shape) + 1, dtype=torch.int64) * _GOLDEN
-    words = mix64(base[:, None] + index[None, :])
+    words = mix64(base[..., None] + index)
     values = _shift_right(words, 11).to(torch.float64) * 2.0**-53
-    return values.reshape(len(keys), *shape).to(dtype)
+    return values.reshape(len(keys), len(counter), *shape).to(dtype)

@@ -20,7 +20,9 @@ from arithnet.bench.tasks import RangePair
 from arithnet.engine.compiler import compiled
 from arithnet.operations import Operation
 
-_CHUNK = 8  # steps of training inputs drawn at once
+_CHUNK = 8  # steps of training inputs per counter of the random stream (fixed: it decides the numbers)
+#: Chunks are drawn several at a time up to about this many inputs, where one call per chunk would dominate (small groups).
+_DRAW_ELEMENTS = 1 << 20
 
 
 def index_offset(keys: torch.Tensor, n_choices: int) -> torch.Tensor:
@@ -90,27 +92,34 @@ class GroupData:
         self.random_signs = bool(self.train_params[5].any())
         # Every input uniform, no random signs: one affine map.
         self.affine = not self.random_signs and bool((self.train_params[0] == 0).all())
-        self._chunk, self._inputs, self._targets = -1, None, None
+        self._first_step, self._inputs, self._targets = 0, None, None
 
     def batch(self, step: int, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs (N, B, I) and targets (N, B) for ``step``, drawn _CHUNK steps at a time."""
-        chunk, offset = divmod(step - 1, _CHUNK)
-        if chunk != self._chunk:
-            self._draw_chunk(chunk, batch_size)
+        """Inputs (N, B, I) and targets (N, B) for ``step``, drawn several _CHUNK-step chunks at a time."""
+        offset = step - self._first_step
+        if self._inputs is None or not 0 <= offset < self._inputs.shape[1]:
+            self._draw((step - 1) // _CHUNK, batch_size)
+            offset = step - self._first_step
         return self._inputs[:, offset].to(self.device), self._targets[:, offset].to(self.device)
 
-    def _draw_chunk(self, chunk: int, batch_size: int) -> None:
-        shape = (_CHUNK, batch_size, self.input_size)
+    def _draw(self, chunk: int, batch_size: int) -> None:
+        """Chunks ``chunk``, ``chunk + 1``, … at once: the same numbers as one call per chunk."""
+        per_chunk = len(self.seed_index) * _CHUNK * batch_size * self.input_size
+        n_chunks = max(1, _DRAW_ELEMENTS // per_chunk)
+        shape = (2, _CHUNK, batch_size, self.input_size) if self.random_signs else (_CHUNK, batch_size, self.input_size)
         stream = counter_random.Stream.BENCH_DATA
-        u = counter_random.uniform(self.unique_keys, stream, chunk, (2, *shape) if self.random_signs else shape)
+        u = counter_random.uniform_counters(self.unique_keys, stream, range(chunk, chunk + n_chunks), shape)
+        if self.random_signs:  # (U, C, 2, _CHUNK, …) → (U, 2, C·_CHUNK, …)
+            u = u.transpose(1, 2)
+        u = u.reshape(*u.shape[: 2 if self.random_signs else 1], n_chunks * _CHUNK, batch_size, self.input_size)
         drawn = self._transform(u) if self._transform is not None else None
         if drawn is None:  # not compiled, or the compiler failed on the first call
             self._transform = None
             drawn = self._inputs_and_targets(u)
-        self._chunk, (self._inputs, self._targets) = chunk, drawn
+        self._first_step, (self._inputs, self._targets) = chunk * _CHUNK + 1, drawn
 
     def _inputs_and_targets(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs (N, _CHUNK, B, I) and targets (N, _CHUNK, B) from the unique seeds' U[0, 1) numbers."""
+        """Inputs (N, T, B, I) and targets (N, T, B) for T steps from the unique seeds' U[0, 1) numbers."""
         u = u.to(self.dtype)[self.seed_index]
         if self.affine:
             low = self.train_params[1][:, None].to(self.dtype)  # (N, 1, 1, I)
@@ -118,7 +127,9 @@ class GroupData:
         else:
             u, u_sign = (u[:, 0], u[:, 1]) if self.random_signs else (u, u)
             inputs = sample_parameters(u, u_sign, *(p[:, None].to(self.dtype) for p in self.train_params))
-        operands = inputs @ self.mask_matrix[:, None]  # (N, _CHUNK, B, 2): a and b
+        # (N, T, B, 2): a and b. A masked sum rather than a matmul, so that a compiled transform
+        # fuses it; with one input per operand (the Primer task) it is the input exactly.
+        operands = (inputs[..., None] * self.mask_matrix[:, None, None]).sum(-2)
         return inputs, self.operation.compute(operands[..., 0], operands[..., 1])
 
     @torch.no_grad()

@@ -8,6 +8,7 @@ benchmark's 50,000-step runs, not for ``arithnet train``'s 600 steps
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -40,6 +41,24 @@ def fresh_compiler() -> None:
     import torch
 
     torch._dynamo.reset()
+
+
+def compiled_stance(enabled: bool):
+    """Inside a fit: check no guards before calling its compiled programs (a context manager).
+
+    Dynamo checks a program's guards (about 20 attributes and tensors) before
+    every call: at S = 1 that was half the time of a compiled step. The engine
+    enters this stance only after a segment's first step has compiled its
+    program with the guards on, and leaves it before the unit changes
+    (multi-start selection): within the segment every call has the very
+    shapes, dtypes and mode the program was traced for, so the checks could
+    only pass. (Compiling anew under this stance is an error by design.)
+    """
+    if not enabled:
+        return contextlib.nullcontext()
+    import torch
+
+    return torch.compiler.set_stance(skip_guard_eval_unsafe=True)
 
 
 def _say(line: str) -> None:

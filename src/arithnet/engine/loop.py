@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from arithnet import random as counter_random
-from arithnet.engine.compiler import fresh_compiler
+from arithnet.engine.compiler import compiled_stance, fresh_compiler
 from arithnet.engine.config import EngineConfig, Problem
 from arithnet.engine.history import History
 from arithnet.engine.losses import get_loss
@@ -92,8 +92,22 @@ class Training:
         return next(iter(self.initial.values())).device
 
     def run(self, progress: ProgressCallback | None) -> Fit:
+        """Every step, in segments that each start with a new step program (the first, and after selection).
+
+        A segment's first step compiles its program with guards on; the rest
+        of the segment runs without guard checks (``compiled_stance``).
+        """
         c = self.config
-        for step in range(1, c.steps + 1):
+        starts = [1, c.select_at + 1] if self.n_starts > 1 else [1]
+        for first, stop in zip(starts, [*starts[1:], c.steps + 1]):
+            self.steps(first, first + 1, progress)
+            with compiled_stance(c.compile):
+                self.steps(first + 1, stop, progress)
+        return self.finish()
+
+    def steps(self, first: int, stop: int, progress: ProgressCallback | None) -> None:
+        c = self.config
+        for step in range(first, stop):
             if self.n_starts > 1 and step == c.select_at + 1:
                 self.select_starts()
             x, target = self.problem.batch(step)
@@ -103,7 +117,6 @@ class Training:
             self.after_step(step, loss)
             if progress is not None and (step % c.progress_every == 0 or step == c.steps):
                 progress(step)
-        return self.finish()
 
     def after_step(self, step: int, loss: torch.Tensor) -> None:
         c = self.config

@@ -69,7 +69,7 @@ SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
     "mul": DefaultSettings(steps=1000, batch_size=64, lr=0.05, n_starts=16, select_at=100, log_uniform=False),
-    "div": DefaultSettings(n_starts=16, select_at=300, select_window=50, init_out=(0.0, 0.0)),
+    "div": DefaultSettings(init_out=(0.0, 0.0)),
 }
 
 
