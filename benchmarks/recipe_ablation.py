@@ -1,8 +1,10 @@
 """Why the default recipe is what it is: each choice switched off, one at a time.
 
 For each operation this trains the default recipe and variants of it, each on
-the same seeds, and prints how many seeds are solved and the training time.
-Every variant changes one setting of ``DefaultSettings``.
+the same seeds on the default range [0.1, 10], and prints how many seeds are
+solved and the time of ``train`` (training, readout and evaluation). Every
+variant changes one setting of ``DefaultSettings``; benchmarks/range_panel.py
+does the same over many ranges.
 
     .venv/bin/python benchmarks/recipe_ablation.py --seeds 500
     .venv/bin/python benchmarks/recipe_ablation.py --ops div --seeds 100
@@ -12,14 +14,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
 
 import torch
 
-from arithnet import random as counter_random
-from arithnet.evaluation import evaluate
-from arithnet.operations import get_operation
-from arithnet.training.recipes.default import SETTINGS, DefaultRecipe
+from arithnet import TrainConfig, train
+from arithnet.training.recipes.default import SETTINGS
 
 VARIANTS = {
     "div": {
@@ -47,17 +46,13 @@ VARIANTS = {
 
 
 def run(op_name: str, changes: dict, n_seeds: int) -> tuple[int, float]:
-    operation = get_operation(op_name)
+    """Seeds solved, and seconds of training and evaluation, for one variant on the default range."""
     settings = dataclasses.replace(SETTINGS[op_name], **changes)
-    recipe = DefaultRecipe({**SETTINGS, op_name: settings})
-    train_range = recipe.default_range(operation)
     solved, seconds = 0, 0.0
     for first in range(0, n_seeds, 100):
-        keys = counter_random.stream_keys(range(first, min(first + 100, n_seeds)))
-        start = time.perf_counter()
-        fit = recipe.fit(operation, keys, settings.steps, train_range, n_snapshots=2)
-        seconds += time.perf_counter() - start
-        solved += int(evaluate(fit.unit, operation, train_range).solved.sum())
+        config = TrainConfig(op_name, n_seeds=min(100, n_seeds - first), first_seed=first, settings=settings)
+        result = train(config)
+        solved, seconds = solved + result.n_solved, seconds + result.seconds
     return solved, seconds
 
 
@@ -67,7 +62,7 @@ def main() -> None:
     parser.add_argument("--ops", default="div,mul,add,sub")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"| operation | variant | solved of {args.seeds} | training s per 100 seeds |")
+    print(f"| operation | variant | solved of {args.seeds} | train s per 100 seeds |")
     print("|---|---|---|---|")
     for op_name in args.ops.split(","):
         for label, changes in VARIANTS[op_name].items():

@@ -257,7 +257,9 @@ def _print_report(result, written: list[Path]) -> None:
     colour = "green" if result.n_solved == cfg.n_seeds else "yellow"
     console.print(
         f"solved: [bold {colour}]{result.n_solved} of {cfg.n_seeds}[/] seeds "
-        f"(exact formula: {int(ev.exact.sum())}, diverged: {result.n_diverged})"
+        f"(exact formula: {int(ev.exact.sum())}, diverged: {result.n_diverged}"
+        + (f", set exact by the readout: {int(result.extras['verified'].sum())}" if "verified" in result.extras else "")
+        + ")"
     )
     console.print(f"wall time: {result.seconds:.2f} s")
     console.print("wrote " + ", ".join(str(p) for p in written))

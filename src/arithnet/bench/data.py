@@ -21,7 +21,8 @@ from arithnet.engine.compiler import compiled
 from arithnet.operations import Operation
 
 _CHUNK = 8  # steps of training inputs per counter of the random stream (fixed: it decides the numbers)
-#: Chunks are drawn several at a time up to about this many inputs, where one call per chunk would dominate (small groups).
+#: Chunks are drawn several at a time, up to about this many inputs: for small groups
+#: one call per chunk would dominate.
 _DRAW_ELEMENTS = 1 << 20
 
 

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -42,6 +42,9 @@ class TrainResult:
     history: History
     evaluation: Evaluation
     seconds: float
+    #: Per-seed results the recipe adds, e.g. ``verified``: (S,) bool, the seeds
+    #: whose weights the snap-and-verify readout replaced by an exact candidate.
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def n_solved(self) -> int:
@@ -75,6 +78,7 @@ class TrainResult:
             "n_solved": self.n_solved,
             "n_diverged": self.n_diverged,
             "n_exact_formula": int(ev.exact.sum()),
+            "n_verified_by_readout": int(self.extras["verified"].sum()) if "verified" in self.extras else None,
             "formula": str(ev.formulas[0]),
             "solved": ev.solved.tolist(),
             "errors": {
@@ -137,4 +141,4 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None) -> Trai
         fit = recipe.fit(config, keys, progress)
         evaluation = evaluate(fit.unit.cpu(), operation, config.train_range)
         seconds = time.perf_counter() - start
-    return TrainResult(config, fit.unit, fit.initial, fit.history, evaluation, seconds)
+    return TrainResult(config, fit.unit, fit.initial, fit.history, evaluation, seconds, fit.extras)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any, ClassVar
 
@@ -15,8 +14,6 @@ from arithnet.units.init import Sampler
 #: exp() is applied to at most this value: exp(60) ≈ 1.1e26 keeps outputs and
 #: their gradients finite in float32 (max ≈ 3.4e38) as well as in float64.
 LOG_OUTPUT_MAX = 60.0
-#: The refit tries every input assignment of the W_in rows up to this many (I^H).
-MAX_ASSIGNMENTS = 64
 
 
 def logexp_parts(
@@ -154,37 +151,18 @@ class LogExp(Unit):
 
     @torch.no_grad()
     def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
-        """Each W_in row reduced to one input with weight 1, then W_out by least squares in log space.
+        """Each W_in row pruned to its largest entry, scaled to 1, then W_out by least squares in log space.
 
         With h_j = x_k exactly, log|y| = W_out · log|h| is linear in W_out: a near
         miss such as (x0 + 0.01·x1)^1.9 / (0.02·x0 + x1)^2.1 is one least-squares
-        solve away from x0/x1. Which input each row keeps is, for up to
-        MAX_ASSIGNMENTS choices, the assignment with the smallest residual (a
-        seed whose rows both drifted to x1 on a narrow range is still caught);
-        beyond that, each row keeps its largest entry. Samples with a zero h or
-        target are left out of the fit.
+        solve away from x0/x1. The structure (which input each row reads) is the
+        trained one; samples with a zero h or target are left out of the fit.
         """
         if self.mixing:
-            self.weight_in.copy_(self._best_assignment(x, target))
+            largest = self.weight_in.abs() == self.weight_in.abs().amax(-1, keepdim=True)
+            self.weight_in.copy_(largest.to(self.weight_in.dtype))
         weight_out, _ = log_least_squares(x @ self.weight_in.double().mT, target)
         self.weight_out.copy_(weight_out.to(self.weight_out.dtype))
-
-    def _best_assignment(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """One-hot W_in (S, H, I): the input assignment of the rows with the least log-space residual."""
-        n_in, n_hidden = self.in_features, self.hidden_features
-        if n_in**n_hidden > MAX_ASSIGNMENTS:
-            largest = self.weight_in.abs() == self.weight_in.abs().amax(-1, keepdim=True)
-            return largest.to(torch.float64)
-        best, best_residual = None, None
-        for assignment in itertools.product(range(n_in), repeat=n_hidden):
-            one_hot = torch.nn.functional.one_hot(torch.tensor(assignment), n_in).double()  # (H, I)
-            _, residual = log_least_squares(x.double() @ one_hot.mT, target)
-            if best is None:
-                best, best_residual = one_hot.expand(len(residual), -1, -1).clone(), residual
-                continue
-            better = residual < best_residual
-            best[better], best_residual = one_hot, torch.where(better, residual, best_residual)
-        return best
 
     def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(Re z, Im z), for losses taken in log space; the input is checked as for forward."""

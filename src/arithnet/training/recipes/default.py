@@ -131,9 +131,11 @@ class DefaultRecipe(Recipe):
         log_uniform = s.log_uniform and not config.train_range.contains_zero
         batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
         scale = input_scale(config.train_range) if s.scale_inputs else 1.0
+        power = log_power(config.train_range) if s.scale_inputs and UNITS[operation.network].cls.has_log_parts else 1.0
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
-            x = (batches.batch(step) / scale).to(getattr(torch, s.dtype)).to(config.device)
+            x = (batches.batch(step) / scale) ** power
+            x = x.to(getattr(torch, s.dtype)).to(config.device)
             return x, operation.target(x)
 
         problem = Problem(keys, lambda n: self.build(operation, n, s, config.device), batch)
@@ -142,6 +144,21 @@ class DefaultRecipe(Recipe):
             x = verification_inputs(keys, config.train_range, s.log_uniform)
             fit.extras["verified"] = polish_(fit.unit, operation, x.to(getattr(torch, s.dtype)).to(config.device))
         return fit
+
+
+def log_power(train_range: Range) -> float:
+    """k with log|x / s|^k spread over [−1, 1]: the range's half-width in log space, inverted.
+
+    For a network of products and powers (LogExp) a power of the inputs is an
+    exact symmetry where it matters: with each hidden unit reading one input,
+    the weights fitting (x^k, op(x^k)) also fit (x, op(x)) for a monomial op.
+    So [1.1, 1.2], [3.3, 3.4] and [1e-6, 1e3] all train like [1/e, e]. A range
+    holding zero has no log width: k = 1.
+    """
+    if train_range.contains_zero:
+        return 1.0
+    half_width = 0.5 * abs(math.log(abs(train_range.high) / abs(train_range.low)))
+    return 1.0 / half_width
 
 
 def input_scale(train_range: Range) -> float:
