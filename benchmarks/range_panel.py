@@ -34,10 +34,11 @@ PANEL = [
 ]
 OPERATIONS = ("add", "sub", "mul", "div")
 VARIANTS = {
-    "no input scaling": {"scale_inputs": False},
+    "no input scaling (and so no log power)": {"scale_inputs": False},
+    "÷: no log power": {"log_power": False},
     "no snap-and-verify readout": {"snap_readout": False},
-    "÷: W_out from U[−1, 1]": {"init_out": (-1.0, 1.0)},
-    "÷: LogExp ε = 1e-7": {"eps": 1e-7},
+    "÷: LogExp ε = 1e-7 (the field's)": {"eps": 1e-7},
+    "÷: W_out from 0 (the post's trick)": {"init_out": (0.0, 0.0)},
 }
 
 

@@ -44,6 +44,8 @@ class DefaultSettings:
     dtype: str = "float64"
     #: Train on x / s, s the range's geometric-mean magnitude with its sign: every range looks like one around ±1.
     scale_inputs: bool = True
+    #: LogExp only, with scale_inputs: train on (x / s)^k, k = 1 / (the range's half-width in log space).
+    log_power: bool = True
     #: Snap the weights to a simple candidate and keep it where it verifies exactly (training.polish).
     snap_readout: bool = True
     # LogExp only:
@@ -69,7 +71,7 @@ SETTINGS = {
     "add": DefaultSettings(),
     "sub": DefaultSettings(),
     "mul": DefaultSettings(steps=1000, batch_size=64, lr=0.05, n_starts=16, select_at=100, log_uniform=False),
-    "div": DefaultSettings(init_out=(0.0, 0.0)),
+    "div": DefaultSettings(),
 }
 
 
@@ -131,7 +133,8 @@ class DefaultRecipe(Recipe):
         log_uniform = s.log_uniform and not config.train_range.contains_zero
         batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
         scale = input_scale(config.train_range) if s.scale_inputs else 1.0
-        power = log_power(config.train_range) if s.scale_inputs and UNITS[operation.network].cls.has_log_parts else 1.0
+        powered = s.scale_inputs and s.log_power and UNITS[operation.network].cls.has_log_parts
+        power = log_power(config.train_range) if powered else 1.0
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
             x = (batches.batch(step) / scale) ** power
