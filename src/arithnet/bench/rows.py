@@ -8,8 +8,19 @@ from dataclasses import asdict, dataclass, fields
 CRITERIA = ("raw", "iclr", "primer")
 
 
+class Record:
+    """A flat dataclass record: its fields as a dict, and its column names."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
 @dataclass(frozen=True)
-class RunRow:
+class RunRow(Record):
     """Outcome of one (unit, operation, task, range, seed) run.
 
     ``key`` identifies the run: the same configuration and seed give the same
@@ -41,10 +52,3 @@ class RunRow:
     formula: str
     formula_exact: bool
     seconds: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def column_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]

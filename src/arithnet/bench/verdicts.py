@@ -10,9 +10,9 @@ the same computation for every c, the exact formula included.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
-from arithnet.bench.rows import CRITERIA, RunRow
+from arithnet.bench.rows import CRITERIA, Record, RunRow
 
 #: The exact-formula criterion: the run's rounded weights give the target formula. It has no solved-at step.
 EXACT = "exact"
@@ -25,7 +25,7 @@ RUN_FIELDS = ("key", "unit", "operation", "task", "range_name", "seed")
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Record):
     """Whether one run passed one criterion.
 
     ``solved_at`` is the first step at which the run passed (None if it did not,
@@ -43,13 +43,6 @@ class Verdict:
     solved: bool
     solved_at: int | None
     sparsity_error: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def column_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
 
 
 def run_verdicts(row: RunRow) -> list[Verdict]:
