@@ -223,10 +223,6 @@ class INALU(Unit):
         """
         if not self.reinitialize_on_stall:
             return None
-        if self.loss_history.dtype != torch.float64:
-            # ``unit.float()`` casts every floating buffer; the stall test
-            # compares means and deviations in float64 whatever the unit's dtype.
-            self.loss_history = self.loss_history.double()
         step = int(step)
         self.loss_history[..., step % self.stall_window] = torch.as_tensor(loss).detach().to(self.loss_history)
         if step % self.stall_check_every != 0:
@@ -234,6 +230,17 @@ class INALU(Unit):
         # Oldest first: the column after this step's holds the oldest loss.
         ordered = torch.roll(self.loss_history, -((step + 1) % self.stall_window), -1)
         return loss_stalled(ordered, self.stall_window, self.stall_loss)
+
+    def _apply(self, fn, recurse=True):
+        """As nn.Module's, but the loss history stays float64 whatever ``.float()`` or ``.to(dtype)`` asks.
+
+        The stall test compares means and deviations in float64; and the buffer's
+        dtype must not change once a compiled step has been traced with it.
+        """
+        super()._apply(fn, recurse)
+        if self.loss_history.dtype != torch.float64:
+            self.loss_history = self.loss_history.double()
+        return self
 
     @torch.no_grad()
     def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
