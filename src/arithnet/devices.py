@@ -6,13 +6,19 @@ from __future__ import annotations
 DEVICES = ("cpu", "cuda")
 
 
+def known_device(name: str) -> str:
+    """``name`` if it is one of DEVICES, else a one-line ValueError; what a configuration checks when built."""
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; valid devices: {', '.join(DEVICES)}")
+    return name
+
+
 def check_device(name: str) -> str:
     """``name`` if it is a device arithnet can use on this machine, else a one-line ValueError.
 
     "cuda" needs torch to see a CUDA GPU; torch is imported only to check that.
     """
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {name!r}; valid devices: {', '.join(DEVICES)}")
+    known_device(name)
     if name == "cuda":
         import torch
 

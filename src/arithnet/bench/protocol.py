@@ -35,6 +35,7 @@ from arithnet.bench.data import GroupData
 from arithnet.bench.measure import mse, read_formulas, sparsity_errors
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.tasks import get_range
+from arithnet.devices import known_device
 from arithnet.engine import EngineConfig, Problem, check_loss
 from arithnet.engine import fit as engine_fit
 from arithnet.engine.compiler import should_compile
@@ -46,7 +47,6 @@ TASKS = ("primer", "iclr")
 #: The losses of the bench: "mse", the field's; "log", (Re z − log|t|)² + (cos Im z − sign t)²
 #: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×.
 LOSSES = ("mse", "log")
-DEVICES = ("cpu", "cuda")
 #: Execution choices: stored with a row, but not part of its identity (key),
 #: so that a grid resumed on another device or without compiling is the same grid.
 _EXECUTION = ("device", "compile")
@@ -98,8 +98,7 @@ class BenchConfig:
         build_model(self, 1)  # a bad unit option fails here, not in a worker
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"unknown device {self.device!r}; valid devices: {', '.join(DEVICES)}")
+        known_device(self.device)
         last = unit_names(self.unit)[-1]
         spec = get_unit(last)
         if self.lr_schedule not in SCHEDULES:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from arithnet.data import Range
+from arithnet.devices import known_device
 from arithnet.engine.config import check_count
 from arithnet.operations import get_operation
 
 #: The most seeds one command trains: 100,000 seeds of the 8-start ÷ network
 #: are about 2 GB of weights, snapshots and Adam moments.
 MAX_SEEDS = 100_000
-DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ class TrainConfig:
         check_count("number of snapshots", self.n_snapshots, minimum=2)
         if self.train_range is not None and not isinstance(self.train_range, Range):
             raise ValueError(f"train_range must be a Range, e.g. Range(0.1, 10), got {self.train_range!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"unknown device {self.device!r}; valid devices: {', '.join(DEVICES)}")
+        known_device(self.device)
 
     @property
     def seeds(self) -> list[int]:
