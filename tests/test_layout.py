@@ -12,10 +12,10 @@ SOURCE = pathlib.Path(__file__).resolve().parent.parent / "src" / "arithnet"
 LAYERS = [
     ("arithnet.random", "arithnet.schedules", "arithnet.devices"),
     ("arithnet.units",),
-    ("arithnet.operations", "arithnet.data", "arithnet.formula", "arithnet.files"),
+    ("arithnet.operations", "arithnet.data", "arithnet.formula", "arithnet.files", "arithnet.tables"),
     ("arithnet.engine",),
-    ("arithnet.evaluation", "arithnet.plots"),
-    ("arithnet.training", "arithnet.outputs"),
+    ("arithnet.evaluation", "arithnet.plots", "arithnet.laws"),
+    ("arithnet.training", "arithnet.outputs", "arithnet.estimator"),
     ("arithnet.bench",),
     ("arithnet.cli", "arithnet.__main__"),
 ]

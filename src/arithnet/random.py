@@ -41,6 +41,8 @@ class Stream(enum.IntEnum):
     BENCH_DATA = 5
     #: Fresh samples on which a snapped network is verified (``arithnet.training.polish``).
     VERIFY = 6
+    #: A law search's held-out split and training rows (``arithnet.laws.search``).
+    LAW_ROWS = 8
     #: Not a stream: the ``derive`` index whose keys pick each run's Primer
     #: configuration (``arithnet.bench.protocol``); 7919 is the 1000th prime.
     BENCH_INDEX_SALT = 7919

@@ -1,4 +1,4 @@
-"""Training losses, one value per run: mse, relative and log-space.
+"""Training losses, one value per run: mse, relative, log-space and projected.
 
 Each takes the unit, inputs x (N, B, I) and targets (N, B) and returns (N,).
 Shape letters: N runs, B batch, I inputs.
@@ -38,8 +38,18 @@ def log_space(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor
     return (log_error.square() + sign_error.square()).mean(-1)
 
 
+def projected(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Relative squared error of the unit's prediction with its output layer solved for the batch.
+
+    Variable projection (Golub & Pereyra): the output weights are a least-squares
+    solve, so the gradient moves the other weights only (LawNet's exponents).
+    """
+    error = (unit.projected(x, target)[..., 0] - target).square().mean(-1)
+    return error / target.square().mean(-1).clamp_min(1e-300)
+
+
 Loss = Callable[[Unit, torch.Tensor, torch.Tensor], torch.Tensor]
-LOSSES: dict[str, Loss] = {"mse": mse, "relative": relative, "log": log_space}
+LOSSES: dict[str, Loss] = {"mse": mse, "relative": relative, "log": log_space, "projected": projected}
 
 
 def get_loss(name: str) -> Loss:
@@ -55,3 +65,5 @@ def check_loss(name: str, unit_class: type[Unit]) -> None:
     get_loss(name)
     if name == "log" and not getattr(unit_class, "has_log_parts", False):
         raise ValueError(f"the log-space loss needs a unit with log_parts (LogExp), not {unit_class.name}")
+    if name == "projected" and not getattr(unit_class, "has_projection", False):
+        raise ValueError(f"the projected loss needs a unit with projected(x, target) (LawNet), not {unit_class.name}")

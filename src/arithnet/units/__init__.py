@@ -5,6 +5,7 @@ from __future__ import annotations
 from arithnet.units.base import Unit
 from arithnet.units.inalu import INALU
 from arithnet.units.init import Sampler
+from arithnet.units.law_net import LawNet
 from arithnet.units.linear_net import LinearNet
 from arithnet.units.logexp import LogExp
 from arithnet.units.nac import NACAdd, NACMul
@@ -54,6 +55,7 @@ __all__ = [
     "NPU",
     "NRU",
     "UNITS",
+    "LawNet",
     "LinearNet",
     "LogExp",
     "NACAdd",

@@ -65,6 +65,10 @@ number of runs, () replaces (S,) for a unit without seeds):
   shaped like the output (S, B, O): z with output = Re exp(z), for the
   log-space loss. Only where ``has_log_parts`` (LogExp; a Stack follows its
   second unit); other units raise NotImplementedError.
+- ``has_projection`` (bool) and ``projected(x, target)`` → the output (S, B, O)
+  with the unit's output layer solved in closed form for ``target`` (S, B),
+  differentiable in the other weights, for the projected loss (variable
+  projection). Only where ``has_projection`` (LawNet).
 - ``train()`` / ``eval()``: NRU and NMRU compute differently in training and
   at evaluation; the engine evaluates in eval mode.
 - ``operations``, ``exact_solution(operation, in_features=2)`` (classmethod):
@@ -126,6 +130,8 @@ class Unit(nn.Module):
     observes_loss: ClassVar[bool] = False
     #: True when ``log_parts`` is implemented (the log-space loss needs it).
     has_log_parts: ClassVar[bool] = False
+    #: True when ``projected`` is implemented (the projected loss needs it).
+    has_projection: ClassVar[bool] = False
     #: Other registry names for this class with fixed options, e.g.
     #: ``{"G-NALU": {"golden": True}}``: variants are options, not classes.
     variants: ClassVar[dict[str, dict[str, Any]]] = {}
@@ -278,6 +284,10 @@ class Unit(nn.Module):
     def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(Re z, Im z) with output = Re exp(z), each shaped like the output; only where ``has_log_parts``."""
         raise NotImplementedError(f"{type(self).__name__} has no log-space form (has_log_parts is False)")
+
+    def projected(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The output with the output layer solved for ``target``; only where ``has_projection``."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form output layer (has_projection is False)")
 
     def sparsity_weights(self) -> list[torch.Tensor]:
         """The weights whose distance to {−1, 0, 1} is the sparsity error, each (S, ...)."""

@@ -1,0 +1,110 @@
+"""Every setting of a law search, as one dataclass that law.json keeps."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from fractions import Fraction
+from typing import Any
+
+from arithnet.engine.config import check_count, check_positive
+
+#: Target powers q: a network fits t = sign(y)·|y|^q, so y = t^(1/q) is a power of a sum.
+SUM_POWERS = ("1", "-1", "2", "-2", "1/2", "-1/2")
+#: Target powers tried with ratios (a ratio's −1 is the ratio turned over).
+RATIO_POWERS = ("1", "2")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One tensor program of the search: K monomials per network, and the shapes trained side by side.
+
+    ``shapes`` are (numerator terms, denominator terms): (K, 0) is a sum of K
+    monomials, (2, 2) a ratio of two sums of two. Every shape is trained for
+    every target power it allows (sums: SUM_POWERS, ratios: RATIO_POWERS).
+    """
+
+    n_terms: int
+    shapes: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stage:
+        return cls(int(data["n_terms"]), tuple(tuple(int(v) for v in shape) for shape in data["shapes"]))
+
+
+#: Simplest first: the search stops after the first stage that yields a verified law.
+DEFAULT_STAGES = (
+    Stage(2, ((2, 0), (1, 1))),
+    Stage(3, ((3, 0), (2, 1), (1, 2))),
+    Stage(4, ((4, 0), (2, 2), (3, 1), (1, 3))),
+    Stage(6, ((6, 0), (3, 3), (4, 2), (2, 4))),
+)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """How ``fit_law`` searches (docs/laws.md says why each default is what it is).
+
+    Attributes:
+        seed: the search's random stream (starts, the held-out split).
+        holdout: the fraction of rows kept out of training, for verification.
+        n_starts: networks per shape and target power in a stage.
+        steps: Adam steps per stage. lr: Adam's learning rate.
+        batch_rows: rows the networks train on (a fixed random subset).
+        stages: the search's stages, simplest first.
+        exponent_grids: denominators exponents are snapped to (2: halves).
+        max_denominator: constants snap to rationals p/q with q up to this.
+        exact_tolerance: the held-out relative error below which a law is exact.
+        max_noise: the largest relative noise a law may be verified to.
+        time_budget: seconds; no new stage starts after this.
+        min_rows: fewer rows are refused.
+    """
+
+    seed: int = 0
+    holdout: float = 0.25
+    n_starts: int = 32
+    steps: int = 600
+    lr: float = 0.05
+    batch_rows: int = 128
+    stages: tuple[Stage, ...] = DEFAULT_STAGES
+    exponent_grids: tuple[int, ...] = (2, 3)
+    max_denominator: int = 12
+    exact_tolerance: float = 1e-9
+    max_noise: float = 0.1
+    time_budget: float = 60.0
+    min_rows: int = 20
+
+    def __post_init__(self) -> None:
+        check_count("seed", self.seed, minimum=0)
+        if not 0.05 <= self.holdout <= 0.5:
+            raise ValueError(f"holdout must lie in [0.05, 0.5], got {self.holdout!r}")
+        for name in ("n_starts", "steps", "batch_rows", "max_denominator", "min_rows"):
+            check_count(name.replace("_", " "), getattr(self, name))
+        for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
+            check_positive(name.replace("_", " "), getattr(self, name))
+        if not self.stages or not all(g >= 1 for g in self.exponent_grids):
+            raise ValueError("a search needs at least one stage and exponent grids of at least 1")
+        for stage in self.stages:
+            if any(p < 1 or q < 0 or p + q > stage.n_terms for p, q in stage.shapes):
+                raise ValueError(f"stage with {stage.n_terms} terms has a shape that does not fit: {stage.shapes}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FitConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fit settings: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if "stages" in values:
+            values["stages"] = tuple(Stage.from_dict(s) if isinstance(s, dict) else s for s in values["stages"])
+        for name in ("exponent_grids",):
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
+
+
+def power_value(text: str) -> float:
+    """A target power's value: "-1/2" → −0.5."""
+    return float(Fraction(text))

@@ -1,0 +1,43 @@
+"""Constants read as exact numbers: small rationals, times π or a square root, when the fit allows it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+#: Bases a rational multiplies, simplest first, with the cost of using each.
+BASES: tuple[tuple[sympy.Expr, int], ...] = (
+    (sympy.Integer(1), 0),
+    (sympy.pi, 2),
+    (1 / sympy.pi, 2),
+    (sympy.sqrt(2), 3),
+    (sympy.sqrt(3), 3),
+    (sympy.pi**2, 3),
+    (1 / sympy.pi**2, 3),
+    (sympy.sqrt(sympy.pi), 4),
+    (1 / sympy.sqrt(sympy.pi), 4),
+)
+#: Numerators beyond this are not "small" rationals.
+MAX_NUMERATOR = 1000
+
+
+def snap_constant(value: float, tolerance: float, max_denominator: int) -> sympy.Expr | None:
+    """The simplest r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator), or None.
+
+    ``tolerance`` should be the constant's own uncertainty (its standard error
+    from the fit): with a looser one, some rational times π matches anything.
+    Fraction.limit_denominator gives the closest fraction for each base;
+    among those that fit, the cheapest wins (base cost, then digits).
+    """
+    best: tuple[int, sympy.Expr] | None = None
+    for base, base_cost in BASES:
+        ratio = Fraction(value / float(base)).limit_denominator(max_denominator)
+        if abs(ratio.numerator) > MAX_NUMERATOR:
+            continue
+        if abs(float(ratio) * float(base) - value) > tolerance:
+            continue
+        cost = base_cost + len(str(abs(ratio.numerator))) + len(str(ratio.denominator)) - (ratio.denominator == 1)
+        if best is None or cost < best[0]:
+            best = (cost, sympy.Rational(ratio.numerator, ratio.denominator) * base)
+    return None if best is None else best[1]

@@ -1,0 +1,112 @@
+"""A fitted structure as a sympy expression in the table's column names, constants snapped, then tidied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy
+import torch
+
+from arithnet.laws.constants import snap_constant
+
+#: A constant whose standard error is below this share of its value is snapped as if known to this share.
+RELATIVE_FLOOR = 1e-10
+
+
+@dataclass
+class Structure:
+    """One fitted law: K monomials' exponents, their roles, the coefficients and the target power.
+
+    y^power = (Σ aₖ mₖ)/(1 + Σ bₖ mₖ); role +1 numerator, −1 denominator, 0 pruned.
+    """
+
+    exponents: torch.Tensor  # (K, I)
+    roles: torch.Tensor  # (K,)
+    coefficients: torch.Tensor  # (K,)
+    errors: torch.Tensor  # (K,) standard errors
+    power: Fraction
+    label: str
+
+    def key(self) -> tuple:
+        """What makes two structures the same law: power and the set of (role, exponents) terms."""
+        terms = {(int(r), tuple(e.tolist())) for r, e in zip(self.roles, self.exponents) if r != 0}
+        return (self.power, frozenset(terms))
+
+
+def monomial(exponents: torch.Tensor, symbols: list[sympy.Symbol], grid: int = 6) -> sympy.Expr:
+    """∏ xᵢ^wᵢ with each exponent as the rational it was snapped to."""
+    powers = [sympy.Rational(round(float(w) * grid), grid) for w in exponents]
+    return sympy.Mul(*(s**p for s, p in zip(symbols, powers) if p != 0))
+
+
+def constant(value: float, error: float, max_denominator: int) -> sympy.Expr:
+    tolerance = max(4.0 * error, RELATIVE_FLOOR * abs(value))
+    snapped = snap_constant(value, tolerance, max_denominator)
+    return snapped if snapped is not None else sympy.Float(value, 15)
+
+
+def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_denominator: int) -> sympy.Expr:
+    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ), each coefficient snapped where its precision allows."""
+    numerator, denominator = sympy.Integer(0), sympy.Integer(1)
+    for index, role in enumerate(structure.roles.tolist()):
+        if role == 0:
+            continue
+        term = constant(float(structure.coefficients[index]), float(structure.errors[index]), max_denominator)
+        term = term * monomial(structure.exponents[index], symbols)
+        if role > 0:
+            numerator += term
+        else:
+            denominator += term
+    return numerator / denominator
+
+
+def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int, max_denominator: int):
+    """y as an expression: t^(1/q) with t the ratio; ``sign`` is +1 or −1 when every y has it, else 0."""
+    t = ratio_expression(structure, symbols, max_denominator)
+    if structure.power == 1:
+        return t
+    root = sympy.Rational(1) / sympy.Rational(structure.power.numerator, structure.power.denominator)
+    if sign > 0:
+        return t**root
+    if sign < 0:
+        return -((-t) ** root)
+    return sympy.sign(t) * sympy.Abs(t) ** root
+
+
+def size(expr: sympy.Expr) -> int:
+    """Complexity as the number of nodes of the expression tree (PySR's measure)."""
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def evaluate(expr: sympy.Expr, symbols: list[sympy.Symbol], x: np.ndarray) -> np.ndarray:
+    """The expression on rows x (B, I), float64; NaN where it is not real."""
+    function = sympy.lambdify(symbols, expr, modules="numpy")
+    with np.errstate(all="ignore"):
+        value = np.asarray(function(*x.T), dtype=np.complex128)
+    value = np.broadcast_to(value, (len(x),))
+    return np.where(np.abs(value.imag) <= 1e-12 * np.abs(value.real), value.real, np.nan)
+
+
+def tidy(expr: sympy.Expr, symbols: list[sympy.Symbol], positive: list[bool], x: np.ndarray) -> sympy.Expr:
+    """The smallest of a few rewrites that gives the same values on ``x``.
+
+    Powers of products split and merge only where their bases are positive
+    (sympy's rules): the columns that are positive in the data are declared so.
+    """
+    assumed = [sympy.Symbol(s.name, positive=True) if p else s for s, p in zip(symbols, positive)]
+    swap = dict(zip(symbols, assumed))
+    back = dict(zip(assumed, symbols))
+    base = expr.subs(swap)
+    rewrites = [base, sympy.factor(base), sympy.powsimp(sympy.factor(base)), sympy.together(base)]
+    rewrites += [sympy.factor_terms(sympy.expand(base)), sympy.simplify(base)]
+    reference = evaluate(expr, symbols, x)
+    best = expr
+    for candidate in rewrites:
+        candidate = candidate.subs(back)
+        values = evaluate(candidate, symbols, x)
+        same = np.allclose(values, reference, rtol=1e-11, atol=0, equal_nan=True)
+        if same and size(candidate) < size(best):
+            best = candidate
+    return best

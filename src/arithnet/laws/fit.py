@@ -1,0 +1,210 @@
+"""``fit_law``: the search for a law in a table, from the simplest networks up, and its result."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+import torch
+
+from arithnet import random as counter_random
+from arithnet.laws.config import FitConfig, power_value
+from arithnet.laws.expression import Structure, evaluate, law_expression, size, tidy
+from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
+from arithnet.laws.law import Law
+from arithnet.laws.readout import worst_relative
+from arithnet.laws.search import geometric_scale, train_stage
+from arithnet.laws.structures import Rows, shortlist
+from arithnet.tables import Table
+
+#: progress(fraction done, what is running)
+FitProgress = Callable[[float, str], None]
+
+
+@dataclass
+class LawFit:
+    """What ``fit_law`` found: the chosen law, the Pareto front of candidates, and how it was verified."""
+
+    law: Law
+    candidates: list[Candidate]
+    chosen: Candidate
+    verification: str  # "exact", "noise" or "none"
+    noise_level: float | None
+    error_in_range: float
+    seconds: float
+    config: FitConfig
+    n_rows: int
+
+    def summary(self) -> dict[str, Any]:
+        """Everything ``arithnet fit --json`` prints, JSON-able."""
+        return {
+            "law": str(self.law),
+            "latex": self.law.latex(),
+            "verification": self.verification,
+            "noise_level": self.noise_level,
+            "error_in_range": self.error_in_range,
+            "complexity": self.chosen.complexity,
+            "template": self.chosen.template,
+            "candidates": [c.row() for c in self.candidates],
+            "seconds": self.seconds,
+            "rows": self.n_rows,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """law.json: the law, its constants, the search's configuration and the data's columns."""
+        return {**self.law.to_dict(), **self.summary(), "config": self.config.to_dict()}
+
+
+def split_rows(n_rows: int, config: FitConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training and held-out row indices, a random split fixed by the seed."""
+    keys = counter_random.stream_keys([config.seed])
+    order = torch.argsort(counter_random.uniform(keys, counter_random.Stream.LAW_ROWS, 0, (n_rows,))[0])
+    n_held = max(1, round(config.holdout * n_rows))
+    return order[n_held:], order[:n_held]
+
+
+def check_rows(table: Table, config: FitConfig) -> None:
+    if len(table.y) < config.min_rows:
+        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {config.min_rows}")
+
+
+def power_law_exponents(rows: Rows) -> torch.Tensor:
+    """Exponents (1, 1, I) of the best power law c·∏|xᵢ|^pᵢ by least squares on log|y| (non-zero rows only)."""
+    usable = (rows.x != 0).all(-1) & (rows.y != 0)
+    if int(usable.sum()) <= rows.x.shape[1] + 1:
+        return torch.zeros(1, 1, rows.x.shape[1], dtype=torch.float64)
+    design = torch.cat([rows.x[usable].abs().log(), torch.ones(int(usable.sum()), 1, dtype=torch.float64)], 1)
+    solution = torch.linalg.lstsq(design, rows.y[usable].abs().log()[:, None], driver="gelsd").solution
+    return solution[:-1, 0].reshape(1, 1, -1)
+
+
+class Search:
+    """One call of ``fit_law``: the split rows, the candidates so far, and a short method per part."""
+
+    def __init__(self, table: Table, config: FitConfig, progress: FitProgress | None) -> None:
+        check_rows(table, config)
+        self.table, self.config, self.progress = table, config, progress
+        self.start = time.perf_counter()
+        x, y = torch.from_numpy(np.array(table.x, dtype=np.float64)), torch.from_numpy(np.array(table.y, np.float64))
+        train, held = split_rows(len(y), config)
+        self.rows = Rows(x[train], y[train], x[held], y[held])
+        batch = train[: config.batch_rows]
+        self.batch_x = x[batch] / geometric_scale(x[batch])
+        self.batch_y = y[batch]
+        self.symbols = [sympy.Symbol(name) for name in table.names]
+        self.sign = 1 if bool((y > 0).all()) else -1 if bool((y < 0).all()) else 0
+        self.positive = [bool((x[:, i] > 0).all()) for i in range(x.shape[1])]
+        self.candidates: dict[str, Candidate] = {}
+        self.best_continuous = math.inf
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def run(self) -> LawFit:
+        self.add_structures(
+            *shortlist(
+                self.rows,
+                power_law_exponents(self.rows),
+                torch.ones(1, 1, dtype=torch.float64),
+                torch.ones(1, dtype=torch.float64),
+                ["y = power law"],
+                self.config.exponent_grids,
+            )
+        )
+        n_stages = len(self.config.stages)
+        for index, stage in enumerate(self.config.stages):
+            if self.found_exact() or self.elapsed() > self.config.time_budget:
+                break
+            previous = self.noise_consistent()
+            self.run_stage(index, stage, n_stages)
+            if previous and self.noise_consistent():
+                break  # a bigger network did not beat the noise level: more terms would only fit noise
+        return self.result()
+
+    def run_stage(self, index: int, stage, n_stages: int) -> None:
+        def progress(step: int) -> None:
+            if self.progress is not None:
+                self.progress((index + step / self.config.steps) / n_stages, f"{stage.n_terms} monomials")
+
+        variants, exponents, _ = train_stage(self.batch_x, self.batch_y, stage, index, self.config, progress)
+        n = self.config.n_starts
+        roles = torch.zeros(len(exponents), stage.n_terms, dtype=torch.float64)
+        for v, variant in enumerate(variants):
+            roles[v * n : (v + 1) * n, : variant.n_numerator] = 1.0
+            roles[v * n : (v + 1) * n, variant.n_numerator : variant.n_numerator + variant.n_denominator] = -1.0
+        powers = torch.tensor([power_value(v.power) for v in variants], dtype=torch.float64).repeat_interleave(n)
+        labels = [v.label for v in variants for _ in range(n)]
+        self.add_structures(*shortlist(self.rows, exponents, roles, powers, labels, self.config.exponent_grids))
+
+    def add_structures(self, structures: list[tuple[Structure, float]], continuous: float) -> None:
+        self.best_continuous = min(self.best_continuous, continuous)
+        for structure, _ in structures:
+            expression = law_expression(structure, self.symbols, self.sign, self.config.max_denominator)
+            key = sympy.srepr(expression)
+            if key not in self.candidates:
+                self.candidates[key] = self.judge(expression, structure.label)
+
+    def judge(self, expression: sympy.Expr, template: str) -> Candidate:
+        """The candidate with its held-out errors; "exact" when every held-out row matches to float precision."""
+        prediction = torch.from_numpy(evaluate(expression, self.symbols, self.rows.x_held.numpy()))
+        y = self.rows.y_held
+        error = float(
+            torch.nan_to_num((prediction - y).square().mean().sqrt() / y.square().mean().sqrt(), nan=math.inf)
+        )
+        worst = float(worst_relative(prediction[None], y)[0])
+        verified = "exact" if worst < self.config.exact_tolerance else ""
+        return Candidate(expression, size(expression), error, worst, verified, template)
+
+    def found_exact(self) -> bool:
+        return any(c.verified == "exact" for c in self.candidates.values())
+
+    def noise_level(self) -> float:
+        return min([self.best_continuous, *(c.error for c in self.candidates.values())])
+
+    def noise_consistent(self) -> list[Candidate]:
+        """Candidates whose held-out error is within the noise band of the best error seen."""
+        level = self.noise_level()
+        if not level <= self.config.max_noise:
+            return []
+        limit = level * noise_band(len(self.rows.y_held))
+        return [c for c in self.candidates.values() if c.error <= limit]
+
+    def result(self) -> LawFit:
+        candidates = list(self.candidates.values())
+        noise = None
+        if not self.found_exact():
+            consistent = self.noise_consistent()
+            for candidate in consistent:
+                candidate.verified = "noise"
+            noise = self.noise_level() if consistent else None
+        front = pareto_front([self.tidied(c) for c in pareto_front(candidates)])
+        chosen = choose(front)
+        law = Law(chosen.expression, tuple(self.table.names), self.table.target)
+        everything = torch.cat([self.rows.y, self.rows.y_held])
+        x_all = torch.cat([self.rows.x, self.rows.x_held]).numpy()
+        prediction = torch.from_numpy(law.predict(x_all))
+        in_range = float((prediction - everything).square().mean().sqrt() / everything.square().mean().sqrt())
+        verification = chosen.verified or "none"
+        return LawFit(law, front, chosen, verification, noise, in_range, self.elapsed(), self.config, len(everything))
+
+    def tidied(self, candidate: Candidate) -> Candidate:
+        expression = tidy(candidate.expression, self.symbols, self.positive, self.rows.x_held.numpy())
+        candidate.expression, candidate.complexity = expression, size(expression)
+        return candidate
+
+
+def fit_law(table: Table, config: FitConfig | None = None, progress: FitProgress | None = None) -> LawFit:
+    """Search ``table`` for the law giving its target from its inputs.
+
+    Networks of growing size (config.stages) are trained with the engine,
+    their exponents snapped, their constants refitted in float64 and snapped,
+    and every candidate checked on held-out rows. The search stops at the
+    first stage with a law exact on the held-out rows (or, on noisy data, when
+    a bigger network no longer beats the noise level), or at the time budget.
+    """
+    return Search(table, config or FitConfig(), progress).run()

@@ -1,0 +1,66 @@
+"""Candidates of a search, their Pareto front (complexity against error), and the choice of the law."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sympy
+
+
+@dataclass
+class Candidate:
+    """One law the search found.
+
+    Attributes:
+        expression: sympy, in the columns' names.
+        complexity: nodes of the expression tree.
+        error: relative RMS error on the held-out rows.
+        worst: the largest row-wise relative error on the held-out rows.
+        verified: "exact", "noise" or "" (not verified).
+        template: the network shape and target power it came from.
+    """
+
+    expression: sympy.Expr
+    complexity: int
+    error: float
+    worst: float
+    verified: str
+    template: str
+
+    def row(self) -> dict:
+        """The candidate as one row of the candidate table (JSON-able)."""
+        return {
+            "law": sympy.sstr(self.expression),
+            "complexity": self.complexity,
+            "error": self.error if math.isfinite(self.error) else None,
+            "verified": self.verified or "no",
+            "template": self.template,
+        }
+
+
+def pareto_front(candidates: list[Candidate]) -> list[Candidate]:
+    """Candidates no other beats on both complexity and error, simplest first (PySR's ``equations_``)."""
+    front: list[Candidate] = []
+    for candidate in sorted(candidates, key=lambda c: (c.complexity, c.error)):
+        if not front or candidate.error < front[-1].error:
+            front.append(candidate)
+    return front
+
+
+def noise_band(n_held: int) -> float:
+    """How much a law's held-out error may exceed the best error and still be "at the noise level".
+
+    The RMS of n residuals estimates the noise with a relative standard error
+    of about 1/√(2n); two of those is the band.
+    """
+    return 1.0 + 2.0 / math.sqrt(2.0 * n_held)
+
+
+def choose(candidates: list[Candidate]) -> Candidate:
+    """The simplest exact candidate; else the simplest at the noise level; else the most accurate."""
+    for level in ("exact", "noise"):
+        verified = [c for c in candidates if c.verified == level]
+        if verified:
+            return min(verified, key=lambda c: (c.complexity, c.error))
+    return min(candidates, key=lambda c: (c.error, c.complexity))

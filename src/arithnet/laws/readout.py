@@ -1,0 +1,77 @@
+"""From trained exponents to fitted structures, for many runs at once, in float64.
+
+Each run's exponents are snapped to a grid, its coefficients solved again on
+every training row, and the result predicted on the held-out rows: all runs
+in a few batched tensor operations. Shape letters: C candidate structures,
+B rows, I inputs, K monomials.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from arithnet.laws.search import signed_power
+from arithnet.units.law_net import monomials, ratio, ratio_design
+
+
+def snap_exponents(exponents: torch.Tensor, grid: int) -> torch.Tensor:
+    """Each exponent rounded to the nearest multiple of 1/grid."""
+    return torch.round(exponents * grid) / grid
+
+
+def least_squares(design: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per candidate: the solution of design·c ≈ target (C, P) and its standard errors (C, P).
+
+    Columns are scaled to unit RMS first; all-zero columns get coefficient 0.
+    The standard errors are the usual σ²(AᵀA)⁻¹ ones, σ² the residual variance:
+    they set how far a constant may be moved when it is snapped.
+    """
+    scale = design.square().mean(-2).sqrt()
+    used = scale > 0
+    scale = torch.where(used, scale, torch.ones_like(scale))
+    normalised = design / scale[:, None]
+    solution = torch.linalg.lstsq(normalised, target[..., None], driver="gelsd").solution[..., 0]
+    solution = torch.where(used, solution, 0.0)
+    residual = (normalised @ solution[..., None])[..., 0] - target
+    n_free = (design.shape[-2] - used.sum(-1)).clamp_min(1)
+    variance = residual.square().sum(-1) / n_free
+    eye = torch.eye(design.shape[-1], dtype=design.dtype)
+    gram = normalised.mT @ normalised + 1e-12 * eye
+    errors = torch.sqrt((variance[:, None] * torch.linalg.inv(gram).diagonal(dim1=-2, dim2=-1)).clamp_min(0))
+    return solution / scale, torch.where(used, errors / scale, 0.0)
+
+
+def solve(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers) -> tuple[torch.Tensor, torch.Tensor]:
+    """Coefficients (C, K) and their standard errors for exponents (C, K, I), roles (C, K), powers (C,)."""
+    target = signed_power(y[None], powers[:, None])
+    m = monomials(x, exponents)
+    return least_squares(ratio_design(m, roles, target), target)
+
+
+def predict(x: torch.Tensor, exponents, roles, coefficients, powers) -> torch.Tensor:
+    """y (C, B) of each candidate: t = P/Q, y = sign(t)·|t|^(1/q)."""
+    return signed_power(ratio(monomials(x, exponents), coefficients, roles), 1.0 / powers[:, None])
+
+
+def relative_rms(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """RMS of prediction − y over RMS of y, per candidate (C,); NaN counts as infinite."""
+    error = (prediction - y).square().mean(-1).sqrt() / y.square().mean().sqrt()
+    return torch.nan_to_num(error, nan=torch.inf)
+
+
+def worst_relative(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """max |prediction − y| / (|y| + 1e-6·RMS(y)) per candidate: exactness row by row."""
+    floor = 1e-6 * y.square().mean().sqrt()
+    error = ((prediction - y).abs() / (y.abs() + floor)).amax(-1)
+    return torch.nan_to_num(error, nan=torch.inf)
+
+
+def prune_terms(coefficients: torch.Tensor, roles, m_rms: torch.Tensor, t_rms: torch.Tensor, threshold: float):
+    """Mask (C, K) of the terms that matter.
+
+    A numerator term matters when |coefficient|·RMS(monomial) exceeds
+    ``threshold``·RMS(t); a denominator term when it exceeds ``threshold``
+    (the fixed 1 sets the denominator's scale).
+    """
+    reference = torch.where(roles > 0, t_rms[:, None], 1.0)
+    return coefficients.abs() * m_rms > threshold * reference

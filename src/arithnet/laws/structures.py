@@ -1,0 +1,80 @@
+"""Trained runs to a short list of distinct fitted structures: snap, drop duplicates, solve, prune, rank.
+
+Shape letters: R runs, C candidates (runs × exponent grids), B rows, I inputs, K monomials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import torch
+
+from arithnet.laws.expression import Structure
+from arithnet.laws.readout import predict, prune_terms, relative_rms, snap_exponents, solve
+from arithnet.units.law_net import monomials
+
+#: Terms whose share of the target is below this are dropped (float64 noise is ~1e-16).
+PRUNE_THRESHOLD = 1e-9
+#: Distinct structures kept per stage, best held-out error first.
+SHORTLIST = 8
+
+
+@dataclass
+class Rows:
+    """The table split for one search: training rows and held-out rows, float64."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    x_held: torch.Tensor
+    y_held: torch.Tensor
+
+
+def without_duplicates(exponents: torch.Tensor, roles: torch.Tensor) -> torch.Tensor:
+    """Roles (C, K) with repeated monomials of a role, and constant denominator terms, set to 0.
+
+    Two equal columns make the solve split one coefficient between them; a
+    constant in the denominator repeats the fixed 1.
+    """
+    same = (exponents[:, :, None] == exponents[:, None, :]).all(-1) & (roles[:, :, None] == roles[:, None, :])
+    earlier = torch.ones_like(same[0]).tril(-1).bool()
+    repeated = (same & earlier).any(-1)
+    constant_below = (roles < 0) & (exponents == 0).all(-1)
+    return torch.where(repeated | constant_below, 0.0, roles)
+
+
+def pruned(rows: Rows, exponents, roles, powers) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Solve, drop negligible terms, solve again: coefficients, standard errors and roles."""
+    for _ in range(2):
+        coefficients, errors = solve(rows.x, rows.y, exponents, roles, powers)
+        m_rms = monomials(rows.x, exponents).square().mean(-2).sqrt()
+        t_rms = (rows.y.abs()[None] ** powers[:, None]).square().mean(-1).sqrt()
+        roles = torch.where(prune_terms(coefficients, roles, m_rms, t_rms, PRUNE_THRESHOLD), roles, 0.0)
+    coefficients, errors = solve(rows.x, rows.y, exponents, roles, powers)
+    return coefficients, errors, roles
+
+
+def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) -> tuple[list, float]:
+    """The best distinct snapped structures with their held-out errors, and the best unsnapped error.
+
+    ``exponents`` (R, K, I), ``roles`` (R, K), ``powers`` (R,) as floats and
+    ``labels`` (R,) say what each run fitted.
+    """
+    coefficients, _ = solve(rows.x, rows.y, exponents, roles, powers)
+    continuous = float(relative_rms(predict(rows.x_held, exponents, roles, coefficients, powers), rows.y_held).min())
+    snapped = torch.cat([snap_exponents(exponents, g) for g in grids])
+    n_grids = len(grids)
+    roles = without_duplicates(snapped, roles.repeat(n_grids, 1))
+    powers, labels = powers.repeat(n_grids), labels * n_grids
+    coefficients, errors, roles = pruned(rows, snapped, roles, powers)
+    held = relative_rms(predict(rows.x_held, snapped, roles, coefficients, powers), rows.y_held)
+    chosen, seen = [], set()
+    for index in torch.argsort(held).tolist():
+        if not torch.isfinite(held[index]) or len(chosen) == SHORTLIST:
+            break
+        power = Fraction(float(powers[index])).limit_denominator(12)
+        s = Structure(snapped[index], roles[index], coefficients[index], errors[index], power, labels[index])
+        if s.key() not in seen:
+            seen.add(s.key())
+            chosen.append((s, float(held[index])))
+    return chosen, continuous

@@ -1,0 +1,180 @@
+"""LawNet: a power layer of K monomials feeding two sum layers, read as a ratio P/Q.
+
+The monomials are LogExp-direct's products, one per row of the exponent
+matrix; the sums are linear layers whose weights are solved in closed form
+for the current monomials (variable projection), so gradient descent only
+has to move the exponents.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+
+from arithnet.units.base import Unit
+from arithnet.units.init import Sampler
+
+#: Exponents are drawn from these values (then jittered): the powers physics laws use.
+LATTICE = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
+#: log|x| of a zero input is floored here, so that x**w with w > 0 is 0 and w = 0 gives 1.
+LOG_FLOOR = math.log(1e-30)
+#: exp() of at most this: monomials stay finite in float64 whatever the exponents.
+LOG_MONOMIAL_MAX = 60.0
+#: Ridge on the normalised least-squares problem: solvable when monomials coincide.
+RIDGE = 1e-12
+
+
+def monomials(x: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
+    """∏ᵢ |xᵢ|^wₖᵢ · cos(π Σᵢ wₖᵢ [xᵢ < 0]): (B, I) or (S, B, I), and (S, K, I), give (S, B, K).
+
+    The cosine is the sign the complex logarithm gives: (−1)^w for an integer
+    w, and 0 for a half-integer power of a negative number. One (B, I) batch
+    shared by every run is one matrix product with all runs' exponents.
+    """
+    n_runs, n_terms, n_inputs = exponent.shape
+    log_abs = torch.log(x.abs()).clamp_min(LOG_FLOOR)
+    if x.dim() == 2:
+        log_power = (
+            (log_abs @ exponent.reshape(-1, n_inputs).mT).reshape(-1, n_runs, n_terms).transpose(0, 1).contiguous()
+        )
+    else:
+        log_power = log_abs @ exponent.mT
+    magnitude = torch.exp(log_power.clamp_max(LOG_MONOMIAL_MAX))
+    if not bool((x < 0).any()):  # positive data: every sign term is cos(0) = 1
+        return magnitude
+    negative = (x < 0).to(x.dtype)
+    if x.dim() == 2:
+        parity = (negative @ exponent.reshape(-1, n_inputs).mT).reshape(-1, n_runs, n_terms).transpose(0, 1)
+    else:
+        parity = negative @ exponent.mT
+    return magnitude * torch.cos(math.pi * parity)
+
+
+def ratio_design(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The linear system of t·Q = P with Q = 1 + Σ bₖ mₖ: column k is mₖ (numerator) or −t·mₖ (denominator).
+
+    ``role`` (S, K) is +1 for a numerator monomial, −1 for a denominator one
+    and 0 for an unused one, whose column is zero (its coefficient stays 0).
+    """
+    numerator, denominator = (role > 0).to(m.dtype), (role < 0).to(m.dtype)
+    return m * (numerator[:, None] - target[..., None] * denominator[:, None])
+
+
+def solve_coefficients(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Coefficients (S, K) minimising ‖P − t·Q‖² for each run, differentiable in ``m``.
+
+    Columns are scaled to unit RMS before the ridge solve: monomials of
+    very different sizes would otherwise make the normal equations singular.
+    """
+    design = ratio_design(m, role, target)
+    # Unused (all-zero) columns get scale 1; the clamp keeps sqrt's gradient at 0 finite.
+    square = design.square().mean(-2)
+    scale = torch.where(square > 0, square.clamp_min(1e-300).sqrt(), 1.0)
+    normalised = design / scale[:, None]
+    gram = normalised.mT @ normalised
+    gram = gram + RIDGE * torch.eye(gram.shape[-1], dtype=gram.dtype, device=gram.device)
+    solution = torch.linalg.solve(gram, (normalised.mT @ target[..., None]))[..., 0]
+    return solution / scale
+
+
+def ratio(m: torch.Tensor, coefficient: torch.Tensor, role: torch.Tensor) -> torch.Tensor:
+    """P/Q = (Σ aₖ mₖ)/(1 + Σ bₖ mₖ), a numerator and b denominator coefficients by ``role``: (S, B)."""
+    weighted = m * coefficient[:, None]
+    numerator = (weighted * (role > 0).to(m.dtype)[:, None]).sum(-1)
+    return numerator / (1.0 + (weighted * (role < 0).to(m.dtype)[:, None]).sum(-1))
+
+
+class LawNet(Unit):
+    r"""K monomials, then the ratio of two sums of them: y = (Σ aₖ mₖ)/(1 + Σ bⱼ mⱼ).
+
+    .. math:: m_k = \prod_i |x_i|^{W_{ki}} \cos\big(\pi \textstyle\sum_i W_{ki}[x_i<0]\big)
+
+    Each run's ``role`` says which monomials feed the numerator (+1), the
+    denominator (−1) or nothing (0): a sum of monomials is a ratio with an
+    empty denominator, so one program trains sums and ratios side by side.
+    The constant 1 in the denominator fixes the ratio's scale (P/Q = cP/cQ)
+    and its monomial gauge (P·g/Q·g): without it the exponents have a flat
+    direction and never settle on a lattice point.
+
+    ``projected(x, target)`` solves the coefficients for the batch and
+    returns the prediction (the "projected" loss of the engine); the solved
+    coefficients are kept in ``coefficient`` for ``forward``.
+
+    Args:
+        in_features: I, the table's input columns.
+        out_features: must be 1.
+        n_seeds: S runs.
+        n_terms: K monomials per run.
+        density: the chance that an exponent starts on the lattice rather than at 0.
+        jitter: the standard deviation of the noise added to the initial exponents.
+        max_exponent: exponents are clamped to ±max_exponent after each step.
+
+    Shape:
+        Input (S, B, I) or (B, I); output (S, B, 1).
+
+    Attributes:
+        exponent: (S, K, I), trained.
+        role: (S, K) buffer, +1, −1 or 0.
+        coefficient: (S, K) buffer: each monomial's weight in its sum.
+    """
+
+    operations: ClassVar[frozenset[str]] = frozenset()
+    default_lr: ClassVar[float] = 0.05
+    has_projection: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int = 1,
+        n_seeds: int | None = None,
+        *,
+        n_terms: int = 2,
+        density: float = 0.35,
+        jitter: float = 0.1,
+        max_exponent: float = 4.0,
+    ) -> None:
+        super().__init__(in_features, out_features, n_seeds)
+        if out_features != 1 or n_seeds is None:
+            raise ValueError("LawNet computes one output per run: out_features=1 and n_seeds set")
+        self.n_terms, self.density, self.jitter, self.max_exponent = n_terms, density, jitter, max_exponent
+        self.exponent = self._parameter(n_terms, in_features)
+        self.register_buffer("role", torch.ones(self._shape(n_terms)))
+        self.register_buffer("coefficient", torch.zeros(self._shape(n_terms)))
+        self.reset_parameters()
+
+    def reset_parameters(self, sampler: Sampler | None = None) -> None:
+        """Sparse lattice starts: each exponent is 0, or (with chance ``density``) a lattice value, plus jitter."""
+        sampler = sampler or Sampler()
+        draws = torch.empty_like(self.exponent)
+        lattice = torch.tensor(LATTICE, dtype=draws.dtype)
+        sampler.uniform_(draws, 0.0, 1.0)
+        on = draws < self.density
+        sampler.uniform_(draws, 0.0, len(LATTICE) - 1e-9)
+        start = torch.where(on, lattice[draws.long()], torch.zeros_like(draws))
+        sampler.normal_(draws, 0.0, self.jitter)
+        with torch.no_grad():
+            self.exponent.copy_(start + draws)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ratio(monomials(x.to(self.exponent.dtype), self.exponent), self.coefficient, self.role)[..., None]
+
+    def projected(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The prediction (S, B, 1) with coefficients solved for ``target`` (S, B); they are kept.
+
+        ``x`` may be (B, I), one batch for every run: then the monomials are one matrix product.
+        """
+        self.check_input(x)
+        m = monomials(x.to(self.exponent.dtype), self.exponent)
+        coefficient = solve_coefficients(m, self.role, target.to(m.dtype))
+        self.coefficient.copy_(coefficient.detach())
+        return ratio(m, coefficient, self.role)[..., None]
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        # A run whose ratio blew up gets NaN exponents; 0 restarts it at the constant law.
+        self.exponent.nan_to_num_(nan=0.0).clamp_(-self.max_exponent, self.max_exponent)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, n_terms={self.n_terms}"
