@@ -11,6 +11,7 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ArithmeticRegressor": "arithnet.estimator",
     "Range": "arithnet.data",
     "is_exact": "arithnet.formula",
     "read_formula": "arithnet.formula",

@@ -204,8 +204,11 @@ def _new_config(operation, recipe, seeds, first_seed, steps, train_range, device
 
 
 @contextmanager
-def _progress(*columns, total: float, disable: bool = False) -> Iterator[Callable[[float], None]]:
-    """A progress bar on stderr (when it is a terminal); yields ``update(completed)``."""
+def _progress(*columns, total: float, disable: bool = False) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (when it is a terminal); yields ``update(completed, **fields)``.
+
+    ``fields`` are the task's, e.g. ``description=`` for a ``{task.description}`` column.
+    """
     with Progress(
         *columns[:1],
         BarColumn(),
@@ -217,7 +220,7 @@ def _progress(*columns, total: float, disable: bool = False) -> Iterator[Callabl
         disable=disable or not errors.is_terminal,
     ) as progress:
         task = progress.add_task("work", total=total)
-        yield lambda completed: progress.update(task, completed=completed)
+        yield lambda completed, **fields: progress.update(task, completed=completed, **fields)
 
 
 def _matrix(values: list) -> str:
@@ -391,3 +394,144 @@ def _print_bench_table(rows) -> None:
         cells = [format_rate(*(by_criterion[c][unit, operation][k] for k in ("rate", "low", "high"))) for c in criteria]
         table.add_row(unit, operation, str(entry["n"]), *cells)
     console.print(table)
+
+
+# Laws ------------------------------------------------------------------------------------------------------------
+
+
+@app.command("fit")
+def fit_command(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA", help="The table: CSV, or Parquet (.parquet, .pq) with pyarrow.", show_default=False
+        ),
+    ],
+    target: Annotated[str, typer.Option(metavar="COLUMN", help="The column the law gives.", show_default=False)],
+    columns: Annotated[
+        str | None,
+        typer.Option(metavar="A,B,C", help="Input columns, comma-separated \\[default: every other column]."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="Directory for law.json and law.png; other files in it stay.")
+    ] = Path("runs/law"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary instead.")] = False,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Seed of the search's starts and held-out rows \\[default: 0].")
+    ] = None,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(metavar="SECONDS", help="No new stage of the search starts after this \\[default: 60]."),
+    ] = None,
+    figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Write law.png, or not.")] = True,
+) -> None:
+    """Find the exact law that gives the --target column of DATA from the other columns."""
+    import json
+
+    from arithnet.laws.outputs import prepare_law_output, save_law, summary_content
+
+    try:
+        table, in_file, config = _fit_input(data, target, columns, seed, time_budget)
+        prepare_law_output(out)  # refused before the search, which takes seconds to minutes
+        fit = _search(table, config, quiet=as_json)
+        written = save_law(fit, table, out, in_file, figure)
+    except ValueError as error:
+        fail(str(error))
+    if as_json:
+        sys.stdout.write(json.dumps(summary_content(fit, written), allow_nan=False) + "\n")
+        return
+    _print_law_report(fit, written)
+
+
+def _fit_input(data: Path, target: str, columns: str | None, seed: int | None, time_budget: float | None):
+    """(checked table, every column of the file, FitConfig): every refusal before anything is written."""
+    from arithnet.laws import FitConfig
+    from arithnet.laws.fit import check_rows
+    from arithnet.tables import read_frame, read_table
+
+    # Options not given are left to FitConfig, so the command's defaults are the library's.
+    given = {"seed": seed, "time_budget": time_budget}
+    config = FitConfig(**{name: value for name, value in given.items() if value is not None})
+    table = read_table(data, target, columns.split(",") if columns is not None else None)
+    check_rows(table, config)
+    return table, list(read_frame(data).columns), config
+
+
+def _search(table, config, quiet: bool):
+    """``fit_law`` with a progress bar on stderr: the fraction done and the stage running."""
+    from arithnet.laws import fit_law
+
+    shown = TextColumn("law search: {task.description}"), TextColumn("{task.percentage:>3.0f}%")
+    with _progress(*shown, total=1.0, disable=quiet) as update:
+        update(0.0, description="starting")
+        return fit_law(table, config, progress=lambda fraction, what: update(fraction, description=what))
+
+
+def _percent(value: float | None) -> str:
+    import math
+
+    return f"{100 * value:.2g}%" if value is not None and math.isfinite(value) else "an unbounded error"
+
+
+def _verification_line(fit) -> str:
+    if fit.verification == "exact":
+        return "exact on the held-out rows"
+    if fit.verification == "noise":
+        return f"verified to the noise level, about {_percent(fit.noise_level)} relative noise"
+    return f"not verified: the best candidate misses the held-out rows by {_percent(fit.chosen.error)} (relative RMS)"
+
+
+def _print_law_report(fit, written: list[Path]) -> None:
+    from rich.markup import escape
+
+    console.print(f"law: [bold]{escape(str(fit.law))}[/]", soft_wrap=True)
+    console.print(f"LaTeX: {escape(fit.law.latex())}", soft_wrap=True, highlight=False)
+    colour = {"exact": "green", "noise": "yellow"}.get(fit.verification, "red")
+    console.print(f"verification: [{colour}]{escape(_verification_line(fit))}[/]", soft_wrap=True)
+    console.print(f"relative RMS error over all rows: {fit.error_in_range:.2e}")
+    table = Table(title="candidates (Pareto front, simplest first)", title_justify="left", caption="→ the chosen law")
+    for column in ("", "complexity", "held-out error", "verified", "law", "template"):
+        table.add_column(column, overflow="fold")  # a law is never cut short with "…"
+    for candidate in fit.candidates:
+        row = candidate.row()
+        error = f"{row['error']:.2e}" if row["error"] is not None else "inf"
+        mark = "→" if candidate is fit.chosen else ""
+        table.add_row(mark, str(row["complexity"]), error, row["verified"], escape(row["law"]), escape(row["template"]))
+    console.print(table)
+    console.print(f"time: {fit.seconds:.2f} s")
+    console.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
+
+
+@app.command("predict")
+def predict_command(
+    law_file: Annotated[
+        Path, typer.Argument(metavar="LAW.json", help="A law.json written by arithnet fit.", show_default=False)
+    ],
+    new: Annotated[
+        Path,
+        typer.Argument(
+            metavar="NEW.csv",
+            help="Rows to predict (CSV, or Parquet with pyarrow) with the law's columns.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the CSV to FILE, replaced whole \\[default: standard output]."),
+    ] = None,
+    column: Annotated[str, typer.Option(metavar="NAME", help="Name of the prediction column.")] = "prediction",
+) -> None:
+    """Predict with a saved law: CSV of the law's input columns found in NEW and the prediction."""
+    from arithnet.laws import load_law
+    from arithnet.laws.outputs import csv_text, predictions, write_text
+    from arithnet.tables import read_frame
+
+    try:
+        law = load_law(law_file)
+        text = csv_text(predictions(law, read_frame(new), str(new), column))
+        if output is not None:
+            write_text(output, text)
+    except ValueError as error:
+        fail(str(error))
+    if output is None:
+        sys.stdout.write(text)

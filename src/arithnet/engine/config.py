@@ -86,7 +86,8 @@ class Problem:
             restarts draw their weights from keys derived from these.
         build: ``build(N)`` makes a unit of N networks, of the right dtype and
             on the right device (its weights are drawn by the engine).
-        batch: ``batch(step)`` gives inputs (S, B, I) and targets (S, B) for a step.
+        batch: ``batch(step)`` gives inputs (S, B, I), or (B, I) shared by every
+            run, and targets (S, B) for a step.
         evaluate: ``evaluate(unit)`` gives per-run metrics (S,) at log steps; the
             step with the lowest ``"valid"`` is each run's best.
         initialize: ``initialize(unit, sampler)`` draws the initial weights;

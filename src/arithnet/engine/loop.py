@@ -53,6 +53,13 @@ def _gradient_step(unit: Unit, config: EngineConfig) -> GradientStep:
     return GradientStep(unit, get_loss(config.loss), config)
 
 
+def repeat_runs(target: torch.Tensor, n_starts: int) -> torch.Tensor:
+    """Each run's targets once per start; one row expanded to every run stays an expanded view (no copy)."""
+    if target.stride(0) == 0:
+        return target[:1].expand(len(target) * n_starts, *target.shape[1:])
+    return target.repeat_interleave(n_starts, 0)
+
+
 def start_keys(keys: torch.Tensor, n_starts: int) -> torch.Tensor:
     """Keys (S·n_starts,): start r of run s draws from its own stream, derived from the run's."""
     if n_starts == 1:
@@ -111,8 +118,9 @@ class Training:
             if self.n_starts > 1 and step == c.select_at + 1:
                 self.select_starts()
             x, target = self.problem.batch(step)
-            if self.n_starts > 1:  # all starts of a run see the run's own batches
-                x, target = x.repeat_interleave(self.n_starts, 0), target.repeat_interleave(self.n_starts, 0)
+            if self.n_starts > 1:  # all starts of a run see the run's own batches; a (B, I) x is everyone's
+                x = x.repeat_interleave(self.n_starts, 0) if x.dim() == 3 else x
+                target = repeat_runs(target, self.n_starts)
             loss = self.step_fn(x, target, step)
             self.after_step(step, loss)
             if progress is not None and (step % c.progress_every == 0 or step == c.steps):

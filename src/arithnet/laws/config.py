@@ -48,8 +48,10 @@ class FitConfig:
         seed: the search's random stream (starts, the held-out split).
         holdout: the fraction of rows kept out of training, for verification.
         n_starts: networks per shape and target power in a stage.
-        steps: Adam steps per stage. lr: Adam's learning rate.
-        batch_rows: rows the networks train on (a fixed random subset).
+        n_kept: of those, how many go on to the polish (the lowest losses).
+        steps: Adam steps of the search, on ``batch_rows`` rows (a fixed random subset).
+        polish_steps: Adam steps of the polish, on every training row.
+        lr: Adam's learning rate at step 1 (cosine decay to 0 over both phases).
         stages: the search's stages, simplest first.
         exponent_grids: denominators exponents are snapped to (2: halves).
         max_denominator: constants snap to rationals p/q with q up to this.
@@ -62,7 +64,9 @@ class FitConfig:
     seed: int = 0
     holdout: float = 0.25
     n_starts: int = 32
-    steps: int = 600
+    n_kept: int = 2
+    steps: int = 500
+    polish_steps: int = 300
     lr: float = 0.05
     batch_rows: int = 128
     stages: tuple[Stage, ...] = DEFAULT_STAGES
@@ -77,8 +81,10 @@ class FitConfig:
         check_count("seed", self.seed, minimum=0)
         if not 0.05 <= self.holdout <= 0.5:
             raise ValueError(f"holdout must lie in [0.05, 0.5], got {self.holdout!r}")
-        for name in ("n_starts", "steps", "batch_rows", "max_denominator", "min_rows"):
+        for name in ("n_starts", "n_kept", "steps", "polish_steps", "batch_rows", "max_denominator", "min_rows"):
             check_count(name.replace("_", " "), getattr(self, name))
+        if self.n_starts % self.n_kept or self.n_starts == self.n_kept:
+            raise ValueError(f"n_starts ({self.n_starts}) must be a multiple of n_kept ({self.n_kept}), and larger")
         for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
             check_positive(name.replace("_", " "), getattr(self, name))
         if not self.stages or not all(g >= 1 for g in self.exponent_grids):

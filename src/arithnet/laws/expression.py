@@ -76,8 +76,14 @@ def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int,
 
 
 def size(expr: sympy.Expr) -> int:
-    """Complexity as the number of nodes of the expression tree (PySR's measure)."""
-    return sum(1 for _ in sympy.preorder_traversal(expr))
+    """Complexity: the nodes of the expression tree (PySR's measure), a fraction counting as two.
+
+    p/q is a division in PySR's trees, so x**(7/3) is simpler than nothing
+    but costs more than x**2; halves are as common in laws as integers.
+    """
+    return sum(
+        1 + (isinstance(node, sympy.Rational) and node.q not in (1, 2)) for node in sympy.preorder_traversal(expr)
+    )
 
 
 def evaluate(expr: sympy.Expr, symbols: list[sympy.Symbol], x: np.ndarray) -> np.ndarray:

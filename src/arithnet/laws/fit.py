@@ -13,11 +13,13 @@ import sympy
 import torch
 
 from arithnet import random as counter_random
-from arithnet.laws.config import FitConfig, power_value
+from arithnet.engine.threads import single_thread
+from arithnet.laws.config import FitConfig
 from arithnet.laws.expression import Structure, evaluate, law_expression, size, tidy
 from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
 from arithnet.laws.law import Law
-from arithnet.laws.readout import worst_relative
+from arithnet.laws.noise import STRUCTURE_P_VALUE, structure_p_value
+from arithnet.laws.readout import relative_rms, worst_relative
 from arithnet.laws.search import geometric_scale, train_stage
 from arithnet.laws.structures import Rows, shortlist
 from arithnet.tables import Table
@@ -57,7 +59,8 @@ class LawFit:
 
     def to_dict(self) -> dict[str, Any]:
         """law.json: the law, its constants, the search's configuration and the data's columns."""
-        return {**self.law.to_dict(), **self.summary(), "config": self.config.to_dict()}
+        # The law's own fields last: its "law" is the srepr load_law reads, not the summary's text.
+        return {**self.summary(), **self.law.to_dict(), "config": self.config.to_dict()}
 
 
 def split_rows(n_rows: int, config: FitConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,14 +96,18 @@ class Search:
         x, y = torch.from_numpy(np.array(table.x, dtype=np.float64)), torch.from_numpy(np.array(table.y, np.float64))
         train, held = split_rows(len(y), config)
         self.rows = Rows(x[train], y[train], x[held], y[held])
+        scale = geometric_scale(x[train])
         batch = train[: config.batch_rows]
-        self.batch_x = x[batch] / geometric_scale(x[batch])
-        self.batch_y = y[batch]
+        self.scaled = (x[batch] / scale, y[batch], x[train] / scale, y[train])
         self.symbols = [sympy.Symbol(name) for name in table.names]
         self.sign = 1 if bool((y > 0).all()) else -1 if bool((y < 0).all()) else 0
         self.positive = [bool((x[:, i] > 0).all()) for i in range(x.shape[1])]
         self.candidates: dict[str, Candidate] = {}
         self.best_continuous = math.inf
+
+    @property
+    def grids(self) -> tuple[int, ...]:
+        return self.config.exponent_grids
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -129,17 +136,12 @@ class Search:
     def run_stage(self, index: int, stage, n_stages: int) -> None:
         def progress(step: int) -> None:
             if self.progress is not None:
-                self.progress((index + step / self.config.steps) / n_stages, f"{stage.n_terms} monomials")
+                done = step / (self.config.steps + self.config.polish_steps)
+                self.progress((index + done) / n_stages, f"{stage.n_terms} monomials")
 
-        variants, exponents, _ = train_stage(self.batch_x, self.batch_y, stage, index, self.config, progress)
-        n = self.config.n_starts
-        roles = torch.zeros(len(exponents), stage.n_terms, dtype=torch.float64)
-        for v, variant in enumerate(variants):
-            roles[v * n : (v + 1) * n, : variant.n_numerator] = 1.0
-            roles[v * n : (v + 1) * n, variant.n_numerator : variant.n_numerator + variant.n_denominator] = -1.0
-        powers = torch.tensor([power_value(v.power) for v in variants], dtype=torch.float64).repeat_interleave(n)
-        labels = [v.label for v in variants for _ in range(n)]
-        self.add_structures(*shortlist(self.rows, exponents, roles, powers, labels, self.config.exponent_grids))
+        variants, roles, powers, exponents = train_stage(self.scaled, stage, index, self.config, progress)
+        labels = [v.label for v in variants for _ in range(self.config.n_kept)]
+        self.add_structures(*shortlist(self.rows, exponents, roles, powers, labels, self.grids))
 
     def add_structures(self, structures: list[tuple[Structure, float]], continuous: float) -> None:
         self.best_continuous = min(self.best_continuous, continuous)
@@ -152,27 +154,37 @@ class Search:
     def judge(self, expression: sympy.Expr, template: str) -> Candidate:
         """The candidate with its held-out errors; "exact" when every held-out row matches to float precision."""
         prediction = torch.from_numpy(evaluate(expression, self.symbols, self.rows.x_held.numpy()))
-        y = self.rows.y_held
-        error = float(
-            torch.nan_to_num((prediction - y).square().mean().sqrt() / y.square().mean().sqrt(), nan=math.inf)
-        )
-        worst = float(worst_relative(prediction[None], y)[0])
+        fitted = torch.from_numpy(evaluate(expression, self.symbols, self.rows.x.numpy()))
+        error = float(relative_rms(prediction[None], self.rows.y_held)[0])
+        train_error = float(relative_rms(fitted[None], self.rows.y)[0])
+        worst = float(worst_relative(prediction[None], self.rows.y_held)[0])
         verified = "exact" if worst < self.config.exact_tolerance else ""
-        return Candidate(expression, size(expression), error, worst, verified, template)
+        residual = (prediction - self.rows.y_held).numpy()
+        unstructured = structure_p_value(self.rows.x_held.numpy(), residual) >= STRUCTURE_P_VALUE
+        return Candidate(expression, size(expression), error, train_error, worst, verified, template, unstructured)
 
     def found_exact(self) -> bool:
         return any(c.verified == "exact" for c in self.candidates.values())
 
     def noise_level(self) -> float:
-        return min([self.best_continuous, *(c.error for c in self.candidates.values())])
+        """The noise estimate: the lowest training error of any fit, snapped or not.
+
+        Training errors, not held-out ones: the held-out minimum over many
+        candidates is biased low (the winner's curse), most on heavy-tailed targets.
+        """
+        return min([self.best_continuous, *(c.train_error for c in self.candidates.values())])
 
     def noise_consistent(self) -> list[Candidate]:
-        """Candidates whose held-out error is within the noise band of the best error seen."""
+        """Candidates whose held-out error is within the noise band of the best error seen.
+
+        Its held-out residuals must also pass the F-test for leftover structure
+        (laws.noise): a search that found nothing must not call its best miss noise.
+        """
         level = self.noise_level()
         if not level <= self.config.max_noise:
             return []
         limit = level * noise_band(len(self.rows.y_held))
-        return [c for c in self.candidates.values() if c.error <= limit]
+        return [c for c in self.candidates.values() if c.error <= limit and c.unstructured]
 
     def result(self) -> LawFit:
         candidates = list(self.candidates.values())
@@ -207,4 +219,5 @@ def fit_law(table: Table, config: FitConfig | None = None, progress: FitProgress
     first stage with a law exact on the held-out rows (or, on noisy data, when
     a bigger network no longer beats the noise level), or at the time budget.
     """
-    return Search(table, config or FitConfig(), progress).run()
+    with single_thread():
+        return Search(table, config or FitConfig(), progress).run()

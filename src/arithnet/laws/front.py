@@ -16,6 +16,7 @@ class Candidate:
         expression: sympy, in the columns' names.
         complexity: nodes of the expression tree.
         error: relative RMS error on the held-out rows.
+        train_error: the same on the training rows (the noise estimate's source).
         worst: the largest row-wise relative error on the held-out rows.
         verified: "exact", "noise" or "" (not verified).
         template: the network shape and target power it came from.
@@ -24,9 +25,12 @@ class Candidate:
     expression: sympy.Expr
     complexity: int
     error: float
+    train_error: float
     worst: float
     verified: str
     template: str
+    #: True when the held-out residuals pass the F-test for leftover structure (laws.noise).
+    unstructured: bool = False
 
     def row(self) -> dict:
         """The candidate as one row of the candidate table (JSON-able)."""
@@ -52,9 +56,9 @@ def noise_band(n_held: int) -> float:
     """How much a law's held-out error may exceed the best error and still be "at the noise level".
 
     The RMS of n residuals estimates the noise with a relative standard error
-    of about 1/√(2n); two of those is the band.
+    of about 1/√(2n); three of those is the band.
     """
-    return 1.0 + 2.0 / math.sqrt(2.0 * n_held)
+    return 1.0 + 3.0 / math.sqrt(2.0 * n_held)
 
 
 def choose(candidates: list[Candidate]) -> Candidate:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from arithnet.laws.search import signed_power
-from arithnet.units.law_net import monomials, ratio, ratio_design
+from arithnet.units.law_net import law, monomials, power_weights, ratio_design, signed_power
 
 
 def snap_exponents(exponents: torch.Tensor, grid: int) -> torch.Tensor:
@@ -19,13 +18,14 @@ def snap_exponents(exponents: torch.Tensor, grid: int) -> torch.Tensor:
     return torch.round(exponents * grid) / grid
 
 
-def least_squares(design: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def least_squares(design: torch.Tensor, target: torch.Tensor, weight: torch.Tensor):
     """Per candidate: the solution of design·c ≈ target (C, P) and its standard errors (C, P).
 
-    Columns are scaled to unit RMS first; all-zero columns get coefficient 0.
+    Rows are weighted by ``weight`` (C, B), columns scaled to unit RMS; all-zero columns get coefficient 0.
     The standard errors are the usual σ²(AᵀA)⁻¹ ones, σ² the residual variance:
     they set how far a constant may be moved when it is snapped.
     """
+    design, target = design * weight[..., None], target * weight
     scale = design.square().mean(-2).sqrt()
     used = scale > 0
     scale = torch.where(used, scale, torch.ones_like(scale))
@@ -43,14 +43,15 @@ def least_squares(design: torch.Tensor, target: torch.Tensor) -> tuple[torch.Ten
 
 def solve(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers) -> tuple[torch.Tensor, torch.Tensor]:
     """Coefficients (C, K) and their standard errors for exponents (C, K, I), roles (C, K), powers (C,)."""
-    target = signed_power(y[None], powers[:, None])
+    y = y[None].expand(len(powers), -1)
+    target = signed_power(y, powers[:, None])
     m = monomials(x, exponents)
-    return least_squares(ratio_design(m, roles, target), target)
+    return least_squares(ratio_design(m, roles, target), target, power_weights(y, powers))
 
 
 def predict(x: torch.Tensor, exponents, roles, coefficients, powers) -> torch.Tensor:
     """y (C, B) of each candidate: t = P/Q, y = sign(t)·|t|^(1/q)."""
-    return signed_power(ratio(monomials(x, exponents), coefficients, roles), 1.0 / powers[:, None])
+    return law(monomials(x, exponents), coefficients, roles, powers)[..., 0]
 
 
 def relative_rms(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -36,11 +36,6 @@ def stage_variants(stage: Stage) -> list[Variant]:
     return [Variant(p, q, power) for p, q in stage.shapes for power in (SUM_POWERS if q == 0 else RATIO_POWERS)]
 
 
-def signed_power(y: torch.Tensor, power: float) -> torch.Tensor:
-    """sign(y)·|y|^power: odd-like powers of negative targets keep their sign."""
-    return torch.sign(y) * y.abs() ** power
-
-
 def geometric_scale(values: torch.Tensor) -> torch.Tensor:
     """Each column's geometric mean of |value| over its non-zero entries (1 for an all-zero column)."""
     nonzero = values != 0
@@ -49,46 +44,65 @@ def geometric_scale(values: torch.Tensor) -> torch.Tensor:
     return torch.exp(mean)
 
 
-def stage_targets(y: torch.Tensor, variants: list[Variant], n_starts: int) -> torch.Tensor:
-    """(R, B): each run's transformed target, scaled to geometric mean 1 (the networks' coefficients stay O(1))."""
-    rows = []
-    for variant in variants:
-        t = signed_power(y, power_value(variant.power))
-        rows.append((t / geometric_scale(t[:, None])).expand(n_starts, -1))
-    return torch.cat(rows)
+def stage_powers(variants: list[Variant], n_runs: int) -> torch.Tensor:
+    """(R,): each run's target power q."""
+    return torch.tensor([power_value(v.power) for v in variants], dtype=torch.float64).repeat_interleave(n_runs)
 
 
-def stage_roles(stage: Stage, variants: list[Variant], n_starts: int) -> torch.Tensor:
+def stage_roles(stage: Stage, variants: list[Variant], n_runs: int) -> torch.Tensor:
     """(R, K): +1 numerator, −1 denominator, 0 unused monomial, per run."""
     roles = torch.zeros(len(variants), stage.n_terms, dtype=torch.float64)
     for index, variant in enumerate(variants):
         roles[index, : variant.n_numerator] = 1.0
         roles[index, variant.n_numerator : variant.n_numerator + variant.n_denominator] = -1.0
-    return roles.repeat_interleave(n_starts, 0)
+    return roles.repeat_interleave(n_runs, 0)
 
 
-def train_stage(x: torch.Tensor, y: torch.Tensor, stage: Stage, index: int, config: FitConfig, progress=None):
-    """Train every run of ``stage`` on scaled inputs ``x`` (B, I) and targets ``y`` (B,).
+def stage_problem(rows, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
+    """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts.
 
-    Returns the variants, one per group of ``config.n_starts`` runs, the
-    trained exponents (R, K, I) and each run's final loss (R,).
+    ``rows`` are (search x, search y, every training x, every training y),
+    inputs scaled: the search steps see the first pair, the polish the second.
     """
     variants = stage_variants(stage)
-    targets = stage_targets(y, variants, config.n_starts)
-    roles = stage_roles(stage, variants, config.n_starts)
-    n_runs, n_inputs = len(targets), x.shape[1]
+    n_runs = len(variants) * config.n_kept
+    roles, powers = stage_roles(stage, variants, config.n_kept), stage_powers(variants, config.n_kept)
     base = counter_random.derive(counter_random.stream_keys([config.seed]), index)
     keys = counter_random.derive(base.expand(n_runs), torch.arange(n_runs))
+    x_search, y_search, x_all, y_all = rows
+    # y scaled to geometric mean 1: the networks' coefficients stay O(1) whatever the units.
+    scale = geometric_scale(y_all[:, None])
+    # One row expanded to every run, not copies: the unit transforms y once per phase.
+    search, polish = (y_search / scale)[None].expand(n_runs, -1), (y_all / scale)[None].expand(n_runs, -1)
 
     def build(n: int) -> LawNet:
-        unit = LawNet(n_inputs, 1, n, n_terms=stage.n_terms).double()
-        unit.role.copy_(roles)
+        unit = LawNet(x_all.shape[1], 1, n, n_terms=stage.n_terms).double()
+        repeat = n // n_runs  # n_starts / n_kept before the selection, 1 after
+        unit.role.copy_(roles.repeat_interleave(repeat, 0))
+        unit.power.copy_(powers.repeat_interleave(repeat, 0))
         return unit
 
-    inputs = x  # (B, I): every run reads the same rows (one matrix product for all monomials)
-    problem = Problem(keys=keys, build=build, batch=lambda step: (inputs, targets))
-    engine = EngineConfig(steps=config.steps, lr=config.lr, loss="projected", progress_every=max(1, config.steps // 50))
-    trained = fit(problem, engine, progress=progress)
-    with torch.no_grad():
-        losses = torch.nan_to_num(trained.unit.projected(inputs, targets)[..., 0] - targets, nan=torch.inf)
-    return variants, trained.unit.exponent.detach(), losses.square().mean(-1)
+    def batch(step: int):
+        return (x_search, search) if step <= config.steps else (x_all, polish)
+
+    return Problem(keys=keys, build=build, batch=batch), variants
+
+
+def train_stage(rows, stage: Stage, index: int, config: FitConfig, progress=None):
+    """Train every run of ``stage``: a search on a subset of rows, the best starts kept, a polish on all.
+
+    Returns the variants, one per group of ``config.n_kept`` runs, each
+    run's roles (R, K) and target power (R,), and the trained exponents (R, K, I).
+    """
+    problem, variants = stage_problem(rows, stage, index, config)
+    engine = EngineConfig(
+        steps=config.steps + config.polish_steps,
+        lr=config.lr,
+        loss="projected",
+        lr_schedule="cosine",
+        n_starts=config.n_starts // config.n_kept,
+        select_at=config.steps,
+        progress_every=max(1, config.steps // 50),
+    )
+    unit = fit(problem, engine, progress=progress).unit
+    return variants, unit.role.clone(), unit.power.clone(), unit.exponent.detach()

@@ -16,8 +16,9 @@ from arithnet.units.law_net import monomials
 
 #: Terms whose share of the target is below this are dropped (float64 noise is ~1e-16).
 PRUNE_THRESHOLD = 1e-9
-#: Distinct structures kept per stage, best held-out error first.
-SHORTLIST = 8
+#: Distinct structures kept per variant (shape and target power), best held-out error first: on noisy
+#: data many variants fit about equally well, and a single list would keep one variant's near-copies.
+PER_VARIANT = 2
 
 
 @dataclass
@@ -55,26 +56,29 @@ def pruned(rows: Rows, exponents, roles, powers) -> tuple[torch.Tensor, torch.Te
 
 
 def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) -> tuple[list, float]:
-    """The best distinct snapped structures with their held-out errors, and the best unsnapped error.
+    """The best distinct snapped structures with their held-out errors, and the best unsnapped training error.
 
     ``exponents`` (R, K, I), ``roles`` (R, K), ``powers`` (R,) as floats and
     ``labels`` (R,) say what each run fitted.
     """
     coefficients, _ = solve(rows.x, rows.y, exponents, roles, powers)
-    continuous = float(relative_rms(predict(rows.x_held, exponents, roles, coefficients, powers), rows.y_held).min())
+    continuous = float(relative_rms(predict(rows.x, exponents, roles, coefficients, powers), rows.y).min())
     snapped = torch.cat([snap_exponents(exponents, g) for g in grids])
     n_grids = len(grids)
     roles = without_duplicates(snapped, roles.repeat(n_grids, 1))
     powers, labels = powers.repeat(n_grids), labels * n_grids
     coefficients, errors, roles = pruned(rows, snapped, roles, powers)
     held = relative_rms(predict(rows.x_held, snapped, roles, coefficients, powers), rows.y_held)
-    chosen, seen = [], set()
+    chosen, seen, per_variant = [], set(), dict.fromkeys(labels, 0)
     for index in torch.argsort(held).tolist():
-        if not torch.isfinite(held[index]) or len(chosen) == SHORTLIST:
+        if not torch.isfinite(held[index]):
             break
+        if per_variant[labels[index]] == PER_VARIANT:
+            continue
         power = Fraction(float(powers[index])).limit_denominator(12)
         s = Structure(snapped[index], roles[index], coefficients[index], errors[index], power, labels[index])
         if s.key() not in seen:
             seen.add(s.key())
+            per_variant[labels[index]] += 1
             chosen.append((s, float(held[index])))
     return chosen, continuous

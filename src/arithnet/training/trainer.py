@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,22 +12,12 @@ import torch
 from arithnet import random as counter_random
 from arithnet.devices import check_device
 from arithnet.engine import History, ProgressCallback
+from arithnet.engine.threads import single_thread
 from arithnet.evaluation import Evaluation, evaluate
 from arithnet.operations import get_operation
 from arithnet.training.config import TrainConfig
 from arithnet.training.recipes import get_recipe
 from arithnet.units import Unit
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """One torch thread: tiny tensors run fastest on one core; use processes for more."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass

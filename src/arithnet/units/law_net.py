@@ -1,4 +1,4 @@
-"""LawNet: a power layer of K monomials feeding two sum layers, read as a ratio P/Q.
+"""LawNet: a power layer of K monomials, two sum layers, their ratio P/Q, and a power y = (P/Q)^(1/q).
 
 The monomials are LogExp-direct's products, one per row of the exponent
 matrix; the sums are linear layers whose weights are solved in closed form
@@ -52,6 +52,22 @@ def monomials(x: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
     return magnitude * torch.cos(math.pi * parity)
 
 
+def signed_power(y: torch.Tensor, power: torch.Tensor | float) -> torch.Tensor:
+    """sign(y)·|y|^power: a power that keeps the sign, so y^(−1) of a negative y stays negative."""
+    return torch.sign(y) * y.abs() ** power
+
+
+def power_weights(y: torch.Tensor, power: torch.Tensor) -> torch.Tensor:
+    """Row weights (S, B) that make a least-squares fit of t = y^q behave like one of y.
+
+    An error δy becomes δt ≈ q·|y|^(q−1)·δy, so rows are weighted by |y|^(1−q):
+    without it, fitting y^(−2) lets the rows with the smallest y dominate
+    the fit, and on noisy data their amplified noise hides the law.
+    """
+    floor = 1e-6 * y.square().mean(-1, keepdim=True).sqrt()
+    return y.abs().clamp_min(floor) ** (1.0 - power[:, None])
+
+
 def ratio_design(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The linear system of t·Q = P with Q = 1 + Σ bₖ mₖ: column k is mₖ (numerator) or −t·mₖ (denominator).
 
@@ -62,13 +78,14 @@ def ratio_design(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> t
     return m * (numerator[:, None] - target[..., None] * denominator[:, None])
 
 
-def solve_coefficients(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Coefficients (S, K) minimising ‖P − t·Q‖² for each run, differentiable in ``m``.
+def solve_coefficients(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor, weight: torch.Tensor):
+    """Coefficients (S, K) minimising ‖weight·(P − t·Q)‖² for each run, differentiable in ``m``.
 
     Columns are scaled to unit RMS before the ridge solve: monomials of
     very different sizes would otherwise make the normal equations singular.
     """
-    design = ratio_design(m, role, target)
+    design = ratio_design(m, role, target) * weight[..., None]
+    target = target * weight
     # Unused (all-zero) columns get scale 1; the clamp keeps sqrt's gradient at 0 finite.
     square = design.square().mean(-2)
     scale = torch.where(square > 0, square.clamp_min(1e-300).sqrt(), 1.0)
@@ -81,13 +98,19 @@ def solve_coefficients(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor
 
 def ratio(m: torch.Tensor, coefficient: torch.Tensor, role: torch.Tensor) -> torch.Tensor:
     """P/Q = (Σ aₖ mₖ)/(1 + Σ bₖ mₖ), a numerator and b denominator coefficients by ``role``: (S, B)."""
-    weighted = m * coefficient[:, None]
-    numerator = (weighted * (role > 0).to(m.dtype)[:, None]).sum(-1)
-    return numerator / (1.0 + (weighted * (role < 0).to(m.dtype)[:, None]).sum(-1))
+    # Both sums as one batched product: (S, B, K) @ (S, K, 2).
+    split = torch.stack([coefficient * (role > 0), coefficient * (role < 0)], -1).to(m.dtype)
+    sums = m @ split
+    return sums[..., 0] / (1.0 + sums[..., 1])
+
+
+def law(m: torch.Tensor, coefficient: torch.Tensor, role: torch.Tensor, power: torch.Tensor) -> torch.Tensor:
+    """y = (P/Q)^(1/q), sign kept: (S, B, 1)."""
+    return signed_power(ratio(m, coefficient, role), 1.0 / power[:, None])[..., None]
 
 
 class LawNet(Unit):
-    r"""K monomials, then the ratio of two sums of them: y = (Σ aₖ mₖ)/(1 + Σ bⱼ mⱼ).
+    r"""K monomials, the ratio of two sums of them, and a power: y^q = (Σ aₖ mₖ)/(1 + Σ bⱼ mⱼ).
 
     .. math:: m_k = \prod_i |x_i|^{W_{ki}} \cos\big(\pi \textstyle\sum_i W_{ki}[x_i<0]\big)
 
@@ -117,6 +140,7 @@ class LawNet(Unit):
     Attributes:
         exponent: (S, K, I), trained.
         role: (S, K) buffer, +1, −1 or 0.
+        power: (S,) buffer, q: the ratio is y^q (a power of a sum for q ≠ 1).
         coefficient: (S, K) buffer: each monomial's weight in its sum.
     """
 
@@ -141,6 +165,7 @@ class LawNet(Unit):
         self.n_terms, self.density, self.jitter, self.max_exponent = n_terms, density, jitter, max_exponent
         self.exponent = self._parameter(n_terms, in_features)
         self.register_buffer("role", torch.ones(self._shape(n_terms)))
+        self.register_buffer("power", torch.ones(self._shape()))
         self.register_buffer("coefficient", torch.zeros(self._shape(n_terms)))
         self.reset_parameters()
 
@@ -158,18 +183,29 @@ class LawNet(Unit):
             self.exponent.copy_(start + draws)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ratio(monomials(x.to(self.exponent.dtype), self.exponent), self.coefficient, self.role)[..., None]
+        return law(monomials(x.to(self.exponent.dtype), self.exponent), self.coefficient, self.role, self.power)
 
     def projected(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The prediction (S, B, 1) with coefficients solved for ``target`` (S, B); they are kept.
 
+        The sums are solved for t = y^q, weighted so that the fit is one of y.
         ``x`` may be (B, I), one batch for every run: then the monomials are one matrix product.
         """
         self.check_input(x)
         m = monomials(x.to(self.exponent.dtype), self.exponent)
-        coefficient = solve_coefficients(m, self.role, target.to(m.dtype))
+        t, weight = self._transformed(target.to(m.dtype))
+        coefficient = solve_coefficients(m, self.role, t, weight)
         self.coefficient.copy_(coefficient.detach())
-        return ratio(m, coefficient, self.role)[..., None]
+        return law(m, coefficient, self.role, self.power)
+
+    def _transformed(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """t = y^q and the rows' weights, computed once per target tensor (a search reuses one for every step)."""
+        key = (y.data_ptr(), y.shape, y.stride(), self.power.data_ptr(), self.power.shape)
+        cached = getattr(self, "_cache", None)
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                self._cache = (key, signed_power(y, self.power[:, None]), power_weights(y, self.power))
+        return self._cache[1], self._cache[2]
 
     @torch.no_grad()
     def project_(self) -> None:

@@ -1,0 +1,49 @@
+"""Is what a law leaves noise? An F-test of its held-out residuals against smooth functions of the inputs.
+
+A law may be "verified to the noise level" only when its residuals have no
+structure left: otherwise a search that found nothing would call its best
+miss noise. A wrong law leaves a smooth misfit, which low-order polynomials
+of the inputs explain; noise they do not.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy import stats
+
+#: Below this p-value the residuals are called structured.
+STRUCTURE_P_VALUE = 1e-3
+
+
+def smooth_features(x: np.ndarray) -> np.ndarray:
+    """Standardised inputs, their squares and (when rows allow) their pairwise products: (B, F)."""
+    z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+    columns = [z, z**2]
+    pairs = list(itertools.combinations(range(x.shape[1]), 2))
+    if 2 * x.shape[1] + len(pairs) <= len(x) // 3:
+        columns.append(np.stack([z[:, i] * z[:, j] for i, j in pairs], 1) if pairs else z[:, :0])
+    return np.concatenate(columns, 1)
+
+
+def structure_p_value(x: np.ndarray, residual: np.ndarray) -> float:
+    """The F-test's p-value for "the residuals are a constant plus noise" against a quadratic in x.
+
+    scipy.stats.f gives the tail; a p-value near 0 means structure is left.
+    """
+    if not np.isfinite(residual).all():
+        return 0.0
+    features = smooth_features(x)
+    n_rows, n_features = features.shape
+    if n_rows <= n_features + 2:
+        return 1.0
+    centred = residual - residual.mean()
+    design = np.concatenate([np.ones((n_rows, 1)), features], 1)
+    solution, *_ = np.linalg.lstsq(design, residual, rcond=None)
+    explained_not = np.sum((residual - design @ solution) ** 2)
+    total = np.sum(centred**2)
+    if total == 0 or explained_not == 0:
+        return 1.0 if total == 0 else 0.0
+    f_value = ((total - explained_not) / n_features) / (explained_not / (n_rows - n_features - 1))
+    return float(stats.f.sf(f_value, n_features, n_rows - n_features - 1))
