@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import numpy as np
@@ -9,14 +10,16 @@ import pandas as pd
 import pytest
 import sympy
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from arithnet import ArithmeticRegressor
 from arithnet.estimator import EQUATION_COLUMNS, SKIPPED_CHECKS
 
-#: Small enough that the ~45 fits of scikit-learn's checks take well under a minute.
-FAST = {"steps": 30, "polish_steps": 10, "n_starts": 4, "time_budget": 1.0}
+#: Small enough that each of the ~45 fits of scikit-learn's checks runs every stage of the search in about a second.
+#: The time budget is never reached by so small a search: a stage cut short by the clock would make two fits of the
+#: same data differ, which checks such as check_fit_idempotent would take for a bug.
+FAST = {"steps": 30, "polish_steps": 10, "n_starts": 4, "time_budget": 20.0}
 
 
 def skipped_checks(estimator) -> dict[str, str]:
@@ -24,7 +27,8 @@ def skipped_checks(estimator) -> dict[str, str]:
     return dict(SKIPPED_CHECKS)
 
 
-@parametrize_with_checks([ArithmeticRegressor(**FAST)], expected_failed_checks=skipped_checks)
+# Strict: a skipped check that starts to pass (say, once fit_law handles a target of 0) fails, so the list stays true.
+@parametrize_with_checks([ArithmeticRegressor(**FAST)], expected_failed_checks=skipped_checks, xfail_strict=True)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -33,7 +37,7 @@ def test_skipped_checks_are_documented():
     docstring = ArithmeticRegressor.__doc__
     section = docstring[docstring.index("scikit-learn checks skipped") :]
     for name in SKIPPED_CHECKS:
-        assert f"{name}:" in section
+        assert re.search(rf"\b{name}\b", section), name
 
 
 # A law with a sum in a denominator, fitted once for the tests that look at its result -------------------------------
@@ -83,12 +87,10 @@ def test_equations_table_has_the_front_and_marks_the_chosen_law(harmonic):
 
 def test_dataframe_columns_must_match_when_predicting(harmonic):
     x, _ = harmonic_frame(1.0, 5.0, n_rows=30)
-    with pytest.raises(ValueError, match="X has 1 features, but ArithmeticRegressor is expecting 2"):
+    with pytest.raises(ValueError, match="Feature names seen at fit time, yet now missing:\n- b"):
         harmonic.predict(x[["a"]])
     with pytest.raises(ValueError, match="order"):
         harmonic.predict(x[["b", "a"]])
-    with pytest.raises(ValueError, match="X has 3 features"):
-        harmonic.predict(np.ones((5, 3)))
 
 
 def test_nan_in_a_dataframe_is_reported_by_column_and_row(harmonic):
@@ -165,3 +167,26 @@ def test_too_few_rows_is_refused_before_the_search():
         ArithmeticRegressor(**FAST).fit(x, y)
     with pytest.raises(ValueError, match="10 rows; the search needs at least 20"):
         ArithmeticRegressor(**FAST).fit(pd.DataFrame(x, columns=["p", "q"]), y)
+
+
+def test_nan_in_arrays_is_reported_by_column_and_row():
+    x, y = power_arrays()
+    bad_x, bad_y = x.copy(), y.copy()
+    bad_x[3, 1], bad_y[1] = np.inf, np.nan
+    with pytest.raises(ValueError, match=r"^<array>: x column 'x1', row 4 is inf\Z"):
+        ArithmeticRegressor(**FAST).fit(bad_x, y)
+    with pytest.raises(ValueError, match=r"^<array>: y column 'y', row 2 is NaN\Z"):
+        ArithmeticRegressor(**FAST).fit(x, bad_y)
+    model = ArithmeticRegressor(**FAST).fit(x, y)
+    with pytest.raises(ValueError, match=r"^<array>: column 'x1', row 4 is inf\Z"):
+        model.predict(bad_x)
+
+
+def test_column_vector_y_warns_and_the_fit_pickles():
+    # check_supervised_y_2d and check_estimators_pickle test this too, but are skipped until fit_law handles y = 0.
+    x, y = power_arrays()
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        model = ArithmeticRegressor(**FAST).fit(x, y[:, None])
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+    assert copy.sympy() == model.sympy() and copy.verification_ == "exact"

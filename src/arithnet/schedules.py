@@ -62,3 +62,15 @@ def cosine(step: int | torch.Tensor, steps: int) -> float | torch.Tensor:
     if isinstance(step, torch.Tensor):
         return 0.5 * (1.0 + torch.cos(math.pi * (step - 1) / steps))
     return 0.5 * (1.0 + math.cos(math.pi * (step - 1) / steps))
+
+
+def geometric_ramp(step: int | torch.Tensor, low: float, high: float, start: float, end: float) -> float | torch.Tensor:
+    """λ(t): 0 before ``start``, then from ``low`` to ``high`` geometrically, ``high`` from ``end`` on.
+
+    LawNet's pull of the exponents to the lattice: it must start far below a
+    noise-free fit's loss (1e-8 in a flat valley) and end far above a noisy one's.
+    """
+    t = _as_float64(step)
+    fraction = torch.clamp((t - start) / max(end - start, 1e-300), 0.0, 1.0)
+    weight = low * (high / low) ** fraction * (t >= start).to(t.dtype)
+    return _like_step(weight, step)

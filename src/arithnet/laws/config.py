@@ -51,8 +51,9 @@ class FitConfig:
         n_kept: of those, how many go on to the polish (the lowest losses).
         steps: Adam steps of the search, on ``batch_rows`` rows (a fixed random subset).
         polish_steps: Adam steps of the polish, on every training row.
-        lr: Adam's learning rate at step 1 (cosine decay to 0 over both phases).
+        lr: Adam's learning rate, constant: the lattice pull of the polish needs steps that still move.
         stages: the search's stages, simplest first.
+        sum_powers, ratio_powers: the target powers q (y^q = the sum, or the ratio) tried.
         exponent_grids: denominators exponents are snapped to (2: halves).
         max_denominator: constants snap to rationals p/q with q up to this.
         exact_tolerance: the held-out relative error below which a law is exact.
@@ -70,6 +71,8 @@ class FitConfig:
     lr: float = 0.05
     batch_rows: int = 128
     stages: tuple[Stage, ...] = DEFAULT_STAGES
+    sum_powers: tuple[str, ...] = SUM_POWERS
+    ratio_powers: tuple[str, ...] = RATIO_POWERS
     exponent_grids: tuple[int, ...] = (2, 3)
     max_denominator: int = 12
     exact_tolerance: float = 1e-9
@@ -89,6 +92,9 @@ class FitConfig:
             check_positive(name.replace("_", " "), getattr(self, name))
         if not self.stages or not all(g >= 1 for g in self.exponent_grids):
             raise ValueError("a search needs at least one stage and exponent grids of at least 1")
+        for power in (*self.sum_powers, *self.ratio_powers):
+            if not isinstance(power, str) or not _is_power(power):
+                raise ValueError(f"a target power is a non-zero fraction such as '-1/2', got {power!r}")
         for stage in self.stages:
             if any(p < 1 or q < 0 or p + q > stage.n_terms for p, q in stage.shapes):
                 raise ValueError(f"stage with {stage.n_terms} terms has a shape that does not fit: {stage.shapes}")
@@ -105,10 +111,17 @@ class FitConfig:
         values = dict(data)
         if "stages" in values:
             values["stages"] = tuple(Stage.from_dict(s) if isinstance(s, dict) else s for s in values["stages"])
-        for name in ("exponent_grids",):
+        for name in ("exponent_grids", "sum_powers", "ratio_powers"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)
+
+
+def _is_power(text: str) -> bool:
+    try:
+        return Fraction(text) != 0
+    except (ValueError, ZeroDivisionError):
+        return False
 
 
 def power_value(text: str) -> float:

@@ -88,6 +88,8 @@ def size(expr: sympy.Expr) -> int:
 
 def evaluate(expr: sympy.Expr, symbols: list[sympy.Symbol], x: np.ndarray) -> np.ndarray:
     """The expression on rows x (B, I), float64; NaN where it is not real."""
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return np.full(len(x), np.nan)
     function = sympy.lambdify(symbols, expr, modules="numpy")
     with np.errstate(all="ignore"):
         value = np.asarray(function(*x.T), dtype=np.complex128)

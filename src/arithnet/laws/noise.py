@@ -18,17 +18,17 @@ STRUCTURE_P_VALUE = 1e-3
 
 
 def smooth_features(x: np.ndarray) -> np.ndarray:
-    """Standardised inputs, their squares and (when rows allow) their pairwise products: (B, F)."""
+    """Standardised inputs, their squares and cubes, and (when rows allow) their pairwise products: (B, F)."""
     z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
-    columns = [z, z**2]
+    columns = [z, z**2, z**3]
     pairs = list(itertools.combinations(range(x.shape[1]), 2))
-    if 2 * x.shape[1] + len(pairs) <= len(x) // 3:
+    if 3 * x.shape[1] + len(pairs) <= len(x) // 3:
         columns.append(np.stack([z[:, i] * z[:, j] for i, j in pairs], 1) if pairs else z[:, :0])
     return np.concatenate(columns, 1)
 
 
 def structure_p_value(x: np.ndarray, residual: np.ndarray) -> float:
-    """The F-test's p-value for "the residuals are a constant plus noise" against a quadratic in x.
+    """The F-test's p-value for "the residuals are a constant plus noise" against a cubic in x.
 
     scipy.stats.f gives the tail; a p-value near 0 means structure is left.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from arithnet.units.law_net import law, monomials, power_weights, ratio_design, signed_power
+from arithnet.units.law_net import law, monomials, ratio_design, transformed_target
 
 
 def snap_exponents(exponents: torch.Tensor, grid: int) -> torch.Tensor:
@@ -43,10 +43,8 @@ def least_squares(design: torch.Tensor, target: torch.Tensor, weight: torch.Tens
 
 def solve(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers) -> tuple[torch.Tensor, torch.Tensor]:
     """Coefficients (C, K) and their standard errors for exponents (C, K, I), roles (C, K), powers (C,)."""
-    y = y[None].expand(len(powers), -1)
-    target = signed_power(y, powers[:, None])
-    m = monomials(x, exponents)
-    return least_squares(ratio_design(m, roles, target), target, power_weights(y, powers))
+    target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
+    return least_squares(ratio_design(monomials(x, exponents), roles, target), target, weight)
 
 
 def predict(x: torch.Tensor, exponents, roles, coefficients, powers) -> torch.Tensor:

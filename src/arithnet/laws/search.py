@@ -11,7 +11,7 @@ import torch
 
 from arithnet import random as counter_random
 from arithnet.engine import EngineConfig, Problem, fit
-from arithnet.laws.config import RATIO_POWERS, SUM_POWERS, FitConfig, Stage, power_value
+from arithnet.laws.config import FitConfig, Stage, power_value
 from arithnet.units import LawNet
 
 
@@ -31,9 +31,10 @@ class Variant:
         return f"{target} = ratio {self.n_numerator}/{self.n_denominator}"
 
 
-def stage_variants(stage: Stage) -> list[Variant]:
+def stage_variants(stage: Stage, config: FitConfig) -> list[Variant]:
     """Every (shape, target power) pair a stage trains."""
-    return [Variant(p, q, power) for p, q in stage.shapes for power in (SUM_POWERS if q == 0 else RATIO_POWERS)]
+    powers = {True: config.sum_powers, False: config.ratio_powers}
+    return [Variant(p, q, power) for p, q in stage.shapes for power in powers[q == 0]]
 
 
 def geometric_scale(values: torch.Tensor) -> torch.Tensor:
@@ -58,13 +59,32 @@ def stage_roles(stage: Stage, variants: list[Variant], n_runs: int) -> torch.Ten
     return roles.repeat_interleave(n_runs, 0)
 
 
-def stage_problem(rows, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
+def shared_factor_init(base: torch.Tensor):
+    """An initializer: lattice starts, and every other start shifted by the power law's exponents times q.
+
+    The terms of a physical law share most of their factors (they have the
+    same units): m·(ω₀² − ω²) is two monomials around m·ω₀². Least squares on
+    log|y| finds that common factor, roughly; for y^q it is q times that.
+    """
+
+    def initialize(unit: LawNet, sampler) -> None:
+        unit.reset_parameters(sampler)
+        shifted = (torch.arange(len(unit.power)) % 2 == 0).to(base.dtype)
+        centre = torch.round(2 * unit.power[:, None] * base[None]) / 2  # (N, I), on the half-integer lattice
+        with torch.no_grad():
+            unit.exponent.add_((shifted[:, None] * centre)[:, None, :])
+
+    return initialize
+
+
+def stage_problem(rows, base, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
     """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts.
 
     ``rows`` are (search x, search y, every training x, every training y),
     inputs scaled: the search steps see the first pair, the polish the second.
+    ``base`` (I,) are the exponents of the best power law, for the starts (shared_factor_init).
     """
-    variants = stage_variants(stage)
+    variants = stage_variants(stage, config)
     n_runs = len(variants) * config.n_kept
     roles, powers = stage_roles(stage, variants, config.n_kept), stage_powers(variants, config.n_kept)
     base = counter_random.derive(counter_random.stream_keys([config.seed]), index)
@@ -75,31 +95,34 @@ def stage_problem(rows, stage: Stage, index: int, config: FitConfig) -> tuple[Pr
     # One row expanded to every run, not copies: the unit transforms y once per phase.
     search, polish = (y_search / scale)[None].expand(n_runs, -1), (y_all / scale)[None].expand(n_runs, -1)
 
+    pull = (config.steps, config.steps + config.polish_steps, 1e-9, 1e-1)
+    # Every other kept run is pulled to the lattice in the polish; the others are left free (1/3 powers).
+    pulled = (torch.arange(n_runs) % 2 == 0).to(torch.float64)
+
     def build(n: int) -> LawNet:
-        unit = LawNet(x_all.shape[1], 1, n, n_terms=stage.n_terms).double()
+        unit = LawNet(x_all.shape[1], 1, n, n_terms=stage.n_terms, lattice_pull=pull).double()
         repeat = n // n_runs  # n_starts / n_kept before the selection, 1 after
-        unit.role.copy_(roles.repeat_interleave(repeat, 0))
-        unit.power.copy_(powers.repeat_interleave(repeat, 0))
+        for name, value in (("role", roles), ("power", powers), ("pulled", pulled)):
+            getattr(unit, name).copy_(value.repeat_interleave(repeat, 0))
         return unit
 
     def batch(step: int):
         return (x_search, search) if step <= config.steps else (x_all, polish)
 
-    return Problem(keys=keys, build=build, batch=batch), variants
+    return Problem(keys=keys, build=build, batch=batch, initialize=shared_factor_init(base)), variants
 
 
-def train_stage(rows, stage: Stage, index: int, config: FitConfig, progress=None):
+def train_stage(rows, base, stage: Stage, index: int, config: FitConfig, progress=None):
     """Train every run of ``stage``: a search on a subset of rows, the best starts kept, a polish on all.
 
     Returns the variants, one per group of ``config.n_kept`` runs, each
     run's roles (R, K) and target power (R,), and the trained exponents (R, K, I).
     """
-    problem, variants = stage_problem(rows, stage, index, config)
+    problem, variants = stage_problem(rows, base, stage, index, config)
     engine = EngineConfig(
         steps=config.steps + config.polish_steps,
         lr=config.lr,
         loss="projected",
-        lr_schedule="cosine",
         n_starts=config.n_starts // config.n_kept,
         select_at=config.steps,
         progress_every=max(1, config.steps // 50),

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import torch
 
+from arithnet.schedules import geometric_ramp
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 
@@ -57,15 +58,20 @@ def signed_power(y: torch.Tensor, power: torch.Tensor | float) -> torch.Tensor:
     return torch.sign(y) * y.abs() ** power
 
 
-def power_weights(y: torch.Tensor, power: torch.Tensor) -> torch.Tensor:
-    """Row weights (S, B) that make a least-squares fit of t = y^q behave like one of y.
+def transformed_target(y: torch.Tensor, power: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """t = y^q (S, B) for each run's power q (S,), and row weights that make a fit of t behave like one of y.
 
     An error δy becomes δt ≈ q·|y|^(q−1)·δy, so rows are weighted by |y|^(1−q):
     without it, fitting y^(−2) lets the rows with the smallest y dominate
-    the fit, and on noisy data their amplified noise hides the law.
+    the fit, and on noisy data their amplified noise hides the law. A zero
+    y under a negative power (t = ∞) gets t = 0 and weight 0: it is left out.
     """
+    q = power[:, None]
     floor = 1e-6 * y.square().mean(-1, keepdim=True).sqrt()
-    return y.abs().clamp_min(floor) ** (1.0 - power[:, None])
+    left_out = (y == 0) & (q < 0)
+    t = torch.where(left_out, 0.0, signed_power(torch.where(left_out, 1.0, y), q))
+    weight = torch.where(left_out, 0.0, y.abs().clamp_min(floor) ** (1.0 - q))
+    return t, weight
 
 
 def ratio_design(m: torch.Tensor, role: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -133,6 +139,9 @@ class LawNet(Unit):
         density: the chance that an exponent starts on the lattice rather than at 0.
         jitter: the standard deviation of the noise added to the initial exponents.
         max_exponent: exponents are clamped to ±max_exponent after each step.
+        lattice_pull: (start, end, low, high): from step ``start`` the regulariser
+            λ(t)·Σ sin²(2π w) pulls each exponent to the nearest half-integer, λ growing
+            geometrically from ``low`` at ``start`` to ``high`` at ``end``; None for none.
 
     Shape:
         Input (S, B, I) or (B, I); output (S, B, 1).
@@ -140,6 +149,7 @@ class LawNet(Unit):
     Attributes:
         exponent: (S, K, I), trained.
         role: (S, K) buffer, +1, −1 or 0.
+        pulled: (S,) buffer, 1 for the runs the lattice pull acts on, 0 for the others.
         power: (S,) buffer, q: the ratio is y^q (a power of a sum for q ≠ 1).
         coefficient: (S, K) buffer: each monomial's weight in its sum.
     """
@@ -157,15 +167,18 @@ class LawNet(Unit):
         n_terms: int = 2,
         density: float = 0.35,
         jitter: float = 0.1,
-        max_exponent: float = 4.0,
+        max_exponent: float = 8.0,
+        lattice_pull: tuple[float, float, float, float] | None = None,
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
         if out_features != 1 or n_seeds is None:
             raise ValueError("LawNet computes one output per run: out_features=1 and n_seeds set")
         self.n_terms, self.density, self.jitter, self.max_exponent = n_terms, density, jitter, max_exponent
+        self.lattice_pull = lattice_pull
         self.exponent = self._parameter(n_terms, in_features)
         self.register_buffer("role", torch.ones(self._shape(n_terms)))
         self.register_buffer("power", torch.ones(self._shape()))
+        self.register_buffer("pulled", torch.ones(self._shape()))
         self.register_buffer("coefficient", torch.zeros(self._shape(n_terms)))
         self.reset_parameters()
 
@@ -198,13 +211,22 @@ class LawNet(Unit):
         self.coefficient.copy_(coefficient.detach())
         return law(m, coefficient, self.role, self.power)
 
+    def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
+        """λ(step)·Σ sin²(2π w): zero on the half-integer lattice, so a flat valley of exact-looking fits
+        (1/(γ − 1) ≈ a·γ^1.04 + b·γ^−0.14) is pulled to its lattice point (γ^1, γ^0)."""
+        if self.lattice_pull is None:
+            return super().regularization(step)
+        start, end, low, high = self.lattice_pull
+        weight = self._like_parameters(geometric_ramp(step, low, high, start, end))
+        return weight * self.pulled * torch.sin(2 * math.pi * self.exponent).square().sum((-2, -1))
+
     def _transformed(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """t = y^q and the rows' weights, computed once per target tensor (a search reuses one for every step)."""
         key = (y.data_ptr(), y.shape, y.stride(), self.power.data_ptr(), self.power.shape)
         cached = getattr(self, "_cache", None)
         if cached is None or cached[0] != key:
             with torch.no_grad():
-                self._cache = (key, signed_power(y, self.power[:, None]), power_weights(y, self.power))
+                self._cache = (key, *transformed_target(y, self.power))
         return self._cache[1], self._cache[2]
 
     @torch.no_grad()

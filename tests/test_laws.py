@@ -1,0 +1,203 @@
+"""arithnet.laws: exact laws from noise-free tables, the noise level from noisy ones, and every refusal."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arithnet.laws import FitConfig, fit_law, load_law
+from arithnet.laws.constants import snap_constant
+from arithnet.laws.noise import structure_p_value
+from arithnet.tables import table_from_arrays
+from arithnet.units import LawNet
+from arithnet.units.law_net import monomials
+
+ROWS = 1000
+
+
+def table(formula: str, ranges: dict[str, tuple[float, float]], noise: float = 0.0, seed: int = 0):
+    """Rows of ``formula`` with each variable uniform in its range; noise as SRBench adds it (× RMS(y))."""
+    rng = np.random.default_rng(seed)
+    names = list(ranges)
+    x = np.stack([rng.uniform(*ranges[n], ROWS) for n in names], 1)
+    expression = sympy.sympify(formula, locals={n: sympy.Symbol(n) for n in names})
+    y = sympy.lambdify([sympy.Symbol(n) for n in names], expression, "numpy")(*x.T) * np.ones(ROWS)
+    y = y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(ROWS)
+    return table_from_arrays(x, y, names=names), expression
+
+
+def outside_error(fit, expression, ranges, factor=(3.0, 10.0), seed=1) -> float:
+    """Largest relative error of the found law on rows 3 to 10 times outside the training range."""
+    rng = np.random.default_rng(seed)
+    names = list(ranges)
+    x = np.stack([rng.uniform(*ranges[n], 500) * rng.uniform(*factor, 500) for n in names], 1)
+    truth = sympy.lambdify([sympy.Symbol(n) for n in names], expression, "numpy")(*x.T) * np.ones(500)
+    keep = np.isfinite(truth)
+    return float(np.max(np.abs(fit.law.predict(x)[keep] - truth[keep]) / np.abs(truth[keep])))
+
+
+POSITIVE = (1.0, 5.0)
+EXACT_LAWS = [
+    ("a/b", {"a": (-5.0, 5.0), "b": (-5.0, -1.0)}),
+    ("a*b*c", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE}),
+    ("a**2/b", {"a": POSITIVE, "b": POSITIVE}),
+    ("sqrt(a)*b", {"a": POSITIVE, "b": POSITIVE}),
+    ("3*a/b**2", {"a": POSITIVE, "b": POSITIVE}),
+    ("a + b", {"a": POSITIVE, "b": POSITIVE}),
+    ("a - b", {"a": POSITIVE, "b": POSITIVE}),
+    ("x1*y1 + x2*y2", {"x1": (-3.0, 3.0), "y1": POSITIVE, "x2": POSITIVE, "y2": (-4.0, -1.0)}),
+    ("(a + b)/(c + d)", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE, "d": POSITIVE}),
+    ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}),
+    ("m/sqrt(1 - v**2/c**2)", {"m": POSITIVE, "v": (1.0, 2.0), "c": (3.0, 10.0)}),
+    ("q1*q2/(4*pi*eps*r**2)", {"q1": POSITIVE, "q2": POSITIVE, "eps": POSITIVE, "r": POSITIVE}),
+]
+
+
+@pytest.mark.parametrize(("formula", "ranges"), EXACT_LAWS, ids=[f for f, _ in EXACT_LAWS])
+def test_exact_law_from_noise_free_rows(formula, ranges):
+    data, expression = table(formula, ranges)
+    fit = fit_law(data)
+    assert fit.verification == "exact"
+    assert sympy.simplify(fit.law.expression - expression) == 0, fit.law
+    assert outside_error(fit, expression, ranges) < 1e-12
+    assert not any(isinstance(a, sympy.Float) for a in sympy.preorder_traversal(fit.law.expression))
+
+
+def test_power_law_constants_are_recognised_not_floats():
+    data, _ = table("q1*q2/(4*pi*eps*r**2)", {"q1": POSITIVE, "q2": POSITIVE, "eps": POSITIVE, "r": POSITIVE})
+    fit = fit_law(data)
+    assert sympy.pi in fit.law.expression.atoms(sympy.NumberSymbol)
+    assert fit.seconds < 5
+
+
+@pytest.mark.parametrize(
+    ("formula", "ranges"),
+    [
+        ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}),
+        ("x1*y1 + x2*y2", dict.fromkeys(("x1", "y1", "x2", "y2"), POSITIVE)),
+    ],
+)
+def test_one_percent_noise_keeps_the_structure_and_says_noise(formula, ranges):
+    data, expression = table(formula, ranges, noise=0.01)
+    fit = fit_law(data)
+    assert fit.verification == "noise"
+    assert fit.noise_level == pytest.approx(0.01, rel=0.3)
+    # The structure: with its constants rounded to 1 decimal place the law is the truth.
+    rounded = fit.law.expression.xreplace(
+        {n: sympy.Rational(round(float(n), 1)) for n in fit.law.expression.atoms(sympy.Number)}
+    )
+    assert sympy.simplify(rounded - expression) == 0, fit.law
+
+
+def test_a_sum_with_a_zero_column_is_found():
+    data, expression = table("a + b*c", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE})
+    x = data.x.copy()
+    x[::10, 0] = 0.0
+    zeroed = table_from_arrays(x, x[:, 0] + x[:, 1] * x[:, 2], names=data.names)
+    fit = fit_law(zeroed)
+    assert fit.verification == "exact" and sympy.simplify(fit.law.expression - expression) == 0
+
+
+def test_search_gives_up_at_the_time_budget_and_says_not_verified():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(1, 5, (200, 2))
+    data = table_from_arrays(x, np.exp(np.sin(x[:, 0])) + x[:, 1], names=["a", "b"])
+    fit = fit_law(data, FitConfig(time_budget=1.0, steps=40, polish_steps=10))
+    assert fit.verification == "none"
+    assert fit.noise_level is None
+
+
+def test_too_few_rows_is_refused_naming_the_source():
+    x = np.arange(1.0, 11.0)[:, None] * np.ones((1, 2)) + np.arange(2)
+    with pytest.raises(ValueError, match=r"^<array>: 10 rows; the search needs at least 20$"):
+        fit_law(table_from_arrays(x, x[:, 0] * x[:, 1]))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"holdout": 0.9}, "holdout must lie in"),
+        ({"n_starts": 0}, "n starts must be an integer"),
+        ({"n_starts": 5}, "must be a multiple of n_kept"),
+        ({"lr": -1.0}, "lr must be a finite number above 0"),
+        ({"time_budget": math.nan}, "time budget must be a finite number above 0"),
+    ],
+)
+def test_bad_settings_are_one_line_errors(settings, message):
+    with pytest.raises(ValueError, match=message):
+        FitConfig(**settings)
+
+
+def test_fit_config_round_trips_through_json():
+    config = FitConfig(seed=3, time_budget=12.5)
+    assert FitConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(ValueError, match="unknown fit settings: colour"):
+        FitConfig.from_dict({"colour": 1})
+
+
+def test_law_json_round_trip_and_refusals(tmp_path):
+    data, expression = table("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE})
+    fit = fit_law(data)
+    path = tmp_path / "law.json"
+    path.write_text(json.dumps(fit.to_dict()))
+    law = load_law(path)
+    assert sympy.simplify(law.expression - expression) == 0 and law.inputs == ("a", "b")
+    (tmp_path / "other.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(ValueError, match=r"other.json: not an arithnet law file"):
+        load_law(tmp_path / "other.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"broken.json: not an arithnet law file \(JSONDecodeError\)"):
+        load_law(tmp_path / "broken.json")
+    with pytest.raises(ValueError, match=r"missing.json: no such file"):
+        load_law(tmp_path / "missing.json")
+
+
+def test_snap_constant_uses_the_tolerance_it_is_given():
+    assert snap_constant(1 / (4 * math.pi), 1e-12, 12) == 1 / (4 * sympy.pi)
+    assert snap_constant(2 * math.sqrt(math.pi), 0.01, 12) == 2 * sympy.sqrt(sympy.pi)
+    # 0.0796 is 1/(4π) only to 5e-5: with a tolerance of 1e-6 it is no known constant.
+    assert snap_constant(0.0796, 1e-6, 12) is None
+
+
+@given(st.integers(1, 12), st.integers(-30, 30).filter(lambda p: p != 0))
+def test_snap_constant_finds_every_small_rational_times_pi(q, p):
+    value = p / q * math.pi
+    snapped = snap_constant(value, 1e-12 * abs(value), 12)
+    assert snapped is not None and abs(float(snapped) - value) <= 1e-12 * abs(value)
+
+
+def test_structure_test_tells_noise_from_a_smooth_miss():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 5, (250, 4))
+    assert structure_p_value(x, 0.01 * rng.standard_normal(250)) > 1e-3
+    assert structure_p_value(x, 0.05 * np.sin(x[:, 0]) * x[:, 1]) < 1e-10
+
+
+@given(st.lists(st.floats(-3, 3), min_size=6, max_size=6), st.floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-3))
+def test_monomials_have_the_complex_logarithm_sign(exponents, value):
+    """Integer exponents give (−1)^w exactly; the magnitude is |x|^w."""
+    w = torch.tensor([round(e) for e in exponents[:2]], dtype=torch.float64).reshape(1, 1, 2)
+    x = torch.tensor([[value, -abs(value)]], dtype=torch.float64)
+    m = monomials(x, w)[0, 0, 0]
+    expected = value ** int(w[0, 0, 0]) * (-abs(value)) ** int(w[0, 0, 1])
+    assert torch.isclose(m, torch.tensor(expected, dtype=torch.float64), rtol=1e-12)
+
+
+def test_lawnet_solves_its_sums_in_closed_form():
+    """With the exponents of a·b/(a + b) = 1/(1/a + 1/b), the projected prediction is the target."""
+    unit = LawNet(2, 1, 1, n_terms=2).double()
+    with torch.no_grad():
+        unit.exponent.copy_(torch.tensor([[[-1.0, 0.0], [0.0, -1.0]]]))
+        unit.power.fill_(-1.0)
+    x = torch.rand(50, 2, dtype=torch.float64) + 1
+    target = (x[:, 0] * x[:, 1] / (x[:, 0] + x[:, 1]))[None]
+    assert torch.allclose(unit.projected(x, target)[0, :, 0], target[0], rtol=1e-12)
+    assert torch.allclose(unit.coefficient, torch.ones(1, 2, dtype=torch.float64), rtol=1e-10)
+    assert torch.allclose(unit(x)[0, :, 0], target[0], rtol=1e-12)
