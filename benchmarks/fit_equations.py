@@ -9,10 +9,11 @@ same test rows by the median relative error |pred − y|/|y| there: "exact" belo
 Tools:
 
 - ``arithnet``: ``arithnet.laws.fit_law`` on ``table_from_arrays(x, y, names=variables)`` with ``FitConfig(seed)``
-  (the target is named y, or "target" where an input is named y). Its rows also give the law found, its
-  verification, and ``structure_right``: each Float in the law is made a free constant, the constants are refitted
-  by ``scipy.optimize.least_squares`` on the noise-free targets of the training rows, and the structure is right
-  when the refitted law is exact outside (a law without Floats: when it is exact).
+  (the target is named y, or "target" where an input is named y); ``--fit-config JSON`` overrides FitConfig's
+  settings, e.g. '{"lattice_pull": false, "n_starts": 8}', and each row keeps the overrides (``fit_config``). Its
+  rows also give the law found, its verification, and ``structure_right``: each Float in the law is made a free
+  constant, the constants are refitted by ``scipy.optimize.least_squares`` on the noise-free targets of the training
+  rows, and the structure is right when the refitted law is exact outside (a law without Floats: when it is exact).
 - ``logls``: least squares of log|y| on [log|x_i|, 1], the sign of y's majority in front (the power-law baseline;
   ``arithnet.laws.log_least_squares_law`` when that exists).
 - ``gplearn``: ``gplearn.genetic.SymbolicRegressor`` with function_set (add, sub, mul, div, sqrt),
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import json
 import multiprocessing
 import os
 import sys
@@ -72,6 +74,7 @@ COLUMNS = (
     "verification",
     "structure_right",
     "failure",
+    "fit_config",
 )
 console = Console(width=None if sys.stdout.isatty() else 140)
 
@@ -83,6 +86,7 @@ class Settings:
     noise: float
     seed: int
     gplearn: tuple[int, int]  # population, generations
+    fit_config: str = "{}"  # JSON: FitConfig overrides for arithnet (a string, so Settings stays frozen and picklable)
 
 
 @dataclass
@@ -171,7 +175,7 @@ def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings:
     from arithnet.tables import table_from_arrays
 
     table = table_from_arrays(x, y, names=names, target=target_name(names))
-    fit = fit_law(table, FitConfig(seed=settings.seed))
+    fit = fit_law(table, FitConfig.from_dict({"seed": settings.seed, **json.loads(settings.fit_config)}))
     extra = {"verification": fit.verification, "expression": fit.law.expression}
     return Fitted(fit.law.predict, str(fit.law), extra)
 
@@ -227,7 +231,7 @@ def run_tool(tool: str, law_id: str, data: dict, settings: Settings) -> dict:
     law = BY_ID[law_id]
     row = {"law": law_id, "kind": law.kind, "n_vars": len(law.variables), "tool": tool, "rows": settings.rows}
     row |= {"noise": settings.noise, "seed": settings.seed, "error_outside": np.inf, "score": "wrong", "law_text": ""}
-    row |= {"verification": "", "structure_right": "", "failure": ""}
+    row |= {"verification": "", "structure_right": "", "failure": "", "fit_config": settings.fit_config}
     start = time.perf_counter()
     try:
         fitted = FITTERS[tool](data["x"], data["y"], law.variables, settings)
@@ -283,10 +287,10 @@ def run_all(law_ids: list[str], settings: Settings, workers: int) -> list[dict]:
     return sorted(rows, key=lambda row: (order[row["law"]], settings.tools.index(row["tool"])))
 
 
-def write_csv(rows: list[dict], path: Path) -> None:
+def write_csv(rows: list[dict], path: Path, columns: tuple[str, ...] = COLUMNS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(
             {**row, "error_outside": f"{row['error_outside']:.3e}", "seconds": f"{row['seconds']:.2f}"} for row in rows
@@ -406,6 +410,23 @@ def tool_list(text: str) -> tuple[str, ...]:
     return tools
 
 
+def fit_config_error(text: str) -> str | None:
+    """Why ``text`` is not a JSON object of FitConfig overrides (None when it is one)."""
+    from arithnet.laws import FitConfig
+
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"--fit-config is not JSON ({error}): {text!r}"
+    if not isinstance(overrides, dict):
+        return f"--fit-config must be a JSON object of FitConfig settings, got {text!r}"
+    try:
+        FitConfig.from_dict({"seed": 0, **overrides})
+    except (ValueError, TypeError, KeyError) as error:
+        return f"--fit-config {text!r}: {type(error).__name__}: {error}"
+    return None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--laws", default="all", help="all | rational | power | ID,ID (e.g. I.16.6,I.12.2)")
@@ -418,7 +439,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (laws in parallel)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fit_equations.csv"))
     parser.add_argument("--gplearn-budget", type=gplearn_budget, default="standard", help="small | standard | P,G")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--fit-config", default="{}", help='JSON object of FitConfig overrides for arithnet, e.g. {"n_starts": 8}'
+    )
+    args = parser.parse_args(argv)
+    if error := fit_config_error(args.fit_config):
+        parser.error(error)
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -427,10 +454,11 @@ def main(argv: list[str] | None = None) -> None:
         laws = select(args.laws)
     except ValueError as error:
         raise SystemExit(f"fit_equations.py: {error}") from None
-    settings = Settings(args.tools, args.rows, args.noise, args.seed, args.gplearn_budget)
+    settings = Settings(args.tools, args.rows, args.noise, args.seed, args.gplearn_budget, args.fit_config)
     console.print(
         f"{len(laws)} laws × {', '.join(settings.tools)}; {settings.rows} rows, noise {settings.noise:g}, "
-        f"seed {settings.seed}, {args.workers} workers, gplearn {settings.gplearn[0]} × {settings.gplearn[1]}",
+        f"seed {settings.seed}, {args.workers} workers, gplearn {settings.gplearn[0]} × {settings.gplearn[1]}, "
+        f"fit config {settings.fit_config}",
         highlight=False,
     )
     rows = run_all([law.id for law in laws], settings, max(1, args.workers))

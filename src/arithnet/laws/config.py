@@ -54,6 +54,8 @@ class FitConfig:
         lr: Adam's learning rate, constant: the lattice pull of the polish needs steps that still move.
         stages: the search's stages, simplest first.
         sum_powers, ratio_powers: the target powers q (y^q = the sum, or the ratio) tried.
+        shared_starts: half the starts begin around the power law's common factor.
+        lattice_pull: half the kept runs are pulled to half-integer exponents in the polish.
         exponent_grids: denominators exponents are snapped to (2: halves).
         max_denominator: constants snap to rationals p/q with q up to this.
         exact_tolerance: the held-out relative error below which a law is exact.
@@ -73,6 +75,8 @@ class FitConfig:
     stages: tuple[Stage, ...] = DEFAULT_STAGES
     sum_powers: tuple[str, ...] = SUM_POWERS
     ratio_powers: tuple[str, ...] = RATIO_POWERS
+    shared_starts: bool = True
+    lattice_pull: bool = True
     exponent_grids: tuple[int, ...] = (2, 3)
     max_denominator: int = 12
     exact_tolerance: float = 1e-9

@@ -59,8 +59,39 @@ def stage_roles(stage: Stage, variants: list[Variant], n_runs: int) -> torch.Ten
     return roles.repeat_interleave(n_runs, 0)
 
 
+#: The moves a shared-factor start makes from the common factor, per monomial: none, one variable, or a ratio.
+MOVE_KINDS = (0.2, 0.4, 0.4)
+SINGLE_MOVES = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
+RATIO_MOVES = (-2.0, -1.0, 1.0, 2.0)
+
+
+def ratio_moves(sampler, shape: tuple[int, int], n_inputs: int) -> torch.Tensor:
+    """(N, K, I) exponent moves: per monomial nothing, ±a on one input, or +a on one input and −a on another.
+
+    A term of a sum has the units of the others: it is the common factor times
+    a dimensionless group, most often one variable (1 + χ) or a ratio of two
+    (1 − v²/c², ω₀² − ω² = ω₀²(1 − (ω/ω₀)²)).
+    """
+    draws = [torch.empty(shape, dtype=torch.float64) for _ in range(4)]
+    for draw in draws:
+        sampler.uniform_(draw, 0.0, 1.0)
+    kind, first, second, size = draws
+    i = (first * n_inputs).long()
+    j = (i + 1 + (second * max(n_inputs - 1, 1)).long()) % n_inputs
+    single = torch.tensor(SINGLE_MOVES, dtype=torch.float64)[(size * len(SINGLE_MOVES)).long()]
+    paired = torch.tensor(RATIO_MOVES, dtype=torch.float64)[(size * len(RATIO_MOVES)).long()]
+    moves = torch.zeros(*shape, n_inputs, dtype=torch.float64)
+    is_single, is_ratio = (kind >= MOVE_KINDS[0]) & (kind < 1 - MOVE_KINDS[2]), kind >= 1 - MOVE_KINDS[2]
+    moves.scatter_add_(
+        -1, i[..., None], torch.where(is_single | is_ratio, torch.where(is_single, single, paired), 0.0)[..., None]
+    )
+    if n_inputs > 1:
+        moves.scatter_add_(-1, j[..., None], torch.where(is_ratio, -paired, 0.0)[..., None])
+    return moves
+
+
 def shared_factor_init(base: torch.Tensor):
-    """An initializer: lattice starts, and every other start shifted by the power law's exponents times q.
+    """An initializer: lattice starts, and every other start at the power law's common factor plus moves.
 
     The terms of a physical law share most of their factors (they have the
     same units): m·(ω₀² − ω²) is two monomials around m·ω₀². Least squares on
@@ -69,10 +100,13 @@ def shared_factor_init(base: torch.Tensor):
 
     def initialize(unit: LawNet, sampler) -> None:
         unit.reset_parameters(sampler)
-        shifted = (torch.arange(len(unit.power)) % 2 == 0).to(base.dtype)
+        n_runs, n_terms, n_inputs = unit.exponent.shape
+        moves = ratio_moves(sampler, (n_runs, n_terms), n_inputs)
+        shifted = (torch.arange(n_runs) % 2 == 0)[:, None, None]
         centre = torch.round(2 * unit.power[:, None] * base[None]) / 2  # (N, I), on the half-integer lattice
+        jitter = unit.exponent - torch.round(unit.exponent * 2) / 2  # the lattice start's own jitter
         with torch.no_grad():
-            unit.exponent.add_((shifted[:, None] * centre)[:, None, :])
+            unit.exponent.copy_(torch.where(shifted, centre[:, None, :] + moves + jitter, unit.exponent))
 
     return initialize
 
@@ -95,7 +129,7 @@ def stage_problem(rows, base, stage: Stage, index: int, config: FitConfig) -> tu
     # One row expanded to every run, not copies: the unit transforms y once per phase.
     search, polish = (y_search / scale)[None].expand(n_runs, -1), (y_all / scale)[None].expand(n_runs, -1)
 
-    pull = (config.steps, config.steps + config.polish_steps, 1e-9, 1e-1)
+    pull = (config.steps, config.steps + config.polish_steps, 1e-9, 1e-1) if config.lattice_pull else None
     # Every other kept run is pulled to the lattice in the polish; the others are left free (1/3 powers).
     pulled = (torch.arange(n_runs) % 2 == 0).to(torch.float64)
 
@@ -109,7 +143,8 @@ def stage_problem(rows, base, stage: Stage, index: int, config: FitConfig) -> tu
     def batch(step: int):
         return (x_search, search) if step <= config.steps else (x_all, polish)
 
-    return Problem(keys=keys, build=build, batch=batch, initialize=shared_factor_init(base)), variants
+    initialize = shared_factor_init(base) if config.shared_starts else None
+    return Problem(keys=keys, build=build, batch=batch, initialize=initialize), variants
 
 
 def train_stage(rows, base, stage: Stage, index: int, config: FitConfig, progress=None):
