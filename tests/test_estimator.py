@@ -162,10 +162,10 @@ def test_bad_parameters_are_refused_by_fit():
 
 
 def test_too_few_rows_is_refused_before_the_search():
-    x, y = power_arrays(n_rows=10)
-    with pytest.raises(ValueError, match=r"Found array with 10 sample\(s\).*minimum of 20"):
+    x, y = power_arrays(n_rows=7)
+    with pytest.raises(ValueError, match=r"Found array with 7 sample\(s\).*minimum of 8"):
         ArithmeticRegressor(**FAST).fit(x, y)
-    with pytest.raises(ValueError, match="10 rows; the search needs at least 20"):
+    with pytest.raises(ValueError, match="7 rows; the search needs at least 8"):
         ArithmeticRegressor(**FAST).fit(pd.DataFrame(x, columns=["p", "q"]), y)
 
 

@@ -43,51 +43,11 @@ SOURCE = "<array>"
 X_CHECKS = {"dtype": np.float64, "ensure_all_finite": False}
 Y_CHECKS = {"dtype": np.float64, "ensure_all_finite": False, "ensure_2d": False}
 
-#: Why the checks below fail, by cause.
-_TOO_FEW_ROWS = "fits fewer than 20 rows, the fewest a law search accepts"
-_ZERO_TARGET = (
-    "fits class labels 0, 1, 2 as y; arithnet.laws bug: fit_law raises RuntimeError (torch.linalg.lstsq) on a "
-    "target of exactly 0, whose negative target powers are NaN"
-)
-_ZOO_LAW = (
-    "arithnet.laws bug: fit_law raises KeyError 'ComplexInfinity' (sympy.lambdify) on this table, where a "
-    "candidate's constants snap to 0 under a negative target power and the candidate becomes zoo"
-)
+#: Why the checks below fail.
+_TOO_FEW_ROWS = "fits fewer rows than a law search accepts (8, and 2·(inputs + 2))"
 
-#: scikit-learn checks that fail, and why (the class docstring lists them too). Only the first four are the
-#: estimator's own limits; the others are bugs of arithnet.laws: remove them from here when fit_law is fixed.
 SKIPPED_CHECKS = {
-    "check_estimators_nan_inf": _TOO_FEW_ROWS + " (its NaN and inf errors are raised as the check wants)",
-    "check_fit2d_1feature": _TOO_FEW_ROWS + "; it accepts only an error about having 1 feature",
-    "check_n_features_in_after_fitting": _TOO_FEW_ROWS,
     "check_regressors_no_decision_function": _TOO_FEW_ROWS,
-    **dict.fromkeys(
-        (
-            "check_fit_score_takes_y",
-            "check_estimators_overwrite_params",
-            "check_estimators_fit_returns_self",
-            "check_readonly_memmap_input",
-            "check_positive_only_tag_during_fit",
-            "check_dtype_object",
-            "check_pipeline_consistency",
-            "check_estimators_pickle",
-            "check_supervised_y_2d",
-        ),
-        _ZERO_TARGET,
-    ),
-    **dict.fromkeys(
-        (
-            "check_dont_overwrite_parameters",
-            "check_f_contiguous_array_estimator",
-            "check_regressors_int",
-            "check_methods_sample_order_invariance",
-            "check_methods_subset_invariance",
-            "check_dict_unchanged",
-            "check_fit2d_predict1d",
-        ),
-        f"{_ZERO_TARGET}; and past that, {_ZOO_LAW}",
-    ),
-    "check_estimators_dtypes": _ZOO_LAW,
 }
 
 
@@ -125,25 +85,10 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
     messages; arithnet reports NaN, infinite and non-numeric cells naming the
     column and row, and checks DataFrames entirely itself (see the module
     docstring). Too few rows: scikit-learn's message for arrays, arithnet's for
-    DataFrames; the search needs at least 20 rows.
+    DataFrames; the search needs at least 8 rows, and 2·(inputs + 2).
 
     scikit-learn checks skipped (:data:`SKIPPED_CHECKS`, expected failures in the test suite):
-        check_estimators_nan_inf, check_fit2d_1feature, check_n_features_in_after_fitting and
-            check_regressors_no_decision_function fit fewer than 20 rows, the fewest a law search
-            accepts. (check_estimators_nan_inf's NaN and inf errors in fit and predict are raised as it
-            wants; check_fit2d_1feature accepts no error but one about having 1 feature.)
-        The others fail on bugs of arithnet.laws, not of this class:
-        check_fit_score_takes_y, check_estimators_overwrite_params, check_estimators_fit_returns_self,
-            check_readonly_memmap_input, check_positive_only_tag_during_fit, check_dtype_object,
-            check_pipeline_consistency, check_estimators_pickle and check_supervised_y_2d fit class
-            labels 0, 1, 2 as y, and fit_law raises RuntimeError (torch.linalg.lstsq) on a target of
-            exactly 0, whose negative target powers are NaN;
-        check_dont_overwrite_parameters, check_f_contiguous_array_estimator, check_regressors_int,
-            check_methods_sample_order_invariance, check_methods_subset_invariance,
-            check_dict_unchanged and check_fit2d_predict1d do too, and past that fit_law raises
-            KeyError 'ComplexInfinity' (sympy.lambdify) on their 20-row tables, where a candidate's
-            constants snap to 0 under a negative target power and the candidate becomes zoo;
-        check_estimators_dtypes meets that second bug only.
+        check_regressors_no_decision_function, which fits fewer rows than a search accepts.
     """
 
     def __init__(
@@ -179,7 +124,8 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
             x, target = validate_data(self, X, y, validate_separately=(X_CHECKS, Y_CHECKS))
             # A column vector y is accepted with scikit-learn's DataConversionWarning, as its regressors do.
             target = column_or_1d(target, warn=True)
-            check_array(x, ensure_all_finite=False, ensure_min_samples=config.min_rows, estimator=self)
+            needed = max(config.min_rows, 2 * (np.shape(x)[1] + 2))
+            check_array(x, ensure_all_finite=False, ensure_min_samples=needed, estimator=self)
         found = fit_law(table_from_arrays(x, target), config)
         self.fit_ = found
         self.law_ = found.law

@@ -61,7 +61,7 @@ class FitConfig:
         exact_tolerance: the held-out relative error below which a law is exact.
         max_noise: the largest relative noise a law may be verified to.
         time_budget: seconds; no new stage starts after this.
-        min_rows: fewer rows are refused.
+        min_rows: fewer rows are refused (and fewer than 2·(inputs + 2): a law needs rows to spare).
     """
 
     seed: int = 0
@@ -82,7 +82,7 @@ class FitConfig:
     exact_tolerance: float = 1e-9
     max_noise: float = 0.1
     time_budget: float = 60.0
-    min_rows: int = 20
+    min_rows: int = 8
 
     def __post_init__(self) -> None:
         check_count("seed", self.seed, minimum=0)

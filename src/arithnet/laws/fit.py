@@ -21,7 +21,7 @@ from arithnet.laws.law import Law
 from arithnet.laws.noise import STRUCTURE_P_VALUE, structure_p_value
 from arithnet.laws.readout import relative_rms, worst_relative
 from arithnet.laws.search import geometric_scale, train_stage
-from arithnet.laws.structures import Rows, shortlist
+from arithnet.laws.structures import Rows, degrees_of_freedom, shortlist
 from arithnet.tables import Table
 
 #: progress(fraction done, what is running)
@@ -72,8 +72,9 @@ def split_rows(n_rows: int, config: FitConfig) -> tuple[torch.Tensor, torch.Tens
 
 
 def check_rows(table: Table, config: FitConfig) -> None:
-    if len(table.y) < config.min_rows:
-        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {config.min_rows}")
+    needed = max(config.min_rows, 2 * (len(table.names) + 2))
+    if len(table.y) < needed:
+        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")
 
 
 def power_law_exponents(rows: Rows) -> torch.Tensor:
@@ -150,7 +151,8 @@ class Search:
         prediction = torch.from_numpy(evaluate(expression, self.symbols, self.rows.x_held.numpy()))
         fitted = torch.from_numpy(evaluate(expression, self.symbols, self.rows.x.numpy()))
         error = float(relative_rms(prediction[None], self.rows.y_held)[0])
-        train_error = float(relative_rms(fitted[None], self.rows.y)[0])
+        n_parameters = sum(1 for a in sympy.preorder_traversal(expression) if a.is_Number and a not in (1, -1))
+        train_error = float(degrees_of_freedom(relative_rms(fitted[None], self.rows.y), n_parameters, len(fitted))[0])
         worst = float(worst_relative(prediction[None], self.rows.y_held)[0])
         verified = "exact" if worst < self.config.exact_tolerance else ""
         # Every row for the test of leftover structure: a thousand rows see a misfit of 1e-4 that 250 miss.

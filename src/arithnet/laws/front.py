@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -16,7 +17,8 @@ class Candidate:
         expression: sympy, in the columns' names.
         complexity: nodes of the expression tree.
         error: relative RMS error on the held-out rows.
-        train_error: the same on the training rows (the noise estimate's source).
+        train_error: the same on the training rows, corrected for the constants fitted
+            (the noise estimate's source).
         worst: the largest row-wise relative error on the held-out rows.
         verified: "exact", "noise" or "" (not verified).
         template: the network shape and target power it came from.
@@ -61,10 +63,20 @@ def noise_band(n_held: int) -> float:
     return 1.0 + 3.0 / math.sqrt(2.0 * n_held)
 
 
-def choose(candidates: list[Candidate]) -> Candidate:
-    """The simplest exact candidate; else the simplest at the noise level; else the most accurate."""
+def choose(front: list[Candidate]) -> Candidate:
+    """The simplest exact candidate; else the simplest at the noise level; else the front's elbow.
+
+    The elbow is PySR's "score": the largest drop of log(error) per unit of
+    complexity from the previous member of the front. The most accurate
+    candidate would be the most complex one, fitted to the rows' quirks.
+    """
     for level in ("exact", "noise"):
-        verified = [c for c in candidates if c.verified == level]
+        verified = [c for c in front if c.verified == level]
         if verified:
             return min(verified, key=lambda c: (c.complexity, c.error))
-    return min(candidates, key=lambda c: (c.error, c.complexity))
+    front = sorted(front, key=lambda c: c.complexity)
+    scores = [-math.inf] + [
+        -math.log(max(b.error, 1e-300) / max(a.error, 1e-300)) / max(b.complexity - a.complexity, 1)
+        for a, b in itertools.pairwise(front)
+    ]
+    return front[max(range(len(front)), key=lambda i: scores[i])] if len(front) > 1 else front[0]

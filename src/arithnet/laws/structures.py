@@ -55,9 +55,21 @@ def pruned(rows: Rows, exponents, roles, powers) -> tuple[torch.Tensor, torch.Te
     return coefficients, errors, roles
 
 
-#: Rows the lattice search scores its moves on (a subset of the training rows), and its rounds.
+#: Rows the lattice search scores its moves on (a subset of the training rows), its rounds, and the runs
+#: it starts from (those with the lowest unsnapped errors): it costs a solve per move.
 SEARCH_ROWS = 256
 SEARCH_ROUNDS = 4
+SEARCH_RUNS = 6
+
+
+def degrees_of_freedom(error: torch.Tensor, n_parameters, n_rows: int) -> torch.Tensor:
+    """A training error corrected for the constants fitted to it: error·√(n/(n − p)), infinite for p ≥ n.
+
+    Without it a flexible fit on a few rows (eight planets) would set the noise
+    estimate below what any law can reach on rows it has not seen.
+    """
+    n_free = n_rows - torch.as_tensor(n_parameters, dtype=error.dtype)
+    return torch.where(n_free > 0, error * torch.sqrt(n_rows / n_free.clamp_min(1)), torch.inf)
 
 
 def lattice_moves(n_terms: int, n_inputs: int) -> torch.Tensor:
@@ -114,12 +126,17 @@ def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) ->
     ``labels`` (R,) say what each run fitted.
     """
     coefficients, _ = solve(rows.x, rows.y, exponents, roles, powers)
-    continuous = float(relative_rms(predict(rows.x, exponents, roles, coefficients, powers), rows.y).min())
+    fitted = relative_rms(predict(rows.x, exponents, roles, coefficients, powers), rows.y)
+    n_parameters = (roles != 0).sum(-1) * (exponents.shape[-1] + 1)  # each term's exponents and coefficient
+    continuous = float(degrees_of_freedom(fitted, n_parameters, len(rows.y)).min())
     snapped = [snap_exponents(exponents, g) for g in grids]
-    snapped.append(lattice_search(rows, snap_exponents(exponents, 2), roles, powers))
-    snapped, n_grids = torch.cat(snapped), len(snapped)
-    roles = without_duplicates(snapped, roles.repeat(n_grids, 1))
-    powers, labels = powers.repeat(n_grids), labels * n_grids
+    best = torch.argsort(torch.nan_to_num(fitted, nan=torch.inf))[:SEARCH_RUNS]
+    searched = lattice_search(rows, snap_exponents(exponents[best], 2), roles[best], powers[best])
+    snapped = torch.cat([*snapped, searched])
+    roles_all = torch.cat([roles.repeat(len(grids), 1), roles[best]])
+    powers_all = torch.cat([powers.repeat(len(grids)), powers[best]])
+    labels = labels * len(grids) + [labels[i] for i in best.tolist()]
+    roles, powers = without_duplicates(snapped, roles_all), powers_all
     coefficients, errors, roles = pruned(rows, snapped, roles, powers)
     held = relative_rms(predict(rows.x_held, snapped, roles, coefficients, powers), rows.y_held)
     chosen, seen, per_variant = [], set(), dict.fromkeys(labels, 0)
