@@ -11,6 +11,8 @@ import torch
 
 from arithnet.laws.constants import snap_constant
 
+#: Expressions larger than this (nodes) are left as they are: a law of that size is no law to tidy.
+TIDY_MAX_SIZE = 40
 #: A constant whose standard error is below this share of its value is snapped as if known to this share.
 RELATIVE_FLOOR = 1e-10
 
@@ -47,14 +49,20 @@ def constant(value: float, error: float, max_denominator: int) -> sympy.Expr:
     return snapped if snapped is not None else sympy.Float(value, 15)
 
 
-def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_denominator: int) -> sympy.Expr:
-    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ), each coefficient snapped where its precision allows."""
+def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_denominator: int, scale: float = 1.0):
+    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ)/scale, each coefficient snapped where its precision allows.
+
+    The numerator's coefficients are divided by ``scale`` (with their errors):
+    the caller takes that factor out, to snap it where it is simplest.
+    """
     numerator, denominator = sympy.Integer(0), sympy.Integer(1)
     for index, role in enumerate(structure.roles.tolist()):
         if role == 0:
             continue
-        term = constant(float(structure.coefficients[index]), float(structure.errors[index]), max_denominator)
-        term = term * monomial(structure.exponents[index], symbols)
+        value, error = float(structure.coefficients[index]), float(structure.errors[index])
+        if role > 0:
+            value, error = value / scale, error / abs(scale)
+        term = constant(value, error, max_denominator) * monomial(structure.exponents[index], symbols)
         if role > 0:
             numerator += term
         else:
@@ -62,17 +70,32 @@ def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_deno
     return numerator / denominator
 
 
+def leading_coefficient(structure: Structure) -> tuple[float, float]:
+    """The numerator's largest coefficient and its standard error."""
+    numerator = torch.where(structure.roles > 0, structure.coefficients.abs(), -1.0)
+    index = int(numerator.argmax())
+    return float(structure.coefficients[index]), float(structure.errors[index])
+
+
 def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int, max_denominator: int):
-    """y as an expression: t^(1/q) with t the ratio; ``sign`` is +1 or −1 when every y has it, else 0."""
-    t = ratio_expression(structure, symbols, max_denominator)
+    """y as an expression: t^(1/q) with t the ratio; ``sign`` is +1 or −1 when every y has it, else 0.
+
+    For q ≠ 1 the numerator's leading coefficient c is taken out of the
+    power and snapped as |c|^(1/q): y² = 9/(16π²)·(x² + y²) reads as
+    3/(4π)·√(x² + y²), where 9/16 would need a larger denominator than 3/4.
+    """
     if structure.power == 1:
-        return t
-    root = sympy.Rational(1) / sympy.Rational(structure.power.numerator, structure.power.denominator)
+        return ratio_expression(structure, symbols, max_denominator)
+    q = sympy.Rational(structure.power.numerator, structure.power.denominator)
+    lead, error = leading_coefficient(structure)
+    t = ratio_expression(structure, symbols, max_denominator, scale=abs(lead))
+    outer = abs(lead) ** (1 / float(q))
+    factor = constant(outer, abs(outer * error / (float(q) * lead)), max_denominator)
     if sign > 0:
-        return t**root
+        return factor * t ** (1 / q)
     if sign < 0:
-        return -((-t) ** root)
-    return sympy.sign(t) * sympy.Abs(t) ** root
+        return -factor * (-t) ** (1 / q)
+    return factor * sympy.sign(t) * sympy.Abs(t) ** (1 / q)
 
 
 def size(expr: sympy.Expr) -> int:
@@ -107,6 +130,8 @@ def tidy(expr: sympy.Expr, symbols: list[sympy.Symbol], positive: list[bool], x:
     swap = dict(zip(symbols, assumed))
     back = dict(zip(assumed, symbols))
     base = expr.subs(swap)
+    if size(base) > TIDY_MAX_SIZE:  # sympy's factor and simplify take minutes on large expressions
+        return expr
     rewrites = [base, sympy.factor(base), sympy.powsimp(sympy.factor(base)), sympy.together(base)]
     rewrites += [sympy.factor_terms(sympy.expand(base)), sympy.simplify(base)]
     reference = evaluate(expr, symbols, x)

@@ -17,6 +17,7 @@ from arithnet.engine.threads import single_thread
 from arithnet.laws.config import FitConfig
 from arithnet.laws.expression import Structure, evaluate, law_expression, size, tidy
 from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
+from arithnet.laws.lattice import lattice_structures, prefiltered
 from arithnet.laws.law import Law
 from arithnet.laws.noise import STRUCTURE_P_VALUE, structure_p_value
 from arithnet.laws.readout import relative_rms, worst_relative
@@ -117,6 +118,9 @@ class Search:
         one = torch.ones(1, 1, dtype=torch.float64)
         self.power_law = power_law_exponents(self.rows)
         self.add_structures(*shortlist(self.rows, self.power_law, one, one[0], ["y = power law"], self.grids))
+        if not self.found_exact():
+            lattice = prefiltered(self.rows.x, self.rows.y, *lattice_structures(self.power_law[0, 0], self.config))
+            self.add_structures(*shortlist(self.rows, *lattice, (2,)))
         n_stages = len(self.config.stages)
         for index, stage in enumerate(self.config.stages):
             if self.found_exact() or self.elapsed() > self.config.time_budget:

@@ -1,0 +1,93 @@
+"""The lattice stage: laws one dimensionless group away from the power law, tried without training.
+
+Many laws are the power law's common factor F times a function of one
+dimensionless group g (a variable, or a ratio of two): m·c²·(1 − v²/c²)^−½,
+ω₀·(1 + v/c)/(1 − v/c), pV/(γ − 1). For each target power q these are
+y^q = F·(a + b·g), y^q = F·a/(1 + b·g) and y^q = F·(a + b·g)/(1 + c·g), with F
+the power law's exponents times q on the half-integer lattice. Every g in a
+small set is tried with a closed-form solve: a few hundred least-squares
+problems, far cheaper than training, and exact where gradient descent meets
+a narrow well (c^−6 in m·c²/√(1 − v²/c²)).
+
+Shape letters: E enumerated structures, K = 3 monomial slots, I inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+from arithnet.laws.config import FitConfig, power_value
+from arithnet.units.law_net import law, monomials, solve_coefficients, transformed_target
+
+#: The enumerated structures are first scored on this many training rows; the best KEPT go on.
+PREFILTER_ROWS = 128
+KEPT = 64
+
+#: The common factor is shifted by g^s for each s: least squares on log|y| puts part of the sum in it
+#: (for ω₀²·(1 + v/c)/(1 − v/c) it finds v^½·c^−½ beside ω₀²).
+SHIFTS = (-1.0, -0.5, 0.0, 0.5, 1.0)
+#: Single-variable groups xᵢ^a and ratio groups (xᵢ/xⱼ)^a.
+SINGLE_POWERS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
+RATIO_POWERS = (1.0, 2.0)
+
+
+def groups(n_inputs: int) -> torch.Tensor:
+    """(G, I): every dimensionless group tried."""
+    rows = []
+    for i in range(n_inputs):
+        for a in SINGLE_POWERS:
+            rows.append(torch.zeros(n_inputs, dtype=torch.float64).index_fill(0, torch.tensor([i]), a))
+    for i, j in itertools.permutations(range(n_inputs), 2):
+        for a in RATIO_POWERS:
+            row = torch.zeros(n_inputs, dtype=torch.float64)
+            row[i], row[j] = a, -a
+            rows.append(row)
+    return torch.stack(rows)
+
+
+#: Each shape: (label, the group's slots as (numerator factor F, numerator F·g, denominator g)), roles.
+SHAPES = (
+    ("sum of 2", (True, True, False), (1.0, 1.0, 0.0)),
+    ("ratio 1/1", (True, False, True), (1.0, 0.0, -1.0)),
+    ("ratio 2/1", (True, True, True), (1.0, 1.0, -1.0)),
+)
+
+
+def lattice_structures(base: torch.Tensor, config: FitConfig):
+    """Every enumerated structure: exponents (E, 3, I), roles (E, 3), powers (E,) and labels (E,)."""
+    g = groups(len(base))
+    exponents, roles, powers, labels = [], [], [], []
+    for label, used, role in SHAPES:
+        ratio = label.startswith("ratio")
+        for text in config.ratio_powers if ratio else config.sum_powers:
+            q = power_value(text)
+            centre = torch.round(2 * q * base) / 2
+            for shift in SHIFTS:
+                factor = centre + shift * g
+                slots = torch.stack([factor, factor + g, g], 1) * torch.tensor(used)[None, :, None]
+                exponents.append(slots)
+            n = len(g) * len(SHIFTS)
+            roles.append(torch.tensor(role, dtype=torch.float64).expand(n, -1))
+            powers.append(torch.full((n,), q, dtype=torch.float64))
+            target = "y" if text == "1" else f"y^{text}"
+            labels += [f"{target} = {label} (lattice)"] * n
+    return torch.cat(exponents), torch.cat(roles), torch.cat(powers), labels
+
+
+def prefiltered(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, labels: list[str]):
+    """The KEPT structures with the lowest relative error on the first PREFILTER_ROWS rows.
+
+    One batched normal-equations solve (LawNet's own) for thousands of
+    structures; only the best go through the careful readout (lstsq, pruning,
+    snapping), which costs a thousand times more per structure.
+    """
+    x, y = x[:PREFILTER_ROWS], y[:PREFILTER_ROWS]
+    m = monomials(x, exponents)
+    target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
+    with torch.no_grad():
+        prediction = law(m, solve_coefficients(m, roles, target, weight), roles, powers)[..., 0]
+    error = torch.nan_to_num((prediction - y).square().mean(-1), nan=torch.inf)
+    best = torch.argsort(error)[:KEPT]
+    return exponents[best], roles[best], powers[best], [labels[i] for i in best.tolist()]
