@@ -54,6 +54,7 @@ class FitConfig:
         lr: Adam's learning rate, constant: the lattice pull of the polish needs steps that still move.
         stages: the search's stages, simplest first.
         sum_powers, ratio_powers: the target powers q (y^q = the sum, or the ratio) tried.
+        lattice_stage: try the power law's factor times one dimensionless group before training.
         shared_starts: half the starts begin around the power law's common factor.
         lattice_pull: half the kept runs are pulled to half-integer exponents in the polish.
         exponent_grids: denominators exponents are snapped to (2: halves).
@@ -75,6 +76,7 @@ class FitConfig:
     stages: tuple[Stage, ...] = DEFAULT_STAGES
     sum_powers: tuple[str, ...] = SUM_POWERS
     ratio_powers: tuple[str, ...] = RATIO_POWERS
+    lattice_stage: bool = True
     shared_starts: bool = True
     lattice_pull: bool = True
     exponent_grids: tuple[int, ...] = (2, 3)

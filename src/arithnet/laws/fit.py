@@ -118,7 +118,7 @@ class Search:
         one = torch.ones(1, 1, dtype=torch.float64)
         self.power_law = power_law_exponents(self.rows)
         self.add_structures(*shortlist(self.rows, self.power_law, one, one[0], ["y = power law"], self.grids))
-        if not self.found_exact():
+        if self.config.lattice_stage and not self.found_exact():
             lattice = prefiltered(self.rows.x, self.rows.y, *lattice_structures(self.power_law[0, 0], self.config))
             self.add_structures(*shortlist(self.rows, *lattice, (2,)))
         n_stages = len(self.config.stages)
