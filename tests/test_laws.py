@@ -201,3 +201,17 @@ def test_lawnet_solves_its_sums_in_closed_form():
     assert torch.allclose(unit.projected(x, target)[0, :, 0], target[0], rtol=1e-12)
     assert torch.allclose(unit.coefficient, torch.ones(1, 2, dtype=torch.float64), rtol=1e-10)
     assert torch.allclose(unit(x)[0, :, 0], target[0], rtol=1e-12)
+
+
+def test_a_power_of_a_column_at_zero_gets_a_note_naming_it():
+    """When no law verifies and a column holds zeros, the fit says where a power of it would need log 0."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(1, 5, (300, 2))
+    x[::7, 0] = 0.0
+    y = np.exp(np.sin(3 * x[:, 0])) * x[:, 1]  # no arithmetic law; column a holds zeros
+    fit = fit_law(table_from_arrays(x, y, names=["a", "b"]), FitConfig(time_budget=1.0, steps=40, polish_steps=10))
+    assert fit.verification == "none"
+    assert fit.notes == [
+        "column 'a' is 0 in 43 rows (first: row 1): a negative or fractional power of a would need log 0 there; "
+        "leave those rows out to search for such a law"
+    ]

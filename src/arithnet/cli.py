@@ -488,6 +488,8 @@ def _print_law_report(fit, written: list[Path]) -> None:
     console.print(f"LaTeX: {escape(fit.law.latex())}", soft_wrap=True, highlight=False)
     colour = {"exact": "green", "noise": "yellow"}.get(fit.verification, "red")
     console.print(f"verification: [{colour}]{escape(_verification_line(fit))}[/]", soft_wrap=True)
+    for note in fit.notes:
+        console.print(f"note: {escape(note)}", soft_wrap=True)
     console.print(f"relative RMS error over all rows: {fit.error_in_range:.2e}")
     table = Table(title="candidates (Pareto front, simplest first)", title_justify="left", caption="→ the chosen law")
     for column in ("", "complexity", "held-out error", "verified", "law", "template"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ from arithnet.engine.threads import single_thread
 from arithnet.laws.config import FitConfig
 from arithnet.laws.expression import Structure, evaluate, law_expression, size, tidy
 from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
-from arithnet.laws.lattice import lattice_structures, prefiltered
+from arithnet.laws.lattice import lattice_structures, polynomial_structures, prefiltered
 from arithnet.laws.law import Law
 from arithnet.laws.noise import STRUCTURE_P_VALUE, structure_p_value
 from arithnet.laws.readout import relative_rms, worst_relative
@@ -42,6 +42,8 @@ class LawFit:
     seconds: float
     config: FitConfig
     n_rows: int
+    #: What the user should know beside the law, one line each (zeros where a power needs a logarithm).
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Everything ``arithnet fit --json`` prints, JSON-able."""
@@ -56,6 +58,7 @@ class LawFit:
             "candidates": [c.row() for c in self.candidates],
             "seconds": self.seconds,
             "rows": self.n_rows,
+            "notes": self.notes,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +79,24 @@ def check_rows(table: Table, config: FitConfig) -> None:
     needed = max(config.min_rows, 2 * (len(table.names) + 2))
     if len(table.y) < needed:
         raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")
+
+
+def zero_notes(table: Table, law: Law) -> list[str]:
+    """One line per input column holding zeros, when no law was verified: powers of it need log 0 there.
+
+    The monomials read |x|^w as exp(w·log|x|); a negative or fractional power of a
+    column that is 0 in some rows is ±∞ or undefined there, so a law that needs
+    one cannot be verified on those rows.
+    """
+    notes = []
+    for index, name in enumerate(table.names):
+        zeros = np.flatnonzero(table.x[:, index] == 0)
+        if len(zeros):
+            notes.append(
+                f"column '{name}' is 0 in {len(zeros)} rows (first: row {zeros[0] + 1}): a negative or fractional "
+                f"power of {name} would need log 0 there; leave those rows out to search for such a law"
+            )
+    return notes
 
 
 def power_law_exponents(rows: Rows) -> torch.Tensor:
@@ -121,6 +142,9 @@ class Search:
         if self.config.lattice_stage and not self.found_exact():
             lattice = prefiltered(self.rows.x, self.rows.y, *lattice_structures(self.power_law[0, 0], self.config))
             self.add_structures(*shortlist(self.rows, *lattice, (2,)))
+            polynomials = polynomial_structures(len(self.table.names), self.config)
+            if polynomials is not None and not self.found_exact():
+                self.add_structures(*shortlist(self.rows, *polynomials, (2,)))
         n_stages = len(self.config.stages)
         for index, stage in enumerate(self.config.stages):
             if self.found_exact() or self.elapsed() > self.config.time_budget:
@@ -204,7 +228,10 @@ class Search:
         prediction = torch.from_numpy(law.predict(x_all))
         in_range = float((prediction - everything).square().mean().sqrt() / everything.square().mean().sqrt())
         verification = chosen.verified or "none"
-        return LawFit(law, front, chosen, verification, noise, in_range, self.elapsed(), self.config, len(everything))
+        notes = zero_notes(self.table, law) if verification == "none" else []
+        fit = LawFit(law, front, chosen, verification, noise, in_range, self.elapsed(), self.config, len(everything))
+        fit.notes = notes
+        return fit
 
     def tidied(self, candidate: Candidate) -> Candidate:
         expression = tidy(candidate.expression, self.symbols, self.positive, self.rows.x_held.numpy())

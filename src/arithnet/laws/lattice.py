@@ -91,3 +91,30 @@ def prefiltered(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, labe
     error = torch.nan_to_num((prediction - y).square().mean(-1), nan=torch.inf)
     best = torch.argsort(error)[:KEPT]
     return exponents[best], roles[best], powers[best], [labels[i] for i in best.tolist()]
+
+
+#: The polynomial library's largest total degree, and its largest number of terms.
+POLYNOMIAL_DEGREE = 2
+MAX_POLYNOMIAL_TERMS = 60
+
+
+def polynomial_structures(n_inputs: int, config: FitConfig):
+    """y^q = a polynomial of total degree ≤ 2, one structure per target power (SINDy's library).
+
+    (x₂ − x₁)² + (y₂ − y₁)² is six monomials in four inputs: more than a trained
+    stage finds, one least-squares solve here. Unused terms are pruned by the readout.
+    """
+    terms = [torch.zeros(n_inputs, dtype=torch.float64)]
+    for degree in range(1, POLYNOMIAL_DEGREE + 1):
+        for combination in itertools.combinations_with_replacement(range(n_inputs), degree):
+            term = torch.zeros(n_inputs, dtype=torch.float64)
+            for i in combination:
+                term[i] += 1.0
+            terms.append(term)
+    if len(terms) > MAX_POLYNOMIAL_TERMS:
+        return None
+    library = torch.stack(terms)
+    powers = torch.tensor([power_value(text) for text in config.sum_powers], dtype=torch.float64)
+    labels = [("y" if text == "1" else f"y^{text}") + " = polynomial of degree 2" for text in config.sum_powers]
+    roles = torch.ones(len(powers), len(library), dtype=torch.float64)
+    return library.expand(len(powers), -1, -1).clone(), roles, powers, labels
