@@ -19,7 +19,7 @@ from arithnet.laws.expression import Structure, evaluate, law_expression, size, 
 from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
 from arithnet.laws.lattice import lattice_structures, polynomial_structures, prefiltered
 from arithnet.laws.law import Law
-from arithnet.laws.noise import STRUCTURE_P_VALUE, structure_p_value
+from arithnet.laws.noise import looks_like_noise
 from arithnet.laws.readout import relative_rms, worst_relative
 from arithnet.laws.search import geometric_scale, train_stage
 from arithnet.laws.structures import Rows, degrees_of_freedom, shortlist
@@ -186,7 +186,7 @@ class Search:
         # Every row for the test of leftover structure: a thousand rows see a misfit of 1e-4 that 250 miss.
         residual = torch.cat([fitted - self.rows.y, prediction - self.rows.y_held]).numpy()
         x_all = torch.cat([self.rows.x, self.rows.x_held]).numpy()
-        unstructured = structure_p_value(x_all, residual) >= STRUCTURE_P_VALUE
+        unstructured = looks_like_noise(x_all, residual)
         return Candidate(expression, size(expression), error, train_error, worst, verified, template, unstructured)
 
     def found_exact(self) -> bool:

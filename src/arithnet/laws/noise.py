@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy import stats
+from scipy import spatial, stats
 
 #: Below this p-value the residuals are called structured.
 STRUCTURE_P_VALUE = 1e-3
+#: Standard deviations below 1 at which the nearest-neighbour ratio calls the residuals smooth.
+NEIGHBOUR_SIGMAS = 4.0
 
 
 def smooth_features(x: np.ndarray) -> np.ndarray:
@@ -47,3 +49,31 @@ def structure_p_value(x: np.ndarray, residual: np.ndarray) -> float:
         return 1.0 if total == 0 else 0.0
     f_value = ((total - explained_not) / n_features) / (explained_not / (n_rows - n_features - 1))
     return float(stats.f.sf(f_value, n_features, n_rows - n_features - 1))
+
+
+def neighbour_ratio(x: np.ndarray, residual: np.ndarray) -> float:
+    """mean((rᵢ − r_nearest(i))²) / (2·var r): about 1 for noise, well below 1 for a smooth misfit.
+
+    Nearest neighbours in standardised inputs (scipy's cKDTree). Unlike the
+    F-test it sees structure of any shape, such as the misfit of a polynomial
+    to (m₁r₁ + m₂r₂)/(m₁ + m₂), whose residual is mostly higher interactions.
+    """
+    if not np.isfinite(residual).all():
+        return 0.0
+    z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+    _, nearest = spatial.cKDTree(z).query(z, k=2)
+    variance = residual.var()
+    if variance == 0:
+        return 1.0
+    return float(np.mean((residual - residual[nearest[:, 1]]) ** 2) / (2 * variance))
+
+
+def looks_like_noise(x: np.ndarray, residual: np.ndarray) -> bool:
+    """Residuals with no structure left: the F-test against a cubic passes, and so does the neighbour ratio.
+
+    Under noise the ratio's standard deviation is about √(2/n); it must not fall
+    NEIGHBOUR_SIGMAS of those below 1.
+    """
+    if structure_p_value(x, residual) < STRUCTURE_P_VALUE:
+        return False
+    return neighbour_ratio(x, residual) >= 1.0 - NEIGHBOUR_SIGMAS * np.sqrt(2.0 / len(residual))
