@@ -12,7 +12,7 @@ import torch
 
 from arithnet.laws.expression import Structure
 from arithnet.laws.readout import predict, prune_terms, relative_rms, snap_exponents, solve
-from arithnet.units.law_net import monomials
+from arithnet.units.law_net import law, monomials, solve_coefficients, transformed_target
 
 #: Terms whose share of the target is below this are dropped (float64 noise is ~1e-16).
 PRUNE_THRESHOLD = 1e-9
@@ -60,6 +60,8 @@ def pruned(rows: Rows, exponents, roles, powers) -> tuple[torch.Tensor, torch.Te
 SEARCH_ROWS = 256
 SEARCH_ROUNDS = 4
 SEARCH_RUNS = 6
+#: Structures with more exponents than this (K·I) are not searched: the moves grow as K·I².
+MAX_SEARCH_EXPONENTS = 60
 
 
 def degrees_of_freedom(error: torch.Tensor, n_parameters, n_rows: int) -> torch.Tensor:
@@ -97,6 +99,8 @@ def lattice_search(rows: Rows, exponents: torch.Tensor, roles: torch.Tensor, pow
     with a closed-form solve is cheap and exact where training is not.
     """
     x, y = rows.x[:SEARCH_ROWS], rows.y[:SEARCH_ROWS]
+    if exponents.shape[1] * exponents.shape[2] > MAX_SEARCH_EXPONENTS:  # the polynomial library: no search
+        return exponents
     moves = lattice_moves(*exponents.shape[1:])
     best = exponents.clone()
     for run in range(len(exponents)):
@@ -115,8 +119,11 @@ def lattice_search(rows: Rows, exponents: torch.Tensor, roles: torch.Tensor, pow
 
 
 def _scores(x, y, exponents, roles, powers) -> torch.Tensor:
-    coefficients, _ = solve(x, y, exponents, roles, powers)
-    return relative_rms(predict(x, exponents, roles, coefficients, powers), y)
+    """Each structure's relative error with coefficients from LawNet's batched normal equations (fast, for ranking)."""
+    m = monomials(x, exponents)
+    target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
+    prediction = law(m, solve_coefficients(m, roles, target, weight), roles, powers)[..., 0]
+    return relative_rms(prediction, y)
 
 
 def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) -> tuple[list, float]:
