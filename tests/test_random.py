@@ -75,6 +75,7 @@ def test_stream_numbers_are_named_once_and_keep_their_values():
         "SEED_POST_INPUTS": 4,
         "BENCH_DATA": 5,
         "VERIFY": 6,
+        "LAW_ROWS": 8,
         "BENCH_INDEX_SALT": 7919,
     }
     keys = counter_random.stream_keys(range(3))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -84,10 +85,15 @@ def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int,
     power and snapped as |c|^(1/q): y² = 9/(16π²)·(x² + y²) reads as
     3/(4π)·√(x² + y²), where 9/16 would need a larger denominator than 3/4.
     """
-    if structure.power == 1:
-        return ratio_expression(structure, symbols, max_denominator)
-    q = sympy.Rational(structure.power.numerator, structure.power.denominator)
     lead, error = leading_coefficient(structure)
+    if structure.power == 1 or lead == 0 or not math.isfinite(lead):
+        t = ratio_expression(structure, symbols, max_denominator)
+        return (
+            t
+            if structure.power == 1
+            else t ** (1 / sympy.Rational(structure.power.numerator, structure.power.denominator))
+        )
+    q = sympy.Rational(structure.power.numerator, structure.power.denominator)
     t = ratio_expression(structure, symbols, max_denominator, scale=abs(lead))
     outer = abs(lead) ** (1 / float(q))
     factor = constant(outer, abs(outer * error / (float(q) * lead)), max_denominator)
