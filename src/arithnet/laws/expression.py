@@ -105,13 +105,14 @@ def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int,
 
 
 def size(expr: sympy.Expr) -> int:
-    """Complexity: the nodes of the expression tree (PySR's measure), a fraction counting as two.
+    """Complexity: the nodes of the expression tree (PySR's measure), a fraction other than a half counting three.
 
-    p/q is a division in PySR's trees, so x**(7/3) is simpler than nothing
-    but costs more than x**2; halves are as common in laws as integers.
+    p/q is a division of two constants in PySR's trees. Halves are as common in
+    laws as integers; a fraction such as 6/11 is what noise fits, and between
+    two laws at the noise level the one without it is the law.
     """
     return sum(
-        1 + (isinstance(node, sympy.Rational) and node.q not in (1, 2)) for node in sympy.preorder_traversal(expr)
+        1 + 2 * (isinstance(node, sympy.Rational) and node.q not in (1, 2)) for node in sympy.preorder_traversal(expr)
     )
 
 
