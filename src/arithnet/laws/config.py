@@ -80,7 +80,7 @@ class FitConfig:
     shared_starts: bool = True
     lattice_pull: bool = True
     exponent_grids: tuple[int, ...] = (2, 3)
-    max_denominator: int = 12
+    max_denominator: int = 24
     exact_tolerance: float = 1e-9
     max_noise: float = 0.1
     time_budget: float = 60.0
