@@ -141,7 +141,7 @@ def bad_table(tmp_path, case: str) -> str:
         ("text", [], "column 'b', row 8: 'abc' is not a number"),
         ("nan", [], "column 'a', row 8 is NaN"),
         ("inf", [], "column 'a', row 8 is inf"),
-        ("few rows", [], "5 rows; the search needs at least 20"),
+        ("few rows", [], "5 rows; the search needs at least 8"),
         ("constant", [], "target column 'y' is constant"),
         ("fine", ["--seed", "-1"], "seed must be an integer of at least 0"),
         ("fine", ["--time-budget", "0"], "time budget must be a finite number above 0"),
