@@ -28,18 +28,26 @@ def snap_constant(value: float, tolerance: float, max_denominator: int) -> sympy
 
     ``tolerance`` should be the constant's own uncertainty (its standard error
     from the fit): with a looser one, some rational times π matches anything.
-    Fraction.limit_denominator gives the closest fraction for each base;
-    among those that fit, the cheapest wins: the base's cost plus the bits of
-    the numerator and twice those of the denominator (2√π before 39/11).
+    For each base the fraction with the smallest denominator within the
+    tolerance is taken (not the closest one: on noisy data 0.92 ± 0.14 is 1,
+    not 11/12); among the bases, the cheapest wins: the base's cost plus the
+    bits of the numerator and twice those of the denominator (2√π before 39/11).
     """
     best: tuple[float, sympy.Expr] | None = None
     for base, base_cost in BASES:
-        ratio = Fraction(value / float(base)).limit_denominator(max_denominator)
-        if abs(ratio.numerator) > MAX_NUMERATOR:
-            continue
-        if abs(float(ratio) * float(base) - value) > tolerance:
+        ratio = simplest_fraction(value / float(base), tolerance / float(base), max_denominator)
+        if ratio is None:
             continue
         cost = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
         if best is None or cost < best[0]:
             best = (cost, sympy.Rational(ratio.numerator, ratio.denominator) * base)
     return None if best is None else best[1]
+
+
+def simplest_fraction(value: float, tolerance: float, max_denominator: int) -> Fraction | None:
+    """p/q within ``tolerance`` of ``value`` with the smallest q ≤ max_denominator, |p| ≤ MAX_NUMERATOR; or None."""
+    for denominator in range(1, max_denominator + 1):
+        numerator = round(value * denominator)
+        if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
+            return Fraction(numerator, denominator)
+    return None
