@@ -19,7 +19,7 @@ import itertools
 import torch
 
 from arithnet.laws.config import FitConfig, power_value
-from arithnet.units.law_net import law, monomials, solve_coefficients, transformed_target
+from arithnet.laws.readout import quick_errors
 
 #: The enumerated structures are first scored on this many training rows; the best KEPT go on.
 PREFILTER_ROWS = 128
@@ -83,13 +83,7 @@ def prefiltered(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, labe
     structures; only the best go through the careful readout (lstsq, pruning,
     snapping), which costs a thousand times more per structure.
     """
-    x, y = x[:PREFILTER_ROWS], y[:PREFILTER_ROWS]
-    m = monomials(x, exponents)
-    target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
-    with torch.no_grad():
-        prediction = law(m, solve_coefficients(m, roles, target, weight), roles, powers)[..., 0]
-    error = torch.nan_to_num((prediction - y).square().mean(-1), nan=torch.inf)
-    best = torch.argsort(error)[:KEPT]
+    best = torch.argsort(quick_errors(x[:PREFILTER_ROWS], y[:PREFILTER_ROWS], exponents, roles, powers))[:KEPT]
     return exponents[best], roles[best], powers[best], [labels[i] for i in best.tolist()]
 
 

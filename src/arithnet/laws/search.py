@@ -12,6 +12,7 @@ import torch
 from arithnet import random as counter_random
 from arithnet.engine import EngineConfig, Problem, fit
 from arithnet.laws.config import FitConfig, Stage, power_value
+from arithnet.laws.lattice import RATIO_POWERS, SINGLE_POWERS
 from arithnet.units import LawNet
 
 
@@ -61,8 +62,9 @@ def stage_roles(stage: Stage, variants: list[Variant], n_runs: int) -> torch.Ten
 
 #: The moves a shared-factor start makes from the common factor, per monomial: none, one variable, or a ratio.
 MOVE_KINDS = (0.2, 0.4, 0.4)
-SINGLE_MOVES = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
-RATIO_MOVES = (-2.0, -1.0, 1.0, 2.0)
+#: The same single and ratio powers the lattice stage tries, a ratio move taking either sign.
+SINGLE_MOVES = SINGLE_POWERS
+RATIO_MOVES = tuple(sorted({-a for a in RATIO_POWERS} | set(RATIO_POWERS)))
 
 
 def ratio_moves(sampler, shape: tuple[int, int], n_inputs: int) -> torch.Tensor:

@@ -11,8 +11,8 @@ from fractions import Fraction
 import torch
 
 from arithnet.laws.expression import Structure
-from arithnet.laws.readout import predict, prune_terms, relative_rms, snap_exponents, solve
-from arithnet.units.law_net import law, monomials, solve_coefficients, transformed_target
+from arithnet.laws.readout import predict, prune_terms, quick_errors, relative_rms, snap_exponents, solve
+from arithnet.units.law_net import monomials
 
 #: Terms whose share of the target is below this are dropped (float64 noise is ~1e-16).
 PRUNE_THRESHOLD = 1e-9
@@ -105,25 +105,17 @@ def lattice_search(rows: Rows, exponents: torch.Tensor, roles: torch.Tensor, pow
     best = exponents.clone()
     for run in range(len(exponents)):
         current = best[run : run + 1]
-        error = _scores(x, y, current, roles[run : run + 1], powers[run : run + 1])[0]
+        error = quick_errors(x, y, current, roles[run : run + 1], powers[run : run + 1])[0]
         for _ in range(SEARCH_ROUNDS):
             trial = current + moves
             n = len(trial)
-            scores = _scores(x, y, trial, roles[run].expand(n, -1), powers[run].expand(n))
+            scores = quick_errors(x, y, trial, roles[run].expand(n, -1), powers[run].expand(n))
             if not bool(scores.min() < error * (1 - 1e-9)):
                 break
             index = int(scores.argmin())
             current, error = trial[index : index + 1], scores[index]
         best[run] = current[0]
     return best
-
-
-def _scores(x, y, exponents, roles, powers) -> torch.Tensor:
-    """Each structure's relative error with coefficients from LawNet's batched normal equations (fast, for ranking)."""
-    m = monomials(x, exponents)
-    target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
-    prediction = law(m, solve_coefficients(m, roles, target, weight), roles, powers)[..., 0]
-    return relative_rms(prediction, y)
 
 
 def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) -> tuple[list, float]:
