@@ -10,7 +10,10 @@ it and reported apart ("first 1k s": the first 1,000 steps, compilation
 included). The published reference code runs about 450 steps per second per
 seed on one core (nalm.md).
 
-    .venv/bin/python benchmarks/throughput.py [--steps 5000] [--device cpu]
+    .venv/bin/python benchmarks/throughput.py [--steps 5000] [--sizes 1,25,225] [--device cpu|cuda]
+
+Only CPU has been measured here (docs/benchmarks.md). ``--device cuda``
+without a CUDA GPU stops at once with one line, as ``arithnet bench`` does.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import torch
 
 from arithnet.bench.protocol import BenchConfig, run_group
 from arithnet.bench.runner import run_threshold
+from arithnet.devices import check_device
 
 REFERENCE_STEPS_PER_SECOND = 450
 CASES = (("RealNPU-mod", "div"), ("NAU", "add"))
@@ -58,14 +62,20 @@ def measure(unit: str, operation: str, n_runs: int, steps: int, compile: bool, d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=5000)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sizes", default="1,25,225", help="runs per program (S), comma-separated")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
+    try:
+        check_device(args.device)
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_num_threads(1)
     print(f"Primer input-10 task, {args.steps} steps, one thread, device {args.device}")
     header = ("unit", "S", "eager/s", "compiled/s", "speed-up", "vs 450/s", "s to 1st log")
     print("{:>12} {:>4} {:>10} {:>11} {:>9} {:>9} {:>12}".format(*header))
     for unit, operation in CASES:
-        for n_runs in (1, 25, 225):
+        for n_runs in sizes:
             eager, _ = measure(unit, operation, n_runs, args.steps, False, args.device)
             compiled, first_log = measure(unit, operation, n_runs, args.steps, True, args.device)
             print(

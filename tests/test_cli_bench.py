@@ -314,3 +314,42 @@ def test_store_that_never_frees_keeps_rows_in_a_side_file_imported_next_time(tmp
     assert not side.exists()
     with ResultsStore(path) as store:
         assert len(store) == 2
+
+
+# -- paper presets (docs/presets.md) ---------------------------------------------------------------
+def test_show_preset_prints_the_table_without_units():
+    result = runner.invoke(app, ["bench", "--show-preset", "primer"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "preset primer" in result.output and "regularization_start" in result.output
+    assert "--regualizer-scaling-start 20000" in result.output and "iNALU" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--show-preset", "nalu"], "unknown preset 'nalu'; valid presets: primer, iclr, division"),
+        (["--units", "NAU", "--preset", "nalu"], "unknown preset 'nalu'"),
+        (
+            ["--units", "NAU", "--ops", "mul", "--preset", "primer"],
+            "preset primer does not cover NAU on mul at input 2",
+        ),
+        (["--units", "NAU", "--ops", "add", "--preset", "iclr"], "preset iclr does not cover NAU on add at input 100"),
+    ],
+)
+def test_bad_presets_are_one_line(tmp_path, args, message):
+    assert message in run_bad(tmp_path, "bench", *args)
+
+
+def test_tiny_preset_grid_end_to_end(tmp_path):
+    store = tmp_path / "s.sqlite"
+    args = ["bench", "--preset", "primer", "--units", "NMU,NALU", "--ops", "mul", "--ranges", "7", "--seeds", "1"]
+    result = runner.invoke(app, [*args, "--steps", "300", "--jobs", "1", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        configs = {unit: json.loads(text) for unit, text in connection.execute("SELECT unit, config FROM runs")}
+    assert set(configs) == {"NMU", "NALU"}
+    nmu, nalu = configs["NMU"], configs["NALU"]
+    assert nmu["preset"] == nalu["preset"] == "primer" and nmu["log_step_zero"] and nmu["steps"] == 300
+    assert ["regularization_start", 20000] in nmu["unit_options"] and nalu[
+        "force"
+    ]  # NALU: forced, as the Primer ran it

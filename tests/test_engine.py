@@ -172,13 +172,15 @@ def test_one_process_compiles_group_after_group(capsys):
     assert "compiling" not in capsys.readouterr().err
 
 
-COMPILED_UNITS = [name for name in UNITS if name not in ("LinearNet", "SquareNet", "LogExp", "NALU", "G-NALU", "NMRU")]
+EAGER_UNITS = ("LinearNet", "SquareNet", "LogExp", "NALU", "G-NALU", "NMRU", "NMRU-gated")
+COMPILED_UNITS = [name for name in UNITS if name not in EAGER_UNITS]
 
 
 @pytest.mark.parametrize("name", COMPILED_UNITS)
 def test_every_bench_unit_trains_compiled_without_falling_back(name, capsys):
-    # NMRU is left out: its step hits an inductor error in torch 2.13 (KeyError 'buf44'), and the
-    # fallback test above covers what then happens. NALU and G-NALU represent no operation exactly.
+    # NMRU and NMRU-gated (the cosine sign rule) are left out: their step hits an inductor error
+    # in torch 2.13 (KeyError 'buf44'), and the fallback test above covers what then happens.
+    # NALU and G-NALU represent no operation exactly.
     spec = UNITS[name]
     options = {"loss": "log"} if spec.cls.has_log_parts else {}
     configs = [
@@ -189,3 +191,67 @@ def test_every_bench_unit_trains_compiled_without_falling_back(name, capsys):
     rows = run_group(configs, [0, 1], run_threshold)
     assert "compiling" not in capsys.readouterr().err
     assert all(row.best_step in (10, 20, 30) for row in rows)
+
+
+def _inalu_restart_problem(rule: str, n_runs: int = 3) -> Problem:
+    keys = counter_random.stream_keys(list(range(n_runs)))
+
+    def batch(step):
+        x = 1 + counter_random.uniform(keys, counter_random.Stream.DATA, step, (16, 2))
+        return x, x[..., 0] / x[..., 1]
+
+    options = dict(restart_rule=rule, stall_loss=0.0, stall_min_losses=20, stall_window=20, stall_check_every=10)
+    return Problem(keys, lambda n: UNITS["iNALU"].build(2, 1, n, **options).double(), batch)
+
+
+@pytest.mark.parametrize(("rule", "resets"), [("window", True), ("tf", False)])
+def test_the_unit_decides_whether_a_restart_forgets_adam_moments(rule, resets, monkeypatch):
+    from arithnet.engine.adam import Adam
+
+    calls = []
+    monkeypatch.setattr(Adam, "reset_", lambda self, mask: calls.append(mask.clone()))
+    result = fit(_inalu_restart_problem(rule), EngineConfig(steps=200, lr=1e-3, clip_grad_value=0.1))
+    assert (result.restarts > 0).any()
+    assert bool(calls) is resets
+
+
+def _linear_problem(n_runs: int = 2, sign: float = 1.0) -> Problem:
+    """NAU runs validated on x0 + x1, trained on sign·(x0 + x1): with sign −1 training only makes them worse."""
+    keys = counter_random.stream_keys(list(range(n_runs)))
+
+    def batch(step):
+        x = 1 + counter_random.uniform(keys, counter_random.Stream.DATA, step, (8, 2))
+        return x, sign * x.sum(-1)
+
+    def evaluate(unit):
+        x = torch.tensor([[1.0, 2.0], [3.0, 5.0]], dtype=torch.float64)
+        error = ((unit(x)[..., 0] - x.sum(-1)) ** 2).mean(-1)
+        return {"valid": error.detach(), "test": error.detach()}
+
+    return Problem(keys, lambda n: UNITS["NAU"].build(2, 1, n).double(), batch, evaluate)
+
+
+def test_log_step_zero_evaluates_the_untrained_model_and_it_may_be_the_best():
+    logged = []
+    on_log = lambda step, metrics: logged.append(step)  # noqa: E731
+    # lr 1e-9: the weights hardly move, so step 0 (evaluated first) is the best or ties it.
+    settings = EngineConfig(steps=4, lr=1e-9, log_every=2, log_step_zero=True)
+    result = fit(_linear_problem(), settings, on_log=on_log)
+    assert logged == [0, 2, 4]
+    initial = UNITS["NAU"].build(2, 1, 2).double()
+    initial.load_state_dict(result.initial)
+    x = torch.tensor([[1.0, 2.0], [3.0, 5.0]], dtype=torch.float64)
+    at_zero = ((initial(x)[..., 0] - x.sum(-1)) ** 2).mean(-1)
+    assert (result.best.valid <= at_zero.double()).all()
+    # Training that only makes things worse: the untrained model stays the best, at step 0.
+    worse = fit(_linear_problem(sign=-1.0), dataclasses.replace(settings, lr=0.1))
+    assert (worse.best.step == 0).all()
+    torch.testing.assert_close(worse.unit.weight, worse.initial["weight"], rtol=0, atol=0)
+    without = []
+    fit(_linear_problem(), dataclasses.replace(settings, log_step_zero=False), on_log=lambda s, m: without.append(s))
+    assert without == [2, 4]
+
+
+def test_log_step_zero_must_be_a_bool():
+    with pytest.raises(ValueError, match="log_step_zero must be True or False"):
+        EngineConfig(steps=10, lr=0.1, log_step_zero=1)

@@ -19,6 +19,7 @@ def shipped() -> dict:
 def test_table_has_every_key_with_positive_finite_values(shipped):
     table = shipped["thresholds"]
     keys = [th.table_key(*config) for config in th.table_configurations()]
+    keys += [th.table_key(*config, published_subsets=True) for config in th.published_subset_configurations()]
     assert len(keys) == len(set(keys))
     assert set(keys) == set(table)
     assert all(math.isfinite(v) and v > 0 for v in table.values())

@@ -176,14 +176,14 @@ def test_nru_keeps_signs_and_zero_inputs_give_zero():
 # -- NMRU: signs, training and evaluation -------------------------------------
 
 
-def test_nmru_sign_version_keeps_signs_and_vanilla_drops_them():
-    state = {k: v.tolist() for k, v in NMRU.exact_solution("div").items()}
-    signed = with_weights(UNITS["NMRU"].build(2, 1), **state).eval()
-    vanilla = with_weights(UNITS["NMRU-vanilla"].build(2, 1), **state).eval()
+def test_every_nmru_sign_rule_keeps_signs_at_its_solution():
     x = tensor([[-6.0, 3.0], [6.0, -3.0], [-6.0, -3.0], [6.0, 3.0]])
-    close(signed(x)[:, 0], [-2.0, -2.0, 2.0, 2.0])
-    close(vanilla(x)[:, 0], [2.0, 2.0, 2.0, 2.0])
-    assert signed.handles_signs and not vanilla.handles_signs
+    for name in ("NMRU", "NMRU-vanilla", "NMRU-gated"):
+        state = {k: v.tolist() for k, v in UNITS[name].exact_solution("div").items()}
+        unit = with_weights(UNITS[name].build(2, 1), **state).eval()
+        # The vanilla NMRU multiplies the signed x′ (nalm-division): its sign comes out of the product.
+        close(unit(x)[:, 0], [-2.0, -2.0, 2.0, 2.0])
+        assert unit.handles_signs
 
 
 def test_nmru_uses_shifted_reciprocal_in_training_and_exact_one_at_evaluation():
@@ -297,7 +297,9 @@ def test_variants_are_options():
     modified = UNITS["RealNPU-mod"].build(2, 1)
     assert isinstance(modified, RealNPU) and modified.modified and modified.gate_gradient == "clamp"
     vanilla = UNITS["NMRU-vanilla"].build(2, 1)
-    assert isinstance(vanilla, NMRU) and not vanilla.sign
+    assert isinstance(vanilla, NMRU) and vanilla.sign_rule == "product"
+    gated = UNITS["NMRU-gated"].build(2, 1)
+    assert isinstance(gated, NMRU) and gated.sign_rule == "gated" and (gated.gate == 0.5).all()
 
 
 @pytest.mark.parametrize("name", ["NPU", "RealNPU", "NRU", "NMRU"])

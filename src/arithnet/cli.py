@@ -28,6 +28,7 @@ class _OneLineErrors(TyperGroup):
     """Usage errors (unknown option, missing or bad value) as one line on stderr, exit code 2."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any) -> Any:
+        args = _fill_optional_values(sys.argv[1:] if args is None else list(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -43,6 +44,24 @@ class _OneLineErrors(TyperGroup):
             _error_line("aborted")
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+#: Options whose value may be left out, and the value they then take: ``--ray`` alone is ``--ray local``.
+#: (The parser has no optional values: a bare one gets its value before parsing.)
+_OPTIONAL_VALUES = {"--ray": "local"}
+
+
+def _fill_optional_values(args: list[str]) -> list[str]:
+    """``args`` with the value of each option in _OPTIONAL_VALUES given bare (last, or before another option)."""
+    filled = []
+    for index, arg in enumerate(args):
+        filled.append(arg)
+        if arg == "--":
+            return filled + args[index + 1 :]
+        following = args[index + 1] if index + 1 < len(args) else "-"
+        if arg in _OPTIONAL_VALUES and following.startswith("-"):
+            filled.append(_OPTIONAL_VALUES[arg])
+    return filled
 
 
 app = typer.Typer(
@@ -268,15 +287,51 @@ def _print_report(result, written: list[Path]) -> None:
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
+# The bench command's options that are long to declare (its signature must fit on a screen).
+BenchUnits = Annotated[str | None, typer.Option(help="Units, comma-separated; 'A>B' stacks two (ICLR task). Required.")]
+BenchTask = Annotated[
+    str | None,
+    typer.Option(help="primer (single module) or iclr (100 inputs, two layers) \\[default: primer, or the preset's]."),
+]
+BenchInputSize = Annotated[
+    int | None, typer.Option(help="Inputs per sample (Primer: 2 or 10; ICLR: 100) \\[default: 2, or the preset's].")
+]
+BenchRanges = Annotated[
+    str | None,
+    typer.Option(
+        help="Ranges, comma-separated: all, primer, division-extra, iclr, spans such as 1-9, names "
+        "\\[default: primer, or the preset's]."
+    ),
+]
+BenchPreset = Annotated[
+    str | None,
+    typer.Option(
+        help="A paper's settings for every unit and operation: primer, iclr or division; settings given "
+        "explicitly win (docs/presets.md)."
+    ),
+]
+BenchShowPreset = Annotated[
+    str | None, typer.Option(metavar="NAME", help="Print a preset's settings with their sources, and exit.")
+]
+BenchUnitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Unit option NAME=VALUE, repeatable; VALUE a Python literal, strings quoted: "
+        "regularization_start=20000, gate_gradient='clamp'."
+    ),
+]
+BenchJobs = Annotated[int, typer.Option(help="Worker processes (one torch thread each), at most this machine's CPUs.")]
+
+
 @app.command("bench")
 def bench_command(
-    units: Annotated[str, typer.Option(help="Units, comma-separated; 'A>B' stacks two (ICLR task).")],
+    units: BenchUnits = None,
     ops: Annotated[str, typer.Option(help="Operations, comma-separated.")] = "add,sub,mul,div",
-    task: Annotated[str, typer.Option(help="primer (single module) or iclr (100 inputs, two layers).")] = "primer",
-    input_size: Annotated[int, typer.Option(help="Inputs per sample (Primer: 2 or 10; ICLR: 100).")] = 2,
-    ranges: Annotated[
-        str, typer.Option(help="Ranges, comma-separated: all, primer, division-extra, iclr, spans such as 1-9, names.")
-    ] = "primer",
+    task: BenchTask = None,
+    input_size: BenchInputSize = None,
+    ranges: BenchRanges = None,
+    preset: BenchPreset = None,
+    show_preset: BenchShowPreset = None,
     seeds: Annotated[int, typer.Option(help="Seeds per (unit, operation, range).")] = 25,
     first_seed: Annotated[int, typer.Option(help="Number of the first seed.")] = 0,
     steps: Annotated[int | None, typer.Option(help="Steps \\[default: 50,000 for input 2, 100,000 otherwise].")] = None,
@@ -285,34 +340,44 @@ def bench_command(
     lr_schedule: Annotated[str, typer.Option(help="constant (the field's) or cosine.")] = "constant",
     dtype: Annotated[str, typer.Option(help="float32 (the field's) or float64.")] = "float32",
     force: Annotated[bool, typer.Option(help="Run units on operations they cannot represent.")] = False,
-    option: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Unit option NAME=VALUE, repeatable; VALUE a Python literal, strings quoted: "
-            "regularization_start=20000, gate_gradient='clamp'."
-        ),
-    ] = None,
+    option: BenchUnitOption = None,
     store: Annotated[Path, typer.Option(help="SQLite results store, created if missing.")] = Path("runs/bench.sqlite"),
     report: Annotated[Path | None, typer.Option(help="Report directory \\[default: beside the store].")] = None,
-    jobs: Annotated[
-        int, typer.Option(help="Worker processes (one torch thread each), at most this machine's CPUs.")
-    ] = 2,
+    jobs: BenchJobs = 2,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Train the groups as Ray tasks. Alone: on a local Ray instance of --jobs CPUs; with ADDRESS "
+            "(ray://HOST:10001, HOST:6379 or auto): on that cluster's CPUs. Needs pip install 'arithnet\\[ray]'.",
+            show_default=False,
+        ),
+    ] = None,
     device: Device = "cpu",
     compile: Compile = None,
 ) -> None:
     """Run the field's benchmark protocol over units × operations × ranges × seeds."""
     from arithnet.bench.grid import bench_grid
 
+    if show_preset is not None:
+        return _show_preset(show_preset)  # prints the table, needs no --units
     plan, runs = None, []  # plan is set once the store is open: a stop after that keeps what finished
     try:
+        if units is None:
+            raise ValueError("Missing option '--units': name at least one unit (or --show-preset NAME)")
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         # The command's options carry bench_grid's parameter names: the library builds the grid.
         options = {name: value for name, value in locals().items() if name in _GRID_OPTIONS}
         grid = bench_grid(**options, unit_options=option or ())
         runs = grid.runs()
-        plan = _prepare_bench(runs, store, report or store.parent / "report", jobs)
-        rows, written = _run_bench(plan, runs, store, jobs)
+        if ray is not None:  # refused before the store is made, like every other bad input
+            from arithnet.bench.cluster import check_ray
+
+            check_ray(ray)
+        plan = _prepare_bench(runs, store, report or store.parent / "report", jobs, ray)
+        rows, written = _run_bench(plan, runs, store, jobs, ray)
     except ValueError as error:
         fail(str(error))
     except KeyboardInterrupt as stop:  # GridStopped while training
@@ -323,11 +388,34 @@ def bench_command(
 
 _GRID_OPTIONS = (
     "units", "ops", "task", "input_size", "ranges", "seeds", "first_seed", "steps", "lr", "loss", "lr_schedule",
-    "dtype", "force", "device", "compile",
+    "dtype", "force", "device", "compile", "preset",
 )  # fmt: skip
 
 
-def _prepare_bench(runs, store: Path, report: Path, jobs: int):
+def _show_preset(name: str) -> None:
+    """Print a preset's table (bench.presets): each unit's settings with their values and sources.
+
+    One block per (unit, task, input size, operations), one line per setting:
+    citations are long paths, which a table would fold into narrow columns.
+    """
+    from itertools import groupby
+
+    from rich.markup import escape
+
+    from arithnet.bench.presets import preset_rows
+
+    try:
+        rows = preset_rows(name)
+    except ValueError as error:
+        fail(str(error))
+    console.print(f"[bold]preset {name}[/bold]: every setting, its value and its source")
+    for (unit, task, input_size, operations), settings in groupby(rows, key=lambda row: row[:4]):
+        console.print(f"\n[bold]{escape(unit)}[/bold], {task} task, input {input_size}, {escape(operations)}")
+        for *_, setting, value, citation in settings:
+            console.print(f"  {escape(setting)} = {escape(value)}  [dim]({escape(citation)})[/dim]", soft_wrap=True)
+
+
+def _prepare_bench(runs, store: Path, report: Path, jobs: int, ray: str | None = None):
     """Every check, then the store and report directory: the plan of what is done and what to train."""
     from arithnet.bench.limits import worker_count
     from arithnet.bench.preflight import prepare_bench
@@ -338,13 +426,13 @@ def _prepare_bench(runs, store: Path, report: Path, jobs: int):
     errors.print(
         f"{len(runs)} runs, {plan.done} already in {store}{imported}, {len(plan.todo)} to train", soft_wrap=True
     )
-    if plan.todo and worker_count(jobs) < jobs:
+    if plan.todo and worker_count(jobs) < jobs and ray in (None, "local"):  # a cluster's CPUs are not ours
         note = f"note: --jobs {jobs} is more than this machine's CPUs: using {worker_count(jobs)} workers"
         errors.print(note, soft_wrap=True)
     return plan
 
 
-def _run_bench(plan, runs, store: Path, jobs: int):
+def _run_bench(plan, runs, store: Path, jobs: int, ray: str | None = None):
     """Train what is missing and write the report: (rows, report files)."""
     from arithnet.bench.figures import write_report
     from arithnet.bench.preflight import grid_rows
@@ -354,7 +442,12 @@ def _run_bench(plan, runs, store: Path, jobs: int):
     with _progress(
         TextColumn("benchmark"), TextColumn("{task.completed:.1f}/{task.total} runs"), total=len(plan.todo)
     ) as update:
-        run_grid(plan.todo, store, jobs, lambda done, total: update(done))
+        if ray is None:
+            run_grid(plan.todo, store, jobs, lambda done, total: update(done))
+        else:
+            from arithnet.bench.cluster import run_grid_ray
+
+            run_grid_ray(plan.todo, store, jobs, lambda done, total: update(done), address=ray)
     if side_file(store).exists():
         waiting = f"the store was busy: runs wait in {side_file(store)}; the next bench on it imports them"
         errors.print(waiting, soft_wrap=True)
@@ -393,6 +486,59 @@ def _print_bench_table(rows) -> None:
     for (unit, operation), entry in by_criterion["raw"].items():
         cells = [format_rate(*(by_criterion[c][unit, operation][k] for k in ("rate", "low", "high"))) for c in criteria]
         table.add_row(unit, operation, str(entry["n"]), *cells)
+    console.print(table)
+
+
+# Reports of the field's tables -----------------------------------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    table: Annotated[
+        str, typer.Argument(metavar="TABLE", help="The table: primer, division or iclr.", show_default=False)
+    ],
+    store: Annotated[
+        Path, typer.Option(metavar="PATH", help="The results store that arithnet bench wrote.", show_default=False)
+    ],
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Replace the lines between <!-- report:TABLE --> and <!-- /report:TABLE --> in FILE with the table.",
+        ),
+    ] = None,
+    figures: Annotated[
+        Path | None, typer.Option(metavar="DIR", help="Write solved_at_TABLE.png (runs solved against step) into DIR.")
+    ] = None,
+) -> None:
+    """Print one of the field's tables from the results store, next to the published numbers."""
+    from arithnet.bench.report import build_report, replaced_file, write_figures, write_text
+
+    try:
+        report = build_report(table, store)
+        # The file and its markers are checked before anything is written.
+        new_text = replaced_file(write, report.spec.name, report.markdown()) if write is not None else None
+        written = write_figures(report, figures) if figures is not None else []
+        if write is not None:
+            written.append(write_text(write, new_text))
+    except ValueError as error:
+        fail(str(error))
+    _print_field_table(report)
+    if written:
+        console.print("wrote " + ", ".join(str(p) for p in written), soft_wrap=True)
+
+
+def _print_field_table(report) -> None:
+    from rich.markup import escape
+
+    from arithnet.bench.report import table_cells
+
+    header, body = table_cells(report.spec, report.table)
+    table = Table(title=f"{report.spec.name}: {report.spec.title}", title_justify="left")
+    for column in header:
+        table.add_column(escape(column))
+    for cells in body:
+        table.add_row(*(escape(cell.replace("**", "")) for cell in cells))
     console.print(table)
 
 

@@ -244,3 +244,30 @@ def write_report(rows: Iterable[RunRow], directory: str | Path, criteria: Sequen
         for name, draw in FIGURES.items()
     ]
     return write_all(files)
+
+
+def solved_at_curves_figure(curves: list[dict], title: str) -> Figure:
+    """Fraction of runs solved against training step: one panel per operation, one line per unit and settings.
+
+    ``curves`` holds dicts with ``unit``, ``operation``, ``label`` (the line's
+    name) and ``steps``, ``fraction`` (``stats.solved_fraction_curve``: the
+    fraction of the line's runs solved at or before each step; it ends at the
+    success rate).
+    """
+    operations = ordered((curve["operation"] for curve in curves), OPERATION_ORDER)
+    figure, axes = _panels(len(operations), height=4.8)
+    if not curves:
+        return _empty(figure, title)
+    for ax, operation in zip(axes, operations, strict=True):
+        for curve in curves:
+            if curve["operation"] == operation:
+                ax.step(curve["steps"], 100 * np.asarray(curve["fraction"]), where="post", label=curve["label"])
+        ax.set_ylim(-3, 103)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("training step")
+        ax.set_title(operation)
+        ax.grid(True, alpha=0.4)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize="small")
+    axes[0].set_ylabel("runs solved (%)")
+    figure.suptitle(title)
+    return figure

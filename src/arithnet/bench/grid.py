@@ -5,7 +5,8 @@ sequences, range spans such as ``1-9``, unit options as ``NAME=VALUE`` text)
 into a ``Grid``: every unit × operation × range × seed, each run a validated
 ``BenchConfig``. The command line calls nothing else to build its grid, so a
 library user who passes the same settings gets the same runs and the same
-result-store keys.
+result-store keys. With a paper ``preset`` (bench.presets), each (unit,
+operation) gets that paper's settings, and the grid's runs differ by unit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from arithnet.bench import limits
+from arithnet.bench.presets import PRESET_TASKS, check_preset, preset_settings
 from arithnet.bench.protocol import BenchConfig
 from arithnet.bench.tasks import GRIDS
 
@@ -32,21 +34,27 @@ STEPS_OTHERWISE = 100_000
 
 @dataclass(frozen=True)
 class Grid:
-    """The runs of one ``arithnet bench`` command."""
+    """The runs of one ``arithnet bench`` command.
+
+    Every (unit, operation) runs ``template`` but where ``templates`` holds a
+    configuration of its own for it (a preset's settings).
+    """
 
     units: tuple[str, ...]
     operations: tuple[str, ...]
     ranges: tuple[str, ...]
     seeds: tuple[int, ...]
     template: BenchConfig
+    templates: Mapping[tuple[str, str], BenchConfig] | None = None
 
     def runs(self) -> list[Run]:
         """Every run, validated: a bad name or an impossible unit raises ValueError here."""
         runs = []
         for unit in self.units:
             for operation in self.operations:
+                template = (self.templates or {}).get((unit, operation), self.template)
                 for range_name in self.ranges:
-                    config = replace(self.template, unit=unit, operation=operation, range_name=range_name)
+                    config = replace(template, unit=unit, operation=operation, range_name=range_name)
                     runs.extend((config, seed) for seed in self.seeds)
         return runs
 
@@ -143,54 +151,87 @@ def _unit_options(options: Mapping[str, Any] | Iterable[str] | Iterable[tuple[st
 def bench_grid(
     units: str | Sequence[str],
     ops: str | Sequence[str] = "add,sub,mul,div",
-    task: str = "primer",
-    input_size: int = 2,
-    ranges: str | Sequence[str] = "primer",
+    task: str | None = None,
+    input_size: int | None = None,
+    ranges: str | Sequence[str] | None = None,
     seeds: int = 25,
     first_seed: int = 0,
     steps: int | None = None,
+    preset: str | None = None,
     **options: Any,
 ) -> Grid:
     """The grid of ``arithnet bench``: units × ops × ranges × seeds first_seed … first_seed + seeds − 1.
 
     ``units``, ``ops`` and ``ranges`` are comma-separated text or sequences;
-    ranges go through ``range_names`` (``"primer"``, ``"1-9"``, …). ``steps``
-    defaults to ``default_steps(input_size)``. Further keyword arguments are
-    ``BenchConfig`` fields (``lr``, ``loss``, ``lr_schedule``, ``dtype``,
-    ``force``, ``device``, …); ``unit_options`` may be a mapping, (name,
-    value) pairs or ``NAME=VALUE`` texts (see ``parse_unit_options``).
+    ranges go through ``range_names`` (``"primer"``, ``"1-9"``, …). ``task``,
+    ``input_size`` and ``ranges`` default to primer, 2 and primer (or the
+    preset's); ``steps`` to ``default_steps(input_size)``. Further keyword
+    arguments are ``BenchConfig`` fields (``lr``, ``loss``, ``lr_schedule``,
+    ``dtype``, ``force``, ``device``, …); ``unit_options`` may be a mapping,
+    (name, value) pairs or ``NAME=VALUE`` texts (see ``parse_unit_options``).
+
+    ``preset`` ("primer", "iclr", "division"; bench.presets) fills every
+    setting of each (unit, operation) from the paper's table; what the caller
+    passes explicitly wins: a setting that is not None, ``force=True``, and
+    each unit option by name. A unit, task, input size or operation the
+    preset does not cover is a ValueError naming it.
 
     Every run is validated here: a bad name, option or combination, a value
     that strict JSON cannot store, a size beyond ``bench.limits`` (checked
     before anything is built from it) or a run too big for this machine's
     memory is a ValueError with one line naming it.
     """
-    unit_list, op_list, range_list = split_names(units), split_names(ops), range_names(ranges)
+    if preset is not None:
+        check_preset(preset)
+    default_task, default_size, default_ranges = PRESET_TASKS.get(preset, ("primer", 2, "primer"))
+    task = task if task is not None else default_task
+    input_size = input_size if input_size is not None else default_size
+    unit_list, op_list = split_names(units), split_names(ops)
+    range_list = range_names(ranges if ranges is not None else default_ranges)
     for what, names in (("unit", unit_list), ("operation", op_list), ("range", range_list)):
         if not names:
             raise ValueError(f"no {what} given: name at least one")
-    steps = steps if steps is not None else default_steps(input_size)
-    _check_sizes(len(unit_list), len(op_list), len(range_list), seeds, first_seed, steps, input_size)
-    if "unit_options" in options:
-        options["unit_options"] = _unit_options(options["unit_options"])
-    if options.get("device") is not None:
-        from arithnet.devices import check_device
-
-        options["device"] = check_device(options["device"])
-    template = BenchConfig(
-        unit=unit_list[0],
-        operation=op_list[0],
-        task=task,
-        input_size=input_size,
-        range_name=range_list[0],
-        steps=steps,
-        **options,
-    )
-    limits.check_memory(template)
-    check_strict_json(template)  # what is not the user's (a unit's defaults) is finite
-    grid = Grid(unit_list, op_list, range_list, tuple(range(first_seed, first_seed + seeds)), template)
+    given = _given_settings(options, steps)
+    _check_sizes(len(unit_list), len(op_list), len(range_list), seeds, first_seed, given.get("steps"), input_size)
+    pairs = [(unit, operation) for unit in unit_list for operation in op_list]
+    templates = {}
+    for unit, operation in pairs if preset is not None else pairs[:1]:
+        fields = _run_settings(preset, unit, operation, task, input_size, given)
+        template = BenchConfig(unit=unit, operation=operation, range_name=range_list[0], **fields)
+        limits.check_at_most("the number of steps", template.steps, limits.MAX_STEPS)
+        limits.check_memory(template)
+        check_strict_json(template)  # what is not the user's (a unit's defaults) is finite
+        templates[unit, operation] = template
+    seed_numbers = tuple(range(first_seed, first_seed + seeds))
+    grid = Grid(unit_list, op_list, range_list, seed_numbers, templates[pairs[0]], templates if preset else None)
     grid.runs()  # validate every combination now, not in a worker
     return grid
+
+
+def _given_settings(options: dict[str, Any], steps: int | None) -> dict[str, Any]:
+    """The settings the caller gave: None (and force=False) count as not given."""
+    given = {name: value for name, value in options.items() if value is not None}
+    if given.get("force") is False:
+        del given["force"]
+    if steps is not None:
+        given["steps"] = steps
+    if "unit_options" in given:
+        given["unit_options"] = _unit_options(given["unit_options"])
+    if given.get("device") is not None:
+        from arithnet.devices import check_device
+
+        given["device"] = check_device(given["device"])
+    return given
+
+
+def _run_settings(preset: str | None, unit: str, operation: str, task: str, input_size: int, given: dict) -> dict:
+    """BenchConfig fields of one (unit, operation): the preset's (if any), overridden by the caller's."""
+    settings: dict[str, Any] = {"task": task, "input_size": input_size, "steps": default_steps(input_size)}
+    if preset is not None:
+        settings.update(preset_settings(preset, unit, task, input_size, operation))
+    options = dict(settings.get("unit_options", ()))
+    options.update(given.get("unit_options", ()))
+    return {**settings, **given, "unit_options": tuple(options.items())}
 
 
 def _check_sizes(n_units: int, n_ops: int, n_ranges: int, seeds: int, first_seed: int, steps, input_size) -> None:

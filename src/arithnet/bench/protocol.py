@@ -22,6 +22,7 @@ networks (runs), B batch, I inputs.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ import torch
 from arithnet import random as counter_random
 from arithnet.bench.data import GroupData
 from arithnet.bench.measure import mse, read_formulas, sparsity_errors
+from arithnet.bench.presets import PRESETS
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.tasks import get_range
 from arithnet.devices import known_device
@@ -50,6 +52,12 @@ LOSSES = ("mse", "log")
 #: Execution choices: stored with a row, but not part of its identity (key),
 #: so that a grid resumed on another device or without compiling is the same grid.
 _EXECUTION = ("device", "compile")
+#: Fields added after rows were first stored, with their defaults: left out of a run's key
+#: while at the default, so stores written before them keep their keys (and resume).
+_LATER_FIELDS = {"preset": None, "log_step_zero": False, "threshold_subsets": "task"}
+#: The ICLR task's ε-perfect thresholds: simulated with the task's 25-element subsets, or with
+#: the 26 of the ICLR authors' R script, with which the published numbers come out (thresholds.py).
+THRESHOLD_SUBSETS = ("task", "published")
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,13 @@ class BenchConfig:
     """One benchmark run, but for its seed. ``None`` options take the unit's paper values.
 
     ``unit`` may name two units, ``"NAU>NMU"``: a stack with a hidden layer of
-    ``hidden`` units (the ICLR task). ``force`` runs a unit on an operation
-    it cannot represent.
+    ``hidden`` units (the ICLR task); each unit option reaches every layer
+    that takes it (``build_model``). ``force`` runs a unit on an operation it
+    cannot represent. A clipping value of 0 means no clipping (None: the
+    unit's paper's). ``preset`` names the paper preset the settings came from
+    (bench.presets; reports select rows by it); ``log_step_zero`` also
+    evaluates the untrained model; ``threshold_subsets`` picks the ICLR
+    task's ε-perfect thresholds (``THRESHOLD_SUBSETS``).
     """
 
     unit: str
@@ -82,6 +95,9 @@ class BenchConfig:
     force: bool = False
     device: str = "cpu"
     compile: bool | None = None
+    preset: str | None = None
+    log_step_zero: bool = False
+    threshold_subsets: str = "task"
 
     def __post_init__(self) -> None:
         operation = get_operation(self.operation)
@@ -95,6 +111,7 @@ class BenchConfig:
         for name, value in (("steps", self.steps), ("batch size", self.batch_size), ("log interval", self.log_every)):
             check_count(name, value)
         check_positive("learning rate", self.lr, allow_none=True)
+        self._check_later_fields()
         build_model(self, 1)  # a bad unit option fails here, not in a worker
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
@@ -113,21 +130,40 @@ class BenchConfig:
                 "pass force=True (--force on the command line) to run it anyway"
             )
 
+    def _check_later_fields(self) -> None:
+        for name, value in (("gradient clip value", self.clip_grad_value), ("gradient clip norm", self.clip_grad_norm)):
+            if value != 0:  # 0: no clipping
+                check_positive(name, value, allow_none=True)
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
+        if not isinstance(self.log_step_zero, bool):
+            raise ValueError(f"log_step_zero must be True or False, got {self.log_step_zero!r}")
+        if self.threshold_subsets not in THRESHOLD_SUBSETS:
+            valid = ", ".join(THRESHOLD_SUBSETS)
+            raise ValueError(f"unknown threshold_subsets {self.threshold_subsets!r}; valid: {valid}")
+        if self.threshold_subsets != "task" and self.task != "iclr":
+            raise ValueError(f"threshold_subsets={self.threshold_subsets!r} applies to the iclr task only")
+
     def resolved(self) -> BenchConfig:
         """The configuration with the unit's learning rate, clipping and the compile decision filled in."""
         first = get_unit(unit_names(self.unit)[0])
         last = get_unit(unit_names(self.unit)[-1])
+        # The paper's clipping for the variant as built (NMRU-vanilla's is none, NMRU's a norm of 1).
+        clip_value, clip_norm = last.cls.training_clipping({**last.options, **dict(self.unit_options)})
         return replace(
             self,
             lr=self.lr if self.lr is not None else first.default_lr,
-            clip_grad_value=self.clip_grad_value if self.clip_grad_value is not None else last.cls.grad_clip_value,
-            clip_grad_norm=self.clip_grad_norm if self.clip_grad_norm is not None else last.cls.grad_clip_norm,
+            clip_grad_value=self.clip_grad_value if self.clip_grad_value is not None else clip_value,
+            clip_grad_norm=self.clip_grad_norm if self.clip_grad_norm is not None else clip_norm,
             compile=should_compile(self.compile, self.steps),
         )
 
     def key(self, seed: int) -> str:
         """The run's identity: its resolved configuration but for execution choices, and its seed."""
         settings = {k: v for k, v in asdict(self.resolved()).items() if k not in _EXECUTION}
+        settings = {k: v for k, v in settings.items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
+        if len(unit_names(self.unit)) == 2 and self.unit_options:
+            settings["stack_options"] = "every layer"  # they reached the second layer only before
         text = json.dumps({**settings, "seed": seed}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -138,11 +174,12 @@ class BenchConfig:
             lr=self.lr,
             loss=self.loss,
             lr_schedule=self.lr_schedule,
-            clip_grad_value=self.clip_grad_value,
-            clip_grad_norm=self.clip_grad_norm,
+            clip_grad_value=self.clip_grad_value or None,  # 0: no clipping
+            clip_grad_norm=self.clip_grad_norm or None,
             log_every=self.log_every,
             progress_every=self.log_every,
             compile=bool(self.compile),
+            log_step_zero=self.log_step_zero,
         )
 
     def group_key(self) -> tuple:
@@ -172,8 +209,23 @@ def build_model(config: BenchConfig, n_networks: int) -> Unit:
 def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict) -> Unit:
     if len(names) == 1:
         return get_unit(names[0]).build(config.input_size, 1, n_networks, **options)
-    first = get_unit(names[0]).build(config.input_size, config.hidden, n_networks)
-    return Stack(first, get_unit(names[1]).build(config.hidden, 1, n_networks, **options))
+    # As in the ICLR reference code, both layers get the options: each layer those it takes.
+    first, second = get_unit(names[0]), get_unit(names[1])
+    for name in options:
+        if not (_takes(first.cls, name) or _takes(second.cls, name)):
+            raise ValueError(f"bad unit option for {config.unit}: neither {names[0]} nor {names[1]} takes {name!r}")
+    first_options = {name: value for name, value in options.items() if _takes(first.cls, name)}
+    second_options = {name: value for name, value in options.items() if _takes(second.cls, name)}
+    hidden = first.build(config.input_size, config.hidden, n_networks, **first_options)
+    return Stack(hidden, second.build(config.hidden, 1, n_networks, **second_options))
+
+
+def _takes(cls: type[Unit], name: str) -> bool:
+    """Whether the unit's constructor takes the option ``name`` (its options are keyword-only)."""
+    parameters = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return True
+    return name in parameters and parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def run_group(

@@ -62,7 +62,8 @@ class WorkerFailed(RuntimeError):
 
 
 def run_threshold(criterion: str, config: BenchConfig) -> float:
-    return threshold(criterion, config.operation, config.range_name, config.input_size, config.task)
+    published = config.threshold_subsets == "published"  # the ICLR authors' 26-element subsets (iclr preset)
+    return threshold(criterion, config.operation, config.range_name, config.input_size, config.task, published)
 
 
 def pending_runs(runs: Sequence[Run], store: ResultsStore) -> list[Run]:
@@ -113,10 +114,23 @@ def run_grid(
         return 0
     jobs, max_group = fit_to_memory(runs, limits.worker_count(jobs))
     groups = make_groups(runs, jobs, max_group)
-    writer, signals = StoreWriter(store_path), _Signals()
+    n_workers = limits.worker_count(jobs, len(groups))
+    return train_and_store(
+        store_path, lambda writer, signals: _run_groups(groups, n_workers, writer, signals, on_progress, len(runs))
+    )
+
+
+def train_and_store(store_path: Path, train: Callable[[StoreWriter, StopSignals], None]) -> int:
+    """Call ``train(writer, signals)`` under a grid's stop rules; returns the rows the writer stored.
+
+    ``train`` hands each finished group's rows to ``writer`` and returns when
+    all groups are done or ``signals.pending()`` turns true. Shared by the
+    local workers and the Ray cluster (bench.cluster), so both stop alike.
+    """
+    writer, signals = StoreWriter(store_path), StopSignals()
     try:
         with signals:
-            _run_groups(groups, limits.worker_count(jobs, len(groups)), writer, signals, on_progress, len(runs))
+            train(writer, signals)
             side_file = writer.finish(STOP_FINISH_TIMEOUT if signals.received else None, stop=signals.pending)
     except GridStopped as stop:  # a second signal: no more waiting for the store
         raise GridStopped(stop.signum, writer.added, writer.save_waiting()) from None
@@ -130,7 +144,7 @@ def run_grid(
     return writer.added
 
 
-class _Signals:
+class StopSignals:
     """SIGINT and SIGTERM while a grid runs: the first asks for an orderly stop, the next stops at once.
 
     Handlers can only be set in the main thread; elsewhere the caller's stay.
@@ -144,7 +158,7 @@ class _Signals:
     def pending(self) -> bool:
         return self.received is not None
 
-    def __enter__(self) -> _Signals:
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self._previous[signum] = signal.getsignal(signum)
@@ -164,7 +178,7 @@ class _Signals:
         raise GridStopped(signum)
 
 
-def _run_groups(groups, n_workers, writer: StoreWriter, signals: _Signals, on_progress, n_runs: int) -> None:
+def _run_groups(groups, n_workers, writer: StoreWriter, signals: StopSignals, on_progress, n_runs: int) -> None:
     """Start the workers, hand out groups until all are done or a stop is asked for, then stop the workers."""
     workers = start_workers(n_workers)
     signals.on_second = lambda: kill_workers(workers)
@@ -176,7 +190,7 @@ def _run_groups(groups, n_workers, writer: StoreWriter, signals: _Signals, on_pr
                 writer.add(message[1])
 
 
-def _dispatch(groups: list[list[Run]], workers: list[Worker], writer, signals: _Signals, progress) -> None:
+def _dispatch(groups: list[list[Run]], workers: list[Worker], writer, signals: StopSignals, progress) -> None:
     queued = deque(range(len(groups)))
     for worker in workers:
         _assign(worker, groups, queued)

@@ -263,3 +263,21 @@ def success_table(
             | {"solved_inexact": sum(record.key not in exact_keys for record in solved)}
         )
     return table
+
+
+def solved_fraction_curve(solved_at: Iterable[int], n_runs: int, last_step: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fraction of ``n_runs`` runs solved by each step, as a step function from step 0 to ``last_step``.
+
+    ``solved_at`` holds the first solving step of each solved run (unsolved
+    runs are left out, so the curve ends at the success rate). Returns
+    ``(steps, fraction)``: steps 0, every distinct solving step and
+    ``last_step``, ascending; ``fraction[i]`` = runs solved at or before
+    ``steps[i]``, over ``n_runs``. Drawn with ``where="post"``.
+    """
+    steps = np.sort(np.asarray(list(solved_at), dtype=float))
+    if n_runs < steps.size or n_runs < 1:
+        raise ValueError(f"need at least one run and no more solved runs than runs, got {steps.size} of {n_runs}")
+    if steps.size and (steps[0] < 0 or steps[-1] > last_step):
+        raise ValueError(f"solving steps must lie in [0, {last_step}]")
+    points = np.unique(np.concatenate([[0.0], steps, [float(last_step)]]))
+    return points, np.searchsorted(steps, points, side="right") / n_runs

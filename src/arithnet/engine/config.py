@@ -40,6 +40,9 @@ class EngineConfig:
         n_starts: starts per run; at ``select_at`` each run keeps the start with
             the lowest mean loss over the last ``select_window`` steps.
         log_every: steps between evaluations (best-step tracking); 0 for none.
+        log_step_zero: also evaluate and log the untrained model, at step 0,
+            as the reference codes do; it then counts for the best step (and
+            for whatever the log callback computes, such as solved-at).
         n_snapshots: weight and loss snapshots kept (History); 0 for none.
         progress_every: steps between progress calls.
         compile: run the step as one compiled program.
@@ -55,6 +58,7 @@ class EngineConfig:
     select_at: int = 0
     select_window: int = 20
     log_every: int = 0
+    log_step_zero: bool = False
     n_snapshots: int = 0
     progress_every: int = 1
     compile: bool = False
@@ -66,6 +70,8 @@ class EngineConfig:
         check_positive("gradient clip norm", self.clip_grad_norm, allow_none=True)
         check_count("number of starts", self.n_starts)
         check_count("log interval", self.log_every, minimum=0)
+        if not isinstance(self.log_step_zero, bool):
+            raise ValueError(f"log_step_zero must be True or False, got {self.log_step_zero!r}")
         check_count("progress interval", self.progress_every)
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; valid losses: {', '.join(LOSSES)}")

@@ -89,6 +89,8 @@ class Training:
         self.best = BestStep(unit) if config.log_every and problem.evaluate else None
         self.restarts = torch.zeros(len(self.keys), dtype=torch.int64)
         self.window_loss = torch.zeros(len(self.keys), dtype=torch.float64, device=self.initial_device)
+        if config.log_step_zero and self.best is not None:
+            self.log(0)  # the untrained model, as the reference codes log it: it may be the best step
 
     @property
     def unit(self) -> Unit:
@@ -138,12 +140,13 @@ class Training:
             self.log(step)
 
     def restart(self, mask: torch.Tensor | None) -> None:
-        """Fresh weights and moments for the runs in ``mask``, from keys derived from their own."""
+        """Fresh weights (and moments, if the unit asks) for the runs in ``mask``, from keys derived from theirs."""
         if mask is None or not bool(mask.any()):
             return
         self.restarts += mask.long().cpu()
         self.unit.reinitialize_(mask, Sampler(counter_random.derive(self.keys, self.restarts)))
-        self.step_fn.optimizer.reset_(mask)
+        if self.unit.restart_resets_optimizer:  # the unit's rule: iNALU's reference codes keep the moments
+            self.step_fn.optimizer.reset_(mask)
 
     def select_starts(self) -> None:
         """Each run keeps its start with the lowest loss over the window; a NaN loss never wins."""

@@ -36,7 +36,11 @@ number of runs, () replaces (S,) for a unit without seeds):
   engine once after building, with a ``Sampler`` keyed by the runs' streams.
 - ``default_lr``, ``grad_clip_value``, ``grad_clip_norm`` (class attributes):
   the paper's learning rate and gradient clipping (None: none); read once when
-  the engine sets up the optimiser and the clipping.
+  the engine sets up the optimiser and the clipping. A variant that trains
+  with other clipping answers through the classmethod
+  ``training_clipping(options)`` (and ``UnitSpec.grad_clip_value`` /
+  ``grad_clip_norm``, which ask it with the variant's options); its instances
+  carry the same values as instance attributes.
 - ``regularization(step)`` → (S,) in the dtype of the parameters: the penalty
   added to each run's data loss at ``step``, every step, before ``backward``.
   ``step`` is a Python int or a 0-d tensor (the compiled step passes a tensor
@@ -53,7 +57,9 @@ number of runs, () replaces (S,) for a unit without seeds):
 - ``reinitialize_(mask, sampler=None)``: fresh weights for the runs in
   ``mask`` (S,) bool, the others untouched; also clears those runs' loss
   history and other per-run state. The engine calls it with the mask from
-  ``observe_loss`` and then resets those runs' optimiser moments itself.
+  ``observe_loss`` and then, if ``restart_resets_optimizer`` (default True;
+  iNALU's "primer" and "tf" rules keep the moments, as their codes do),
+  resets those runs' optimiser moments itself.
 - ``observe_interpolation_mse(mse)``: the engine reports each run's latest
   interpolation (validation) MSE (S,) whenever it evaluates one; iNALU
   switches its regulariser on it, the others ignore it.
@@ -125,6 +131,9 @@ class Unit(nn.Module):
     #: gradient norm clipped to grad_clip_norm (None: no clipping).
     grad_clip_value: ClassVar[float | None] = None
     grad_clip_norm: ClassVar[float | None] = None
+    #: True when the engine must forget a run's Adam moments when the unit
+    #: restarts it (``reinitialize_``); an instance may set it from its options.
+    restart_resets_optimizer: bool = True
     #: True when the engine must report every step's training losses to
     #: ``observe_loss`` (iNALU's restarts).
     observes_loss: ClassVar[bool] = False
@@ -200,6 +209,16 @@ class Unit(nn.Module):
         return torch.as_tensor(value, dtype=parameter.dtype, device=parameter.device)
 
     # -- engine interface ---------------------------------------------------
+    @classmethod
+    def training_clipping(cls, options: dict[str, Any]) -> tuple[float | None, float | None]:
+        """(grad_clip_value, grad_clip_norm) of the paper for a unit built with ``options``.
+
+        The class attributes by default; a class whose variants train with
+        other clipping (NMRU-vanilla: none) overrides it, and its instances
+        set the two attributes to the same answer.
+        """
+        return cls.grad_clip_value, cls.grad_clip_norm
+
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
         raise NotImplementedError
 
@@ -232,10 +251,14 @@ class Unit(nn.Module):
         """
         mask = torch.as_tensor(mask, dtype=torch.bool)
         previous = [parameter.clone() for parameter in self.parameters()]
-        self.reset_parameters(sampler)
+        self.redraw_parameters_(sampler)
         for parameter, before in zip(self.parameters(), previous):
             chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim())).to(parameter.device)
             parameter.copy_(torch.where(chosen, parameter, before))
+
+    def redraw_parameters_(self, sampler: Sampler | None = None) -> None:
+        """The weights a restart draws (``reinitialize_``): the initial distribution by default."""
+        self.reset_parameters(sampler)
 
     @torch.no_grad()
     def canonical_(self) -> None:

@@ -19,9 +19,14 @@ def nau(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 def nau_sparsity(weight: torch.Tensor) -> torch.Tensor:
-    """mean(min(|W|, 1 − |W|)) over the last two dims: zero exactly when every W ∈ {−1, 0, 1}."""
+    """mean(min(|W|, |1 − |W||)) over the last two dims: zero exactly when every W ∈ {−1, 0, 1}.
+
+    Written as stable-nalu writes it (outer abs included) so that the gradient
+    is the reference's everywhere, also at the clamp's bounds: abs has gradient
+    0 at 0, so W = 0 and |W| = 1 give 0, not ±1 (docs/faithfulness.md).
+    """
     magnitude = weight.abs()
-    return torch.minimum(magnitude, 1.0 - magnitude).mean((-2, -1))
+    return torch.minimum(magnitude, (1.0 - magnitude).abs()).mean((-2, -1))
 
 
 # -- unit -------------------------------------------------------------------------

@@ -25,8 +25,13 @@ def nmu(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 def nmu_sparsity(weight: torch.Tensor) -> torch.Tensor:
-    """mean(min(W, 1 − W)) over the last two dims: zero exactly when every W ∈ {0, 1}."""
-    return torch.minimum(weight, 1.0 - weight).mean((-2, -1))
+    """mean(min(|W|, |1 − W|)) over the last two dims: zero exactly when every W ∈ {0, 1}.
+
+    stable-nalu's form, abs included: equal to min(W, 1 − W) on [0, 1], and its
+    gradient is 0 (not ±λ/n) at the clamp's bounds W = 0 and W = 1, as in the
+    reference (docs/faithfulness.md).
+    """
+    return torch.minimum(weight.abs(), (1.0 - weight).abs()).mean((-2, -1))
 
 
 # -- unit -------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
-from arithnet.units.logexp import LOG_OUTPUT_MAX
 
 #: Steepness of the training-time selection tanh(1000·W)² (division paper).
 SELECTION_STEEPNESS = 1000.0
@@ -25,16 +24,34 @@ def selection(weight: torch.Tensor, training: bool) -> torch.Tensor:
     return torch.tanh(SELECTION_STEEPNESS * weight).square() if training else weight.abs()
 
 
-def signed_power(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """sign(x_i)·|x_i|^{W_oi}, (..., B, O, I), as sign·exp(W·log|x|).
+def exp_limit(dtype: torch.dtype) -> float:
+    """The largest z of ``dtype`` whose exp(z) is finite: 88.72 in float32, 709.78 in float64."""
+    limit = torch.tensor(math.log(torch.finfo(dtype).max), dtype=dtype)
+    while not torch.isfinite(torch.exp(limit)):
+        limit = torch.nextafter(limit, torch.zeros_like(limit))
+    return float(limit)
 
-    |x| below ``eps`` counts as ``eps`` (so 0^W with W < 0 is not inf and the
-    gradient W·log|x| is not 0·∞) and the exponent is clamped at LOG_OUTPUT_MAX:
-    finite values and gradients for any finite input. Exact for |x| ≥ ε; at
-    x = 0 the paper's sign(0) = 0 makes the power 0 whatever W is.
+
+#: exp_limit per float dtype, computed once (a compiled step must not run the search).
+EXP_LIMITS = {dtype: exp_limit(dtype) for dtype in (torch.float32, torch.float64)}
+
+
+def signed_power(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """sign(x_i)·|x_i|^{W_oi}, (..., B, O, I), as sign·exp(W·log|x|): the reference's value wherever it is finite.
+
+    Guards only where the division paper's code gives NaN or inf (docs/faithfulness.md):
+
+    - x = 0: sign(0) = 0 makes the term 0; |x| is read as 1 there so that
+      0^W (inf for W < 0, NaN times 0) and log 0 never appear. The reference
+      gives the same 0 for W ≥ 0 and NaN for W < 0.
+    - 0 < |x| < ``eps``: the value is exact, but the gradient with respect to
+      x (∝ |x|^{W−1}) is cut, since it overflows where the reference's does.
+    - W·log|x| above the dtype's exp limit (where |x|^W itself overflows) is clamped.
     """
-    log_magnitude = torch.log(x.abs().clamp_min(eps)).unsqueeze(-2)  # (..., B, 1, I)
-    power = torch.exp((weight.unsqueeze(-3) * log_magnitude).clamp_max(LOG_OUTPUT_MAX))
+    magnitude = x.abs()
+    log_magnitude = torch.log(torch.where(magnitude == 0, torch.ones_like(magnitude), magnitude))
+    log_magnitude = torch.where(magnitude < eps, log_magnitude.detach(), log_magnitude).unsqueeze(-2)
+    power = torch.exp((weight.unsqueeze(-3) * log_magnitude).clamp_max(EXP_LIMITS[x.dtype]))
     return torch.sign(x).unsqueeze(-2) * power
 
 
@@ -46,9 +63,10 @@ def nru(x: torch.Tensor, weight: torch.Tensor, training: bool, eps: float) -> to
 
 
 def nru_sparsity(weight: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
-    """mean(min(|W|, 1 − |W|)) per seed, (S,) or (): the NAU's penalty."""
+    """mean(min(|W|, |1 − |W||)) per seed, (S,) or (): the NAU's penalty, with the reference's gradient."""
     magnitude = weight.abs()
-    return torch.minimum(magnitude, 1.0 - magnitude).reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
+    penalty = torch.minimum(magnitude, (1.0 - magnitude).abs())
+    return penalty.reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
 
 
 class NRU(Unit):
@@ -73,13 +91,13 @@ class NRU(Unit):
 
     Zero inputs: sign(0) = 0, as in the paper, so a selected input that is 0
     contributes the factor 1 − t = 0 whatever its exponent: x·0 = 0 exactly
-    and x/0 reads as 0. |x| is floored at ``eps`` inside the power and the
-    exponent clamped at LOG_OUTPUT_MAX = 60 so that values and gradients stay
-    finite (0^W·log 0 would be NaN).
+    and x/0 reads as 0 (the reference gives NaN there). Any other input gives
+    the reference's value, however small (1e-9·2 is 2e-9); see ``signed_power``
+    for the only guards, which act where the reference gives NaN or inf.
 
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.
-        eps: floor of |x| inside the power (1e-7); the unit is exact for |x| ≥ eps.
+        eps: below this |x| the input's own gradient is cut (1e-7); values are exact.
         regularization_scale, regularization_start, regularization_end: λ̂ and the ramp.
 
     Shape:

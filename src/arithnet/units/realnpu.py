@@ -127,7 +127,8 @@ class RealNPU(Unit):
         if self.modified:  # an option, fixed at construction: no branch on the step
             # Pull |W| to 1 and g to {0, 1} (division paper).
             weight_term = per_seed_mean((1.0 - self.weight.abs()).abs(), self.n_seeds)
-            gate_term = per_seed_mean(torch.minimum(self.gate, 1.0 - self.gate), self.n_seeds)
+            # min(|g|, |1 − g|) as nalm-division writes it: gradient 0 at g = 0 and g = 1.
+            gate_term = per_seed_mean(torch.minimum(self.gate.abs(), (1.0 - self.gate).abs()), self.n_seeds)
             penalty = penalty + self._like_parameters(self.ramp_weight(step)) * (weight_term + gate_term)
         return penalty
 

@@ -36,6 +36,16 @@ class UnitSpec:
     def default_lr(self) -> float:
         return self.cls.default_lr
 
+    @property
+    def grad_clip_value(self) -> float | None:
+        """The paper's gradient value clipping for this variant (``Unit.training_clipping``)."""
+        return self.cls.training_clipping(self.options)[0]
+
+    @property
+    def grad_clip_norm(self) -> float | None:
+        """The paper's gradient norm clipping for this variant: None for NMRU-vanilla, 1 for NMRU."""
+        return self.cls.training_clipping(self.options)[1]
+
 
 def build_registry(*classes: type[Unit]) -> dict[str, UnitSpec]:
     """One entry per class under its ``name``, plus one per declared variant."""

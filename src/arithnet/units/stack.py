@@ -53,6 +53,12 @@ class Stack(Unit):
         return self.first.observes_loss or self.second.observes_loss
 
     @property
+    def restart_resets_optimizer(self) -> bool:  # type: ignore[override]
+        """A restart forgets the moments if a watching part asks it (a stack restarts both parts at once)."""
+        watching = [unit for unit in (self.first, self.second) if unit.observes_loss]
+        return any(unit.restart_resets_optimizer for unit in watching) if watching else True
+
+    @property
     def has_log_parts(self) -> bool:  # type: ignore[override]
         return self.second.has_log_parts
 
