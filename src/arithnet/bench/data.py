@@ -108,7 +108,7 @@ class GroupData:
         if self._inputs is None or not 0 <= offset < self._inputs.shape[1]:
             self._draw((step - 1) // _CHUNK, batch_size)
             offset = step - self._first_step
-        return self._inputs[:, offset].to(self.device), self._targets[:, offset].to(self.device)
+        return self._inputs[:, offset], self._targets[:, offset]
 
     def _draw(self, chunk: int, batch_size: int) -> None:
         """Chunks ``chunk``, ``chunk + 1``, … at once: the same numbers as one call per chunk."""
@@ -124,7 +124,9 @@ class GroupData:
         if drawn is None:  # not compiled, or the compiler failed on the first call
             self._transform = None
             drawn = self._inputs_and_targets(u)
-        self._first_step, (self._inputs, self._targets) = chunk * _CHUNK + 1, drawn
+        # Moved to the device once per draw, not once per step: a GPU then gets one copy per many steps.
+        self._first_step = chunk * _CHUNK + 1
+        self._inputs, self._targets = (tensor.to(self.device) for tensor in drawn)
 
     def _inputs_and_targets(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs (N, T, B, I) and targets (N, T, B) for T steps from the unique seeds' U[0, 1) numbers."""

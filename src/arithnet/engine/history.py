@@ -38,7 +38,9 @@ class History:
         for name, parameter in unit.named_parameters():
             self.weights[name].append(parameter.detach().clone())
         if self._loss_sum is None:
-            self.loss.append(torch.full(parameter.shape[:1], float("nan"), dtype=torch.float64))
+            # On the parameters' device: the snapshots are stacked with the losses of other steps.
+            nan = torch.full(parameter.shape[:1], float("nan"), dtype=torch.float64, device=parameter.device)
+            self.loss.append(nan)
         else:
             self.loss.append((self._loss_sum / self._loss_count).double())
         self._loss_sum, self._loss_count = None, 0
