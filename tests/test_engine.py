@@ -17,20 +17,9 @@ from arithnet.units import UNITS
 
 
 def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
+    settings = dict(input_size=2, steps=2000, log_every=250, n_valid=1000, n_test=1000, compile=compile)
     configs = [
-        BenchConfig(
-            unit=unit,
-            operation=operation,
-            input_size=2,
-            range_name=str(r),
-            steps=2000,
-            log_every=250,
-            n_valid=1000,
-            n_test=1000,
-            compile=compile,
-            **changes,
-        )
-        for r in (1, 4, 7, 9)
+        BenchConfig(unit=unit, operation=operation, range_name=str(r), **{**settings, **changes}) for r in (1, 4, 7, 9)
     ]
     return run_group(configs, [0, 1, 2, 3], run_threshold)
 
@@ -173,6 +162,22 @@ def test_one_process_compiles_group_after_group(capsys):
 
 
 EAGER_UNITS = ("LinearNet", "SquareNet", "LogExp", "NALU", "G-NALU", "NMRU", "NMRU-gated")
+
+
+def test_a_step_that_would_compile_again_goes_on_eagerly(capsys):
+    # iNALU's Primer restart rule grows its list of logged values at every log: the compiled
+    # step's guards see new buffer shapes, which compiled_stance forbids; the run must go on
+    # eagerly, with one notice, and end as the eager run does.
+    options = dict(unit_options=(("restart_rule", "primer"),), steps=60, log_every=20)
+    compiled = _grid("iNALU", "add", True, **options)
+    notices = [line for line in capsys.readouterr().err.splitlines() if "eagerly" in line]
+    assert notices == ["arithnet: the compiled training step would need compiling again; running it eagerly"]
+    eager = _grid("iNALU", "add", False, **options)
+    for a, b in zip(eager, compiled):
+        assert (a.best_step, a.formula) == (b.best_step, b.formula)
+        assert b.best_val_mse == pytest.approx(a.best_val_mse, rel=1e-3)
+
+
 COMPILED_UNITS = [name for name in UNITS if name not in EAGER_UNITS]
 
 

@@ -85,6 +85,15 @@ def compiled(function: Callable, notice: Callable[[str], None] | None = None, wh
             except Exception as error:  # any compiler failure means: go on eagerly
                 (notice or _say)(f"compiling the {what} failed ({type(error).__name__}); running it eagerly")
                 return None
-        return state["program"](*args)
+        try:
+            return state["program"](*args)
+        except RuntimeError as error:
+            # Under compiled_stance a changed guard (a unit whose buffers grow, iNALU's Primer
+            # restart rule) must compile anew, which the stance forbids; the check comes before
+            # the program runs, so nothing was half-updated and the caller may go on eagerly.
+            if "Recompilation triggered" not in str(error):
+                raise
+            (notice or _say)(f"the compiled {what} would need compiling again; running it eagerly")
+            return None
 
     return call
