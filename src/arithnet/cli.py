@@ -336,7 +336,7 @@ def bench_command(
     first_seed: Annotated[int, typer.Option(help="Number of the first seed.")] = 0,
     steps: Annotated[int | None, typer.Option(help="Steps \\[default: 50,000 for input 2, 100,000 otherwise].")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate \\[default: the unit's paper].")] = None,
-    loss: Annotated[str, typer.Option(help="mse (the field's) or log (LogExp units).")] = "mse",
+    loss: Annotated[str, typer.Option(help="mse (the field's), log (LogExp units) or projected (RatioNet).")] = "mse",
     lr_schedule: Annotated[str, typer.Option(help="constant (the field's) or cosine.")] = "constant",
     dtype: Annotated[str, typer.Option(help="float32 (the field's) or float64.")] = "float32",
     force: Annotated[bool, typer.Option(help="Run units on operations they cannot represent.")] = False,

@@ -47,8 +47,9 @@ from arithnet.units import Stack, Unit, get_unit
 
 TASKS = ("primer", "iclr")
 #: The losses of the bench: "mse", the field's; "log", (Re z − log|t|)² + (cos Im z − sign t)²
-#: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×.
-LOSSES = ("mse", "log")
+#: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×; "projected",
+#: the error with the unit's linear weights solved for each batch (RatioNet, docs/moonshot.md).
+LOSSES = ("mse", "log", "projected")
 #: Execution choices: stored with a row, but not part of its identity (key),
 #: so that a grid resumed on another device or without compiling is the same grid.
 _EXECUTION = ("device", "compile")

@@ -15,6 +15,7 @@ from arithnet.units.nmru import NMRU
 from arithnet.units.nmu import NMU
 from arithnet.units.npu import NPU
 from arithnet.units.nru import NRU
+from arithnet.units.ratio_net import RatioNet
 from arithnet.units.realnpu import RealNPU
 from arithnet.units.registry import UnitSpec, build_registry
 from arithnet.units.square_net import SquareNet
@@ -35,6 +36,7 @@ UNITS: dict[str, UnitSpec] = build_registry(
     RealNPU,
     NRU,
     NMRU,
+    RatioNet,
 )
 
 
@@ -60,6 +62,7 @@ __all__ = [
     "LogExp",
     "NACAdd",
     "NACMul",
+    "RatioNet",
     "RealNPU",
     "Sampler",
     "SquareNet",

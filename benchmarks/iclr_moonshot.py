@@ -1,0 +1,121 @@
+"""arithnet's configuration on the ICLR 100-input task: ÷ and × of two sums, 100 seeds, the field's protocol.
+
+The configuration (docs/moonshot.md): the unit RatioNet, y = (u·x)·(v·x)^p,
+trained with the projected loss (u solved by least squares every step, v
+and p by Adam, lr 0.01 with a cosine decay), 10,000 steps of batch 128;
+everything else is the bench's ICLR protocol (--task iclr --input-size 100
+--ranges iclr: train U[1, 2], test U[2, 6], validation and test MSE on
+10,000 fixed samples every 1,000 steps, success at the best validation
+step). Rows go to a results store, one per run, keyed as `arithnet bench`
+keys them, so a rerun skips what is stored. The same runs as one bench command:
+
+    arithnet bench --units RatioNet --ops div,mul --task iclr --input-size 100 --ranges iclr \\
+        --seeds 100 --steps 10000 --loss projected --lr-schedule cosine --jobs 1 --store runs/moonshot.sqlite
+
+It prints, per operation, the success rate under the ICLR ε-perfect criterion
+and the exact-formula rate with 95% Wilson intervals, the median solved-at
+step and the seconds per run. For example:
+
+    .venv/bin/python benchmarks/iclr_moonshot.py                          # 100 seeds, ÷ and ×
+    .venv/bin/python benchmarks/iclr_moonshot.py --seeds 20 --option snap_tolerance=0   # an ablation
+
+This script trains the groups in its own process, one after another (one
+core), and prints the figures; the bench command above does the same work
+with its worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from arithnet.bench.protocol import BenchConfig, run_group
+from arithnet.bench.runner import run_threshold
+from arithnet.bench.stats import solved_at_summary, wilson_interval
+from arithnet.bench.store import ResultsStore
+
+#: Runs trained as one tensor program: the fixed sets of 100 seeds would take 1.6 GB at once.
+GROUP = 25
+
+
+def configuration(operation: str, args: argparse.Namespace) -> BenchConfig:
+    """One run of the moonshot configuration, but for its seed."""
+    return BenchConfig(
+        unit=args.unit,
+        operation=operation,
+        task="iclr",
+        input_size=100,
+        range_name="iclr",
+        steps=args.steps,
+        loss=args.loss,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        unit_options=tuple(sorted(args.option)),
+        compile=False,
+    )
+
+
+def run(config: BenchConfig, seeds: list[int], store: ResultsStore) -> list:
+    """Every seed's row, training those the store does not hold, GROUP at a time."""
+    done = store.keys()
+    pending = [seed for seed in seeds if config.key(seed) not in done]
+    for start in range(0, len(pending), GROUP):
+        chunk = pending[start : start + GROUP]
+        began = time.perf_counter()
+        store.add(run_group([config] * len(chunk), chunk, run_threshold))
+        print(f"  {config.operation}: seeds {chunk[0]}–{chunk[-1]} in {time.perf_counter() - began:.0f} s", flush=True)
+    keys = {config.key(seed) for seed in seeds}
+    return [row for row in store.rows(operation=config.operation) if row.key in keys]
+
+
+def summary(operation: str, rows: list) -> str:
+    """One line: ICLR success and exact formulas with Wilson intervals, median solved-at, seconds per run."""
+    n = len(rows)
+    parts = [f"{operation}: {n} runs"]
+    for label, count in (
+        ("ICLR ε-perfect", sum(r.solved_iclr for r in rows)),
+        ("exact formula", sum(r.formula_exact for r in rows)),
+    ):
+        rate, low, high = wilson_interval(count, n)
+        parts.append(f"{label} {100 * rate:.0f}% [{100 * low:.1f}, {100 * high:.1f}]")
+    solved_at = [r.solved_at_iclr for r in rows if r.solved_iclr and r.solved_at_iclr is not None]
+    median = solved_at_summary(solved_at)["median"] if solved_at else float("nan")
+    parts.append(f"median solved at {median:,.0f}")
+    parts.append(f"{np.mean([r.seconds for r in rows]):.1f} s per run (one core)")
+    return "; ".join(parts)
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    return name, ast.literal_eval(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ops", default="div,mul")
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--unit", default="RatioNet")
+    parser.add_argument("--loss", default="projected")
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--lr-schedule", default="cosine")
+    parser.add_argument("--option", type=parse_option, action="append", default=[], help="unit option NAME=VALUE")
+    parser.add_argument("--store", type=Path, default=Path("runs/moonshot.sqlite"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    args.store.parent.mkdir(parents=True, exist_ok=True)
+    with ResultsStore(args.store) as store:
+        lines = []
+        for operation in args.ops.split(","):
+            config = configuration(operation, args)
+            lines.append(summary(operation, run(config, list(range(args.seeds)), store)))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
