@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from arithnet import cli
 from arithnet.bench import report as report_module
+from arithnet.bench.presets import preset_settings
 from arithnet.bench.published import PUBLISHED, published
 from arithnet.bench.report import TABLES, belongs, long_table, markdown, replace_block, solved_curves
 from arithnet.bench.rows import RunRow
@@ -156,6 +157,16 @@ def test_lines_with_other_settings_are_never_pooled():
     alike = long_table(DIVISION, runs("NMRU", 1, 2) + runs("NMRU", 1, 2, batch_size=64))
     labels = [e["settings"] for e in alike]
     assert len(set(labels)) == 2 and all(label.startswith("unit defaults #") for label in labels)
+
+
+def test_a_preset_line_names_only_what_the_command_changed():
+    preset = preset_settings("division", "NMRU", "primer", 10, "div")
+    options = [list(option) for option in preset["unit_options"]]
+    changed = [[name, 99] if name == "regularization_end" else [name, value] for name, value in options]
+    rows = runs("NMRU", 2, 2, preset="division", unit_options=options)
+    rows += runs("NMRU", 1, 2, preset="division", unit_options=changed)
+    labels = sorted(e["settings"] for e in long_table(DIVISION, rows))
+    assert labels == ["preset division", "preset division, regularization_end=99"]
 
 
 def test_markdown_says_how_it_was_made_and_what_is_not_published(division_rows):

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from arithnet.bench.presets import preset_settings
 from arithnet.bench.published import published
 from arithnet.bench.rows import RunRow
 from arithnet.bench.stats import solved_fraction_curve, success_table
@@ -124,10 +125,30 @@ def settings(row: RunRow) -> dict:
     return {name: value for name, value in json.loads(row.config).items() if name not in _NOT_SETTINGS}
 
 
+def _preset_options(config: dict) -> dict:
+    """The unit options the run's preset gives it (none without a preset, or where it no longer covers the run)."""
+    if not config.get("preset"):
+        return {}
+    try:
+        names = (config["preset"], config["unit"], config["task"], config["input_size"], config["operation"])
+        return dict(preset_settings(*names)["unit_options"])
+    except (KeyError, ValueError):
+        return {}
+
+
 def settings_label(config: dict) -> str:
-    """The run's preset and what differs from the units' defaults, briefly: options, loss, schedule, dtype, force."""
+    """The run's preset and what differs from it or the units' defaults, briefly: options, loss, schedule, force.
+
+    A preset's own options are left out (``arithnet bench --show-preset`` lists them): the label
+    names only what the command changed.
+    """
     parts = [f"preset {config['preset']}"] if config.get("preset") else []
-    parts += [f"{name}={value!r}" for name, value in config.get("unit_options") or ()]
+    from_preset = _preset_options(config)
+    parts += [
+        f"{name}={value!r}"
+        for name, value in config.get("unit_options") or ()
+        if name not in from_preset or from_preset[name] != value
+    ]
     usual_values = {"loss": "mse", "lr_schedule": "constant", "dtype": "float32", "threshold_subsets": "task"}
     for name, usual in usual_values.items():
         if config.get(name, usual) != usual:
@@ -152,7 +173,8 @@ def _lines(rows: list[RunRow]) -> dict[tuple, list[RunRow]]:
 def _labels(keys: Iterable[tuple]) -> dict[tuple, str]:
     """Each line's settings label; lines of one unit, operation and steps that read alike get a settings digest."""
     keys = list(keys)
-    reads = {key: (*key[:2], settings_label(json.loads(key[2])), json.loads(key[2]).get("steps")) for key in keys}
+    configs = {key: {**json.loads(key[2]), "unit": key[0], "operation": key[1]} for key in keys}
+    reads = {key: (*key[:2], settings_label(configs[key]), configs[key].get("steps")) for key in keys}
     labels = {}
     for key in keys:
         twins = sum(reads[other] == reads[key] for other in keys) > 1
