@@ -9,7 +9,7 @@ import pytest
 from arithnet.bench import presets
 from arithnet.bench import thresholds as th
 from arithnet.bench.grid import bench_grid
-from arithnet.bench.presets import FLOAT32_EPS, TABLE, preset_rows, preset_settings
+from arithnet.bench.presets import FLOAT32_EPS, TABLE, covered_operations, preset_rows, preset_settings
 from arithnet.bench.protocol import BenchConfig, build_model, run_group
 from arithnet.bench.runner import run_threshold
 
@@ -142,6 +142,15 @@ def test_runs_of_one_preset_grid_differ_by_unit():
     assert len(runs) == 8
     by_unit = {config.unit: config for config, _ in runs}
     assert by_unit["NRU"].lr == 1.0 and by_unit["NMU"].lr == 1e-3
+
+
+def test_without_ops_a_preset_runs_each_unit_on_its_papers_operations():
+    grid = bench_grid(units="NAU,NMU,NPU", preset="primer", input_size=2, seeds=1)
+    pairs = sorted({(config.unit, config.operation) for config, _ in grid.runs()})
+    assert pairs == [("NAU", "add"), ("NAU", "sub"), ("NMU", "mul"), ("NPU", "div"), ("NPU", "mul")]
+    assert covered_operations("division", "NMRU-vanilla", "primer", 10) == ("div",)
+    with pytest.raises(ValueError, match="preset division does not cover NMRU-vanilla on add at input 2"):
+        covered_operations("division", "NMRU-vanilla", "primer", 2)
 
 
 def test_no_preset_keeps_the_stored_keys():

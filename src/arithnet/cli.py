@@ -289,6 +289,10 @@ def _print_report(result, written: list[Path]) -> None:
 
 # The bench command's options that are long to declare (its signature must fit on a screen).
 BenchUnits = Annotated[str | None, typer.Option(help="Units, comma-separated; 'A>B' stacks two (ICLR task). Required.")]
+BenchOps = Annotated[
+    str | None,
+    typer.Option(help="Operations, comma-separated \\[default: add,sub,mul,div; with --preset, the paper's]."),
+]
 BenchTask = Annotated[
     str | None,
     typer.Option(help="primer (single module) or iclr (100 inputs, two layers) \\[default: primer, or the preset's]."),
@@ -326,7 +330,7 @@ BenchJobs = Annotated[int, typer.Option(help="Worker processes (one torch thread
 @app.command("bench")
 def bench_command(
     units: BenchUnits = None,
-    ops: Annotated[str, typer.Option(help="Operations, comma-separated.")] = "add,sub,mul,div",
+    ops: BenchOps = None,
     task: BenchTask = None,
     input_size: BenchInputSize = None,
     ranges: BenchRanges = None,

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from arithnet.bench import limits
-from arithnet.bench.presets import PRESET_TASKS, check_preset, preset_settings
+from arithnet.bench.presets import PRESET_TASKS, check_preset, covered_operations, preset_settings
 from arithnet.bench.protocol import BenchConfig
 from arithnet.bench.tasks import GRIDS
 
@@ -29,6 +29,8 @@ _NUMBERED = tuple(int(name) for grid in GRIDS.values() for name in grid if name.
 
 #: Training steps when none are given: the Primer's, by number of inputs.
 STEPS_INPUT_2 = 50_000
+#: Operations when none are given and no preset chooses them.
+ALL_OPERATIONS = "add,sub,mul,div"
 STEPS_OTHERWISE = 100_000
 
 
@@ -52,6 +54,8 @@ class Grid:
         runs = []
         for unit in self.units:
             for operation in self.operations:
+                if self.templates is not None and (unit, operation) not in self.templates:
+                    continue  # a preset runs a unit on its paper's operations only
                 template = (self.templates or {}).get((unit, operation), self.template)
                 for range_name in self.ranges:
                     config = replace(template, unit=unit, operation=operation, range_name=range_name)
@@ -150,7 +154,7 @@ def _unit_options(options: Mapping[str, Any] | Iterable[str] | Iterable[tuple[st
 
 def bench_grid(
     units: str | Sequence[str],
-    ops: str | Sequence[str] = "add,sub,mul,div",
+    ops: str | Sequence[str] | None = None,
     task: str | None = None,
     input_size: int | None = None,
     ranges: str | Sequence[str] | None = None,
@@ -163,7 +167,9 @@ def bench_grid(
     """The grid of ``arithnet bench``: units × ops × ranges × seeds first_seed … first_seed + seeds − 1.
 
     ``units``, ``ops`` and ``ranges`` are comma-separated text or sequences;
-    ranges go through ``range_names`` (``"primer"``, ``"1-9"``, …). ``task``,
+    ``ops`` defaults to the four operations, or with a preset to the ones it
+    runs each unit on (``presets.covered_operations``); ranges go through
+    ``range_names`` (``"primer"``, ``"1-9"``, …). ``task``,
     ``input_size`` and ``ranges`` default to primer, 2 and primer (or the
     preset's); ``steps`` to ``default_steps(input_size)``. Further keyword
     arguments are ``BenchConfig`` fields (``lr``, ``loss``, ``lr_schedule``,
@@ -186,26 +192,40 @@ def bench_grid(
     default_task, default_size, default_ranges = PRESET_TASKS.get(preset, ("primer", 2, "primer"))
     task = task if task is not None else default_task
     input_size = input_size if input_size is not None else default_size
-    unit_list, op_list = split_names(units), split_names(ops)
+    unit_list, op_list = split_names(units), split_names(ops if ops is not None else ALL_OPERATIONS)
     range_list = range_names(ranges if ranges is not None else default_ranges)
+    pairs = _pairs(unit_list, None if ops is None and preset is not None else op_list, preset, task, input_size)
+    op_list = tuple(dict.fromkeys(operation for _, operation in pairs))
     for what, names in (("unit", unit_list), ("operation", op_list), ("range", range_list)):
         if not names:
             raise ValueError(f"no {what} given: name at least one")
     given = _given_settings(options, steps)
     _check_sizes(len(unit_list), len(op_list), len(range_list), seeds, first_seed, given.get("steps"), input_size)
-    pairs = [(unit, operation) for unit in unit_list for operation in op_list]
+    templates = _templates(pairs if preset is not None else pairs[:1], preset, task, input_size, range_list, given)
+    seed_numbers = tuple(range(first_seed, first_seed + seeds))
+    grid = Grid(unit_list, op_list, range_list, seed_numbers, templates[pairs[0]], templates if preset else None)
+    grid.runs()  # validate every combination now, not in a worker
+    return grid
+
+
+def _templates(pairs, preset: str | None, task: str, input_size: int, range_list, given: dict) -> dict:
+    """A checked configuration per (unit, operation): the preset's settings (if any) and the caller's."""
     templates = {}
-    for unit, operation in pairs if preset is not None else pairs[:1]:
+    for unit, operation in pairs:
         fields = _run_settings(preset, unit, operation, task, input_size, given)
         template = BenchConfig(unit=unit, operation=operation, range_name=range_list[0], **fields)
         limits.check_at_most("the number of steps", template.steps, limits.MAX_STEPS)
         limits.check_memory(template)
         check_strict_json(template)  # what is not the user's (a unit's defaults) is finite
         templates[unit, operation] = template
-    seed_numbers = tuple(range(first_seed, first_seed + seeds))
-    grid = Grid(unit_list, op_list, range_list, seed_numbers, templates[pairs[0]], templates if preset else None)
-    grid.runs()  # validate every combination now, not in a worker
-    return grid
+    return templates
+
+
+def _pairs(units, operations, preset: str | None, task: str, input_size: int) -> list[tuple[str, str]]:
+    """(unit, operation) pairs: every unit × operation, or with ``operations`` None each unit's preset operations."""
+    if operations is not None:
+        return [(unit, operation) for unit in units for operation in operations]
+    return [(unit, op) for unit in units for op in covered_operations(preset, unit, task, input_size)]
 
 
 def _given_settings(options: dict[str, Any], steps: int | None) -> dict[str, Any]:

@@ -344,6 +344,22 @@ def find_entry(preset: str, unit: str, task: str, input_size: int, operation: st
     raise ValueError(f"preset {preset} does not cover {where}: it covers {unit} on {covered}")
 
 
+def covered_operations(preset: str, unit: str, task: str, input_size: int) -> tuple[str, ...]:
+    """The operations ``preset`` runs ``unit`` on for this task and input size, in the field's order.
+
+    A unit, task or input size the preset does not cover is a ValueError naming what it covers.
+    """
+    operations = [
+        operation
+        for entry in TABLE
+        if entry.preset == preset and entry.unit == unit and entry.task == task and input_size in entry.input_sizes
+        for operation in entry.operations.value
+    ]
+    if not operations:
+        find_entry(preset, unit, task, input_size, "add")  # raises, saying what the preset covers
+    return tuple(op for op in ("add", "sub", "mul", "div") if op in operations)
+
+
 def forced(unit: str, operation: str) -> bool:
     """Whether a run of ``unit`` (its last layer, for a stack) on ``operation`` must be forced."""
     spec = UNITS.get(unit.split(">")[-1])
