@@ -93,8 +93,10 @@ class GradientStep:
 
     def _functional(self, x, target, step):
         def total_of(parameters):
+            # tie_weights=False: no unit ties weights, and tying walks every buffer, which puts
+            # guards on buffers the step never reads (iNALU's growing restart list).
             data, total = torch.func.functional_call(
-                self.objective, dict(zip(self.names, parameters)), (x, target, step)
+                self.objective, dict(zip(self.names, parameters)), (x, target, step), tie_weights=False
             )
             return total.sum(), data
 
