@@ -154,6 +154,8 @@ def settings_label(config: dict) -> str:
         if name not in from_preset or from_preset[name] != value
     ]
     usual_values = {"loss": "mse", "lr_schedule": "constant", "dtype": "float32", "threshold_subsets": "task"}
+    if config.get("preset"):  # the preset chose the thresholds' subsets
+        usual_values.pop("threshold_subsets")
     for name, usual in usual_values.items():
         if config.get(name, usual) != usual:
             parts.append(f"{name} {config[name]}")
