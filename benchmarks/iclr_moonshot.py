@@ -19,58 +19,37 @@ step and the seconds per run. For example:
     .venv/bin/python benchmarks/iclr_moonshot.py                          # 100 seeds, ÷ and ×
     .venv/bin/python benchmarks/iclr_moonshot.py --seeds 20 --option snap_tolerance=0   # an ablation
 
-This script trains the groups in its own process, one after another (one
-core), and prints the figures; the bench command above does the same work
-with its worker processes.
+This script builds the same grid through the library (bench_grid,
+run_grid: worker processes, stored runs skipped) and prints the figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import run_threshold
+from arithnet.bench.grid import bench_grid
+from arithnet.bench.runner import pending_runs, run_grid
 from arithnet.bench.stats import solved_at_summary, wilson_interval
 from arithnet.bench.store import ResultsStore
 
-#: Runs trained as one tensor program: the fixed sets of 100 seeds would take 1.6 GB at once.
-GROUP = 25
 
-
-def configuration(operation: str, args: argparse.Namespace) -> BenchConfig:
-    """One run of the moonshot configuration, but for its seed."""
-    return BenchConfig(
-        unit=args.unit,
-        operation=operation,
-        task="iclr",
-        input_size=100,
-        range_name="iclr",
-        steps=args.steps,
-        loss=args.loss,
-        lr=args.lr,
-        lr_schedule=args.lr_schedule,
-        unit_options=tuple(sorted(args.option)),
-        compile=False,
-    )
-
-
-def run(config: BenchConfig, seeds: list[int], store: ResultsStore) -> list:
-    """Every seed's row, training those the store does not hold, GROUP at a time."""
-    done = store.keys()
-    pending = [seed for seed in seeds if config.key(seed) not in done]
-    for start in range(0, len(pending), GROUP):
-        chunk = pending[start : start + GROUP]
-        began = time.perf_counter()
-        store.add(run_group([config] * len(chunk), chunk, run_threshold))
-        print(f"  {config.operation}: seeds {chunk[0]}–{chunk[-1]} in {time.perf_counter() - began:.0f} s", flush=True)
-    keys = {config.key(seed) for seed in seeds}
-    return [row for row in store.rows(operation=config.operation) if row.key in keys]
+def run(args: argparse.Namespace) -> dict[str, list]:
+    """The grid through the library's own path (bench_grid, run_grid): stored runs are skipped; rows by operation."""
+    grid = bench_grid(
+        units=args.unit, ops=args.ops, task="iclr", input_size=100, ranges="iclr", seeds=args.seeds,
+        steps=args.steps, loss=args.loss, lr=args.lr, lr_schedule=args.lr_schedule, unit_options=args.option,
+    )  # fmt: skip
+    runs = grid.runs()
+    with ResultsStore(args.store) as store:
+        todo = pending_runs(runs, store)
+    run_grid(todo, args.store, args.jobs)
+    keys = {config.key(seed) for config, seed in runs}
+    with ResultsStore(args.store) as store:
+        rows = [row for row in store.rows() if row.key in keys]
+    return {operation: [row for row in rows if row.operation == operation] for operation in grid.operations}
 
 
 def summary(operation: str, rows: list) -> str:
@@ -86,13 +65,8 @@ def summary(operation: str, rows: list) -> str:
     solved_at = [r.solved_at_iclr for r in rows if r.solved_iclr and r.solved_at_iclr is not None]
     median = solved_at_summary(solved_at)["median"] if solved_at else float("nan")
     parts.append(f"median solved at {median:,.0f}")
-    parts.append(f"{np.mean([r.seconds for r in rows]):.1f} s per run (one core)")
+    parts.append(f"{np.mean([r.seconds for r in rows]):.1f} s per run")
     return "; ".join(parts)
-
-
-def parse_option(text: str) -> tuple[str, object]:
-    name, _, value = text.partition("=")
-    return name, ast.literal_eval(value)
 
 
 def main() -> None:
@@ -104,16 +78,12 @@ def main() -> None:
     parser.add_argument("--loss", default="projected")
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--lr-schedule", default="cosine")
-    parser.add_argument("--option", type=parse_option, action="append", default=[], help="unit option NAME=VALUE")
+    parser.add_argument("--option", action="append", default=[], help="unit option NAME=VALUE")
+    parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--store", type=Path, default=Path("runs/moonshot.sqlite"))
     args = parser.parse_args()
-    torch.set_num_threads(1)
     args.store.parent.mkdir(parents=True, exist_ok=True)
-    with ResultsStore(args.store) as store:
-        lines = []
-        for operation in args.ops.split(","):
-            config = configuration(operation, args)
-            lines.append(summary(operation, run(config, list(range(args.seeds)), store)))
+    lines = [summary(operation, rows) for operation, rows in run(args).items()]
     print("\n".join(lines))
 
 
