@@ -42,6 +42,7 @@ import multiprocessing
 import os
 import sys
 import time
+import traceback
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -243,9 +244,10 @@ def run_tool(tool: str, law_id: str, data: dict, settings: Settings) -> dict:
             row["verification"] = fitted.extra["verification"]
             right = structure_right(fitted.extra["expression"], law.variables, data, row["error_outside"])
             row["structure_right"] = bool(right)
-    except Exception as error:  # a tool that fails scores "wrong"; the reason is kept
+    except Exception as error:  # a tool that fails scores "wrong"; the reason is kept, the traceback goes to stderr
         row.setdefault("seconds", time.perf_counter() - start)
         row["failure"] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        traceback.print_exc()
     return row
 
 

@@ -1,10 +1,10 @@
 """Why the law search is what it is: parts of ``fit_law``'s search switched off or changed, one at a time.
 
 Every variant is a set of FitConfig overrides (``VARIANTS``); each is run by benchmarks/fit_equations.py's machinery
-(arithnet only, no noise) on the same laws and the same rows: the training rows, and the test rows 3 to 10 times
-outside the training range, drawn from ``--seed`` and the law's id. A law is "exact" when the median relative error
-outside is below 1e-6; seconds are the wall time of the fit alone. Every variant's FitConfig gets ``--time-budget``
-as its time_budget. The default laws are twelve rational Feynman laws.
+(arithnet only, target noise ``--noise``, 0 by default) on the same laws and the same rows: the training rows, and the
+test rows 3 to 10 times outside the training range, drawn from ``--seed`` and the law's id. A law is "exact" when
+the median relative error outside is below 1e-6; seconds are the wall time of the fit alone. Every variant's
+FitConfig gets ``--time-budget`` as its time_budget. The default laws are twelve rational Feynman laws.
 
 The long table (one row per variant × law, with fit_equations' columns and the overrides in ``fit_config``) goes to
 ``--out``; the summary prints, per variant, the laws run, exact %, median and max seconds, and the laws it gets that
@@ -12,6 +12,7 @@ the default does not and the other way round. docs/laws.md reports its figures. 
 
     .venv/bin/python benchmarks/law_ablation.py
     .venv/bin/python benchmarks/law_ablation.py --laws I.27.6,I.34.1 --variants default,"no lattice pull" --workers 1
+    .venv/bin/python benchmarks/law_ablation.py --laws rational --noise 0.01 --variants default,"two snap readings"
 """
 
 from __future__ import annotations
@@ -39,14 +40,16 @@ VARIANTS: dict[str, dict] = {
     "no lattice stage, no polish": {**TRAINED, "polish_steps": 1},
     "no lattice stage, 8 starts": {**TRAINED, "n_starts": 8},
     "1/2 grid only": {"exponent_grids": [2]},
+    # A second readout of every structure with its constants snapped within 1 standard error (docs/laws.md).
+    "two snap readings": {"snap_sigmas": [4.0, 1.0]},
 }
 LAWS = "I.10.7,I.11.19,I.13.12,I.16.6,I.18.4,I.27.6,I.34.1,I.39.11,I.48.2,II.11.3,II.11.28,III.10.19"
 
 
 def variant_settings(overrides: dict, args: argparse.Namespace) -> Settings:
-    """fit_equations' settings for one variant: arithnet alone, no noise, the variant's FitConfig overrides."""
+    """fit_equations' settings for one variant: arithnet alone, ``--noise``, the variant's FitConfig overrides."""
     fit_config = json.dumps({"time_budget": args.time_budget, **overrides})
-    return Settings(("arithnet",), args.rows, 0.0, args.seed, GPLEARN_BUDGETS["small"], fit_config)
+    return Settings(("arithnet",), args.rows, args.noise, args.seed, GPLEARN_BUDGETS["small"], fit_config)
 
 
 def run_variants(law_ids: list[str], args: argparse.Namespace) -> list[dict]:
@@ -63,9 +66,9 @@ def exact_laws(rows: list[dict], variant: str) -> set[str]:
     return {row["law"] for row in rows if row["variant"] == variant and row["score"] == "exact"}
 
 
-def summary(rows: list[dict], variants: list[str], law_ids: list[str]) -> RichTable:
+def summary(rows: list[dict], variants: list[str], law_ids: list[str], noise: float = 0.0) -> RichTable:
     """Per variant: laws, exact %, median and max seconds, and the laws gained and lost against the default."""
-    table = RichTable(title="Law search ablation (arithnet, no noise)", title_justify="left")
+    table = RichTable(title=f"Law search ablation (arithnet, noise {noise:g})", title_justify="left")
     for name in ("variant", "laws", "exact %", "median s", "max s", "exact, not by default", "exact by default, not"):
         table.add_column(name, justify="right" if name in ("laws", "exact %", "median s", "max s") else "left")
     baseline = exact_laws(rows, "default") if "default" in variants else None
@@ -101,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (laws in parallel)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rows", type=int, default=1000, help="training rows per law")
+    parser.add_argument("--noise", type=float, default=0.0, help="target noise as fit_equations adds it")
     parser.add_argument("--time-budget", type=float, default=60.0, help="FitConfig.time_budget of every variant (s)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/law_ablation.csv"))
     args = parser.parse_args(argv)
@@ -118,13 +122,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     console.print(
-        f"{len(args.variants)} variants × {len(args.law_ids)} laws; {args.rows} rows, seed {args.seed}, "
+        f"{len(args.variants)} variants × {len(args.law_ids)} laws; {args.rows} rows, noise {args.noise:g}, "
+        f"seed {args.seed}, "
         f"{args.workers} workers, time budget {args.time_budget:g} s",
         highlight=False,
     )
     rows = run_variants(args.law_ids, args)
     write_csv(rows, args.out, ("variant", *COLUMNS))
-    console.print(summary(rows, args.variants, args.law_ids))
+    console.print(summary(rows, args.variants, args.law_ids, args.noise))
     console.print(f"table: {args.out}", highlight=False)
 
 

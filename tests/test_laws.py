@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -14,10 +15,14 @@ from hypothesis import strategies as st
 
 from arithnet.laws import FitConfig, fit_law, load_law
 from arithnet.laws.constants import snap_constant
+from arithnet.laws.expression import Structure, constant
 from arithnet.laws.noise import structure_p_value
+from arithnet.laws.readout import refine, solve
+from arithnet.laws.snapping import snapped_in_turn
+from arithnet.laws.structures import Rows
 from arithnet.tables import table_from_arrays
 from arithnet.units import LawNet
-from arithnet.units.law_net import monomials
+from arithnet.units.law_net import monomials, ratio, signed_power
 
 ROWS = 1000
 
@@ -134,6 +139,8 @@ def test_too_few_rows_is_refused_naming_the_source():
         ({"n_starts": 5}, "must be a multiple of n_kept"),
         ({"lr": -1.0}, "lr must be a finite number above 0"),
         ({"time_budget": math.nan}, "time budget must be a finite number above 0"),
+        ({"snap_sigmas": ()}, "snap sigmas must be positive numbers"),
+        ({"snap_sigmas": (4.0, -1.0)}, "snap sigmas must be positive numbers"),
     ],
 )
 def test_bad_settings_are_one_line_errors(settings, message):
@@ -142,7 +149,7 @@ def test_bad_settings_are_one_line_errors(settings, message):
 
 
 def test_fit_config_round_trips_through_json():
-    config = FitConfig(seed=3, time_budget=12.5)
+    config = FitConfig(seed=3, time_budget=12.5, snap_sigmas=(3.0,))
     assert FitConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError, match="unknown fit settings: colour"):
         FitConfig.from_dict({"colour": 1})
@@ -170,6 +177,14 @@ def test_snap_constant_uses_the_tolerance_it_is_given():
     assert snap_constant(2 * math.sqrt(math.pi), 0.01, 12) == 2 * sympy.sqrt(sympy.pi)
     # 0.0796 is 1/(4π) only to 5e-5: with a tolerance of 1e-6 it is no known constant.
     assert snap_constant(0.0796, 1e-6, 12) is None
+
+
+def test_snap_constant_pays_for_its_misfit_given_the_standard_error():
+    """0.671 ± 0.010: within 4σ both 2/π (3 bits, 3.6σ off) and 2/3 (4.8 bits, 0.5σ off); the misfit decides."""
+    assert snap_constant(0.6712, 4 * 0.0096, 24) == 2 / sympy.pi
+    assert snap_constant(0.6712, 4 * 0.0096, 24, sigma=0.0096) == sympy.Rational(2, 3)
+    # A wide interval still prefers the plain number to a fraction that fits it better: 0.92 ± 0.14 is 1, not 11/12.
+    assert snap_constant(0.92, 4 * 0.14, 24, sigma=0.14) == 1
 
 
 @given(st.integers(1, 12), st.integers(-30, 30).filter(lambda p: p != 0))
@@ -221,3 +236,97 @@ def test_a_power_of_a_column_at_zero_gets_a_note_naming_it():
         "column 'a' is 0 in 43 rows (first: row 1): a negative or fractional power of a would need log 0 there; "
         "leave those rows out to search for such a law"
     ]
+
+
+def noisy_ratio_rows(seed: int = 0):
+    """(1 + 2z/3)/(1 − z/3) on z in [0, 1] with 1% noise, and the structure's exponents, roles and two powers."""
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(0, 1, 1000)
+    y = (3 + 2 * z) / (3 - z)
+    y = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.standard_normal(1000)
+    exponents = torch.tensor([[[0.0], [1.0], [1.0]]] * 2, dtype=torch.float64)
+    roles = torch.tensor([[1.0, 1.0, -1.0]] * 2, dtype=torch.float64)
+    return torch.tensor(z[:, None]), torch.tensor(y), exponents, roles, torch.tensor([1.0, 2.0], dtype=torch.float64)
+
+
+def test_refine_is_scipy_least_squares_on_every_candidate_at_once():
+    """The batched Gauss–Newton of ``refine`` lands where scipy's least_squares does, candidate by candidate.
+
+    It is hand-written because scipy fits one candidate per call: the readout refines hundreds at once.
+    """
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    x, y, exponents, roles, powers = noisy_ratio_rows()
+    start, errors = solve(x, y, exponents, roles, powers)
+    refined, _ = refine(x, y, exponents, roles, powers, start, errors)
+    m = monomials(x, exponents)
+    for i in range(2):
+
+        def residual(c, i=i):
+            t = ratio(m[i : i + 1], torch.tensor(c)[None], roles[i : i + 1])[0]
+            return (y - signed_power(t, 1 / powers[i])).numpy()
+
+        reference = scipy_optimize.least_squares(residual, start[i].numpy(), xtol=1e-14, ftol=1e-14, gtol=1e-14)
+        np.testing.assert_allclose(refined[i].numpy(), reference.x, rtol=1e-6)
+
+
+def test_refine_removes_the_bias_of_the_linear_ratio_solve():
+    """On 1% noise t·Q = P puts 2/3 and −1/3 three standard errors off; the fit of P/Q puts them within one."""
+    x, y, exponents, roles, powers = noisy_ratio_rows()
+    truth = torch.tensor([1.0, 2 / 3, -1 / 3], dtype=torch.float64)
+    linear, linear_errors = solve(x, y, exponents, roles, powers)
+    refined, refined_errors = refine(x, y, exponents, roles, powers, linear, linear_errors)
+    assert ((linear[0, 1:] - truth[1:]).abs() / linear_errors[0, 1:]).min() > 2.9
+    assert ((refined[0] - truth).abs() / refined_errors[0]).max() < 1.0
+
+
+def test_a_noisy_ratio_reads_out_with_its_own_rationals():
+    """1 + n·a/(1 − n·a/3) at 1% noise: 2/3 and 1/3, not the cheaper 2/π that a loose snap of a biased fit gave."""
+    data, expression = table("1 + n*a/(1 - n*a/3)", {"n": (0.0, 1.0), "a": (0.0, 1.0)}, noise=0.01)
+    fit = fit_law(data)
+    assert fit.verification == "noise"
+    assert same_law(fit.law.expression, expression, {"n": (0.0, 1.0), "a": (0.0, 1.0)}), fit.law
+
+
+def test_a_root_of_a_reciprocal_reads_as_a_reciprocal_root():
+    """m·c²/√(1 − v²/c²) is written with 1/√(…), not √(1/(…)): the shorter form is the law's complexity."""
+    ranges = {"m": POSITIVE, "v": (1.0, 2.0), "c": (3.0, 10.0)}
+    data, expression = table("m*c**2/sqrt(1 - v**2/c**2)", ranges)
+    fit = fit_law(data)
+    assert fit.verification == "exact" and same_law(fit.law.expression, expression, ranges)
+    assert "sqrt(1/" not in str(fit.law.expression), fit.law
+
+
+def test_refine_leaves_rows_where_a_candidate_is_infinite_out_of_its_step():
+    """A candidate whose denominator is 0 on a row (z = 1 in 1/(1 − z)) is refined on the other rows, not a crash.
+
+    Its first step leaves the pole (any finite fit beats an infinite one), and from there on every row counts.
+    """
+    z = torch.linspace(0.0, 1.0, 101, dtype=torch.float64)[:, None]
+    y = 2.0 + z[:, 0]
+    exponents = torch.tensor([[[0.0], [1.0]]], dtype=torch.float64)
+    roles, powers = torch.tensor([[1.0, -1.0]], dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    start, errors = torch.tensor([[1.0, -1.0]], dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64)
+    refined, refined_errors = refine(z, y, exponents, roles, powers, start, errors)
+    fitted = ratio(monomials(z, exponents), refined, roles)[0]
+    assert torch.isfinite(fitted).all() and torch.isfinite(refined_errors).all()
+
+
+def test_constants_snapped_in_turn_follow_their_correlation():
+    """A ratio's constants move together: fixing the best-determined one and refitting the rest brings them home.
+
+    On these rows (seed 43) the fit puts 1, 2/3 and −1/3 each about 3 of their own standard errors off, all
+    along the one direction in which the ratio barely changes. One by one they snap to 1, √2/2 and −1/π;
+    in turn, to what they are.
+    """
+    x, y, exponents, roles, powers = noisy_ratio_rows(seed=43)
+    start, errors = solve(x, y, exponents[:1], roles[:1], powers[:1])
+    fitted, errors = refine(x, y, exponents[:1], roles[:1], powers[:1], start, errors)
+    one_by_one = [constant(float(v), float(e), 24, 4.0) for v, e in zip(fitted[0], errors[0], strict=True)]
+    assert one_by_one == [1, sympy.sqrt(2) / 2, -1 / sympy.pi]
+    structure = Structure(exponents[0], roles[0], fitted[0], errors[0], Fraction(1), "y = ratio 2/1")
+    turned = snapped_in_turn(Rows(x, y, x, y), structure, 24, 4.0)
+    assert turned is not None
+    assert turned.coefficients.tolist() == pytest.approx([1.0, 2 / 3, -1 / 3], abs=1e-12)
+    assert turned.errors.tolist() == [0.0, 0.0, 0.0]
+    squared = Structure(exponents[0], roles[0], fitted[0], errors[0], Fraction(2), "y^2 = ratio 2/1")
+    assert snapped_in_turn(Rows(x, y, x, y), squared, 24, 4.0) is None  # under a power the readout's own way

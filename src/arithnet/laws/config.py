@@ -59,6 +59,10 @@ class FitConfig:
         lattice_pull: half the kept runs are pulled to half-integer exponents in the polish.
         exponent_grids: denominators exponents are snapped to (2: halves).
         max_denominator: constants snap to rationals p/q with q up to this.
+        snap_sigmas: each fitted structure is read out once per entry, its constants snapped within that
+            many standard errors (laws/constants.py). A second, tighter reading (1σ) was tried: it leaves
+            constants as floats where no exact number is that close, and on a small table such a fit set
+            the noise estimate below what the law itself reaches (the planets' aphelion).
         exact_tolerance: the held-out relative error below which a law is exact.
         max_noise: the largest relative noise a law may be verified to.
         time_budget: seconds; no new stage starts after this.
@@ -81,6 +85,7 @@ class FitConfig:
     lattice_pull: bool = True
     exponent_grids: tuple[int, ...] = (2, 3)
     max_denominator: int = 24
+    snap_sigmas: tuple[float, ...] = (4.0,)
     exact_tolerance: float = 1e-9
     max_noise: float = 0.1
     time_budget: float = 60.0
@@ -96,6 +101,8 @@ class FitConfig:
             raise ValueError(f"n_starts ({self.n_starts}) must be a multiple of n_kept ({self.n_kept}), and larger")
         for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
             check_positive(name.replace("_", " "), getattr(self, name))
+        if not self.snap_sigmas or not all(isinstance(v, int | float) and v > 0 for v in self.snap_sigmas):
+            raise ValueError(f"snap sigmas must be positive numbers, at least one, got {self.snap_sigmas!r}")
         if not self.stages or not all(g >= 1 for g in self.exponent_grids):
             raise ValueError("a search needs at least one stage and exponent grids of at least 1")
         for power in (*self.sum_powers, *self.ratio_powers):
@@ -117,7 +124,7 @@ class FitConfig:
         values = dict(data)
         if "stages" in values:
             values["stages"] = tuple(Stage.from_dict(s) if isinstance(s, dict) else s for s in values["stages"])
-        for name in ("exponent_grids", "sum_powers", "ratio_powers"):
+        for name in ("exponent_grids", "sum_powers", "ratio_powers", "snap_sigmas"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)

@@ -19,35 +19,39 @@ BASES: tuple[tuple[sympy.Expr, float], ...] = (
     (sympy.sqrt(sympy.pi), 3.5),
     (1 / sympy.sqrt(sympy.pi), 3.5),
 )
+BASE_VALUES = tuple(float(base) for base, _ in BASES)
 #: Numerators beyond this are not "small" rationals.
 MAX_NUMERATOR = 1000
 
 
-def snap_constant(value: float, tolerance: float, max_denominator: int) -> sympy.Expr | None:
-    """The simplest r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator), or None.
+def snap_constant(value: float, tolerance: float, max_denominator: int, sigma: float | None = None):
+    """The cheapest r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator), or None.
 
-    ``tolerance`` should be the constant's own uncertainty (its standard error
-    from the fit): with a looser one, some rational times π matches anything.
-    For each base the fraction with the smallest denominator within the
-    tolerance is taken (not the closest one: on noisy data 0.92 ± 0.14 is 1,
-    not 11/12); among the bases, the cheapest wins: the base's cost plus the
-    bits of the numerator and twice those of the denominator (2√π before 39/11).
+    ``tolerance`` should be a few of the constant's standard errors: with a
+    looser one, some rational times π matches anything. The cost of r·base is
+    the base's cost plus the bits of the numerator and twice those of the
+    denominator (2√π before 39/11). Given ``sigma``, the standard error, a
+    candidate also pays for its misfit, (Δ/σ)²/2 nats in bits: the description
+    length of the constant. Without that, 0.671 ± 0.010 would be the cheaper 2/π
+    (3.6σ away) rather than 2/3 (0.5σ), and the law would leave the noise band.
+    Fractions of larger denominator cost more, so on noisy data 0.92 ± 0.14 is 1, not 11/12.
     """
-    best: tuple[float, sympy.Expr] | None = None
-    for base, base_cost in BASES:
-        ratio = simplest_fraction(value / float(base), tolerance / float(base), max_denominator)
-        if ratio is None:
-            continue
-        cost = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
-        if best is None or cost < best[0]:
-            best = (cost, sympy.Rational(ratio.numerator, ratio.denominator) * base)
-    return None if best is None else best[1]
+    best: tuple[float, Fraction, sympy.Expr] | None = None
+    for (base, base_cost), scale in zip(BASES, BASE_VALUES, strict=True):
+        for ratio in fractions_within(value / scale, tolerance / scale, max_denominator):
+            cost = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
+            if sigma:
+                cost += ((float(ratio) * scale - value) / sigma) ** 2 / (2 * math.log(2))
+            if best is None or cost < best[0]:
+                best = (cost, ratio, base)
+    return None if best is None else sympy.Rational(best[1].numerator, best[1].denominator) * best[2]
 
 
-def simplest_fraction(value: float, tolerance: float, max_denominator: int) -> Fraction | None:
-    """p/q within ``tolerance`` of ``value`` with the smallest q ≤ max_denominator, |p| ≤ MAX_NUMERATOR; or None."""
+def fractions_within(value: float, tolerance: float, max_denominator: int) -> list[Fraction]:
+    """Every p/q in lowest terms within ``tolerance`` of ``value``, q ≤ max_denominator, |p| ≤ MAX_NUMERATOR."""
+    found: dict[Fraction, None] = {}  # ordered, without the repeats 2/4, 3/6 of 1/2
     for denominator in range(1, max_denominator + 1):
         numerator = round(value * denominator)
         if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
-            return Fraction(numerator, denominator)
-    return None
+            found[Fraction(numerator, denominator)] = None
+    return list(found)

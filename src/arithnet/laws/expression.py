@@ -11,6 +11,7 @@ import sympy
 import torch
 
 from arithnet.laws.constants import snap_constant
+from arithnet.units.law_net import monomials, ratio
 
 #: Expressions larger than this (nodes) are left as they are: a law of that size is no law to tidy.
 TIDY_MAX_SIZE = 40
@@ -44,14 +45,15 @@ def monomial(exponents: torch.Tensor, symbols: list[sympy.Symbol], grid: int = 6
     return sympy.Mul(*(s**p for s, p in zip(symbols, powers) if p != 0))
 
 
-def constant(value: float, error: float, max_denominator: int) -> sympy.Expr:
-    tolerance = max(4.0 * error, RELATIVE_FLOOR * abs(value))
-    snapped = snap_constant(value, tolerance, max_denominator)
+def constant(value: float, error: float, max_denominator: int, sigmas: float = 4.0) -> sympy.Expr:
+    """The simplest exact number within ``sigmas`` standard errors of ``value``, else the float itself."""
+    sigma = max(error, RELATIVE_FLOOR * abs(value) / sigmas)
+    snapped = snap_constant(value, sigmas * sigma, max_denominator, sigma)
     return snapped if snapped is not None else sympy.Float(value, 15)
 
 
-def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_denominator: int, scale: float = 1.0):
-    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ)/scale, each coefficient snapped where its precision allows.
+def ratio_expression(structure: Structure, symbols, max_denominator: int, scale: float = 1.0, sigmas: float = 4.0):
+    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ)/scale, each coefficient snapped within ``sigmas`` standard errors.
 
     The numerator's coefficients are divided by ``scale`` (with their errors):
     the caller takes that factor out, to snap it where it is simplest.
@@ -63,7 +65,7 @@ def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_deno
         value, error = float(structure.coefficients[index]), float(structure.errors[index])
         if role > 0:
             value, error = value / scale, error / abs(scale)
-        term = constant(value, error, max_denominator) * monomial(structure.exponents[index], symbols)
+        term = constant(value, error, max_denominator, sigmas) * monomial(structure.exponents[index], symbols)
         if role > 0:
             numerator += term
         else:
@@ -71,15 +73,40 @@ def ratio_expression(structure: Structure, symbols: list[sympy.Symbol], max_deno
     return numerator / denominator
 
 
+#: Coefficients known to within this factor of the best-determined one's relative error count as well determined.
+DETERMINED_WITHIN = 2.0
+
+
 def leading_coefficient(structure: Structure) -> tuple[float, float]:
-    """The numerator's largest coefficient and its standard error."""
-    numerator = torch.where(structure.roles > 0, structure.coefficients.abs(), -1.0)
-    index = int(numerator.argmax())
+    """The numerator's largest well-determined coefficient and its standard error.
+
+    On noisy rows the largest coefficient can be the least certain (1.02 ± 0.03
+    beside 1.00 ± 0.004): the others, divided by it, would carry its error, which
+    their own snapping tolerance does not see, and 0.98 ± 0.004 would miss 1.
+    """
+    magnitude = structure.coefficients.abs()
+    numerator = (structure.roles > 0) & (magnitude > 0)
+    relative = torch.where(numerator, structure.errors / magnitude.clamp_min(1e-300), torch.inf)
+    floor = max(DETERMINED_WITHIN * float(relative.min()), RELATIVE_FLOOR)
+    index = int(torch.where(numerator & (relative <= floor), magnitude, -1.0).argmax())
     return float(structure.coefficients[index]), float(structure.errors[index])
 
 
-def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int, max_denominator: int):
-    """y as an expression: t^(1/q) with t the ratio; ``sign`` is +1 or −1 when every y has it, else 0.
+def fitted_sign(structure: Structure, x: torch.Tensor) -> int:
+    """+1 or −1 when the structure's t = P/Q has that sign on every row of ``x``, else 0.
+
+    The fit's sign, not the data's: 1% noise pushes the smallest targets of a
+    law in r^−5 below 0, and the law would then read sign(t)·|t|^(1/q) for a t
+    that is positive on every row.
+    """
+    t = ratio(monomials(x, structure.exponents[None]), structure.coefficients[None], structure.roles[None])[0]
+    return 1 if bool((t > 0).all()) else -1 if bool((t < 0).all()) else 0
+
+
+def law_expression(structure: Structure, symbols, sign: int, max_denominator: int, sigmas: float = 4.0):
+    """y as an expression: t^(1/q) with t the ratio; ``sign`` is +1 or −1 when every t has it, else 0.
+
+    Constants are snapped within ``sigmas`` of their standard errors (constant).
 
     For q ≠ 1 the numerator's leading coefficient c is taken out of the
     power and snapped as |c|^(1/q): y² = 9/(16π²)·(x² + y²) reads as
@@ -87,16 +114,16 @@ def law_expression(structure: Structure, symbols: list[sympy.Symbol], sign: int,
     """
     lead, error = leading_coefficient(structure)
     if structure.power == 1 or lead == 0 or not math.isfinite(lead):
-        t = ratio_expression(structure, symbols, max_denominator)
+        t = ratio_expression(structure, symbols, max_denominator, sigmas=sigmas)
         return (
             t
             if structure.power == 1
             else t ** (1 / sympy.Rational(structure.power.numerator, structure.power.denominator))
         )
     q = sympy.Rational(structure.power.numerator, structure.power.denominator)
-    t = ratio_expression(structure, symbols, max_denominator, scale=abs(lead))
+    t = ratio_expression(structure, symbols, max_denominator, scale=abs(lead), sigmas=sigmas)
     outer = abs(lead) ** (1 / float(q))
-    factor = constant(outer, abs(outer * error / (float(q) * lead)), max_denominator)
+    factor = constant(outer, abs(outer * error / (float(q) * lead)), max_denominator, sigmas)
     if sign > 0:
         return factor * t ** (1 / q)
     if sign < 0:
@@ -132,21 +159,46 @@ def tidy(expr: sympy.Expr, symbols: list[sympy.Symbol], positive: list[bool], x:
 
     Powers of products split and merge only where their bases are positive
     (sympy's rules): the columns that are positive in the data are declared so.
+    ``powdenest(force=True)`` reads √(1/(c² − v²)) as 1/√(c² − v²), which sympy
+    will not do for a base of unknown sign; the check on ``x`` keeps it only
+    where the values agree (both forms are non-real where the base is negative).
+    First a term is pulled out of each power of a sum (``pulled_out``), which is
+    cheap at any size; sympy's own rewrites follow for expressions small enough.
     """
     assumed = [sympy.Symbol(s.name, positive=True) if p else s for s, p in zip(symbols, positive)]
-    swap = dict(zip(symbols, assumed))
     back = dict(zip(assumed, symbols))
-    base = expr.subs(swap)
+    reference = evaluate(expr, symbols, x)
+
+    def smallest(candidates, best):
+        for candidate in candidates:
+            candidate = candidate.subs(back)
+            same = np.allclose(evaluate(candidate, symbols, x), reference, rtol=1e-11, atol=0, equal_nan=True)
+            if same and size(candidate) < size(best):
+                best = candidate
+        return best
+
+    best = smallest(pulled_out(expr.subs(dict(zip(symbols, assumed)))), expr)
+    base = best.subs(dict(zip(symbols, assumed)))
     if size(base) > TIDY_MAX_SIZE:  # sympy's factor and simplify take minutes on large expressions
-        return expr
+        return best
     rewrites = [base, sympy.factor(base), sympy.powsimp(sympy.factor(base)), sympy.together(base)]
     rewrites += [sympy.factor_terms(sympy.expand(base)), sympy.simplify(base)]
-    reference = evaluate(expr, symbols, x)
-    best = expr
-    for candidate in rewrites:
-        candidate = candidate.subs(back)
-        values = evaluate(candidate, symbols, x)
-        same = np.allclose(values, reference, rtol=1e-11, atol=0, equal_nan=True)
-        if same and size(candidate) < size(best):
-            best = candidate
-    return best
+    rewrites += [sympy.powdenest(rewrite, force=True) for rewrite in rewrites[:2]]
+    return smallest(rewrites, best)
+
+
+def pulled_out(expr: sympy.Expr) -> list[sympy.Expr]:
+    """``expr`` with one term T pulled out of a power of a sum, (T + U)^p = T^p·(1 + U/T)^p, once per term.
+
+    The readout writes y = (K − K·ω²/ω₀²)^−2 with the common factor K inside
+    the power; pulled out it is K^−2·(1 − ω²/ω₀²)^−2, which sympy's factor then
+    shortens further, and which is how the law is written by hand.
+    """
+    rewrites = []
+    for power in expr.atoms(sympy.Pow):
+        base, exponent = power.args
+        if isinstance(base, sympy.Add):
+            for term in base.args:
+                pulled = sympy.powdenest(term**exponent, force=True) * sympy.expand(base / term) ** exponent
+                rewrites.append(expr.xreplace({power: pulled}))
+    return rewrites

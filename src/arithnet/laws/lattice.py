@@ -1,7 +1,7 @@
 """The lattice stage: laws one dimensionless group away from the power law, tried without training.
 
 Many laws are the power law's common factor F times a function of one
-dimensionless group g (a variable, or a ratio of two): m·c²·(1 − v²/c²)^−½,
+dimensionless group g (a variable, or a ratio or product of two): m·c²·(1 − v²/c²)^−½,
 ω₀·(1 + v/c)/(1 − v/c), pV/(γ − 1). For each target power q these are
 y^q = F·(a + b·g), y^q = F·a/(1 + b·g) and y^q = F·(a + b·g)/(1 + c·g), with F
 the power law's exponents times q on the half-integer lattice. Every g in a
@@ -25,12 +25,15 @@ from arithnet.laws.readout import quick_errors
 PREFILTER_ROWS = 128
 KEPT = 64
 
-#: The common factor is shifted by g^s for each s: least squares on log|y| puts part of the sum in it
-#: (for ω₀²·(1 + v/c)/(1 − v/c) it finds v^½·c^−½ beside ω₀²).
-SHIFTS = (-1.0, -0.5, 0.0, 0.5, 1.0)
-#: Single-variable groups xᵢ^a and ratio groups (xᵢ/xⱼ)^a.
+#: The common factor is shifted along g in half-lattice steps (½ on g's largest exponent), up to one whole g
+#: either way: least squares on log|y| puts part of the sum in it (for ω₀²·(1 + v/c)/(1 − v/c) it finds
+#: v^½·c^−½ beside ω₀²; for ω⁴/(ω² − ω₀²)² it finds ω^4.7·ω₀^−4.8, a quarter of (ω/ω₀)² from the law's factor).
+MAX_SHIFT_STEPS = 4
+#: Single-variable groups xᵢ^a, ratio groups (xᵢ/xⱼ)^a and product groups (xᵢ·xⱼ)^a: the product of two
+#: dimensionless inputs (n·α in nα/(1 − nα/3)). A product's inverse is the shift −1 of its factor.
 SINGLE_POWERS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 RATIO_POWERS = (1.0, 2.0)
+PRODUCT_POWERS = (1.0,)
 
 
 def groups(n_inputs: int) -> torch.Tensor:
@@ -44,6 +47,11 @@ def groups(n_inputs: int) -> torch.Tensor:
             row = torch.zeros(n_inputs, dtype=torch.float64)
             row[i], row[j] = a, -a
             rows.append(row)
+    for i, j in itertools.combinations(range(n_inputs), 2):
+        for a in PRODUCT_POWERS:
+            row = torch.zeros(n_inputs, dtype=torch.float64)
+            row[i], row[j] = a, a
+            rows.append(row)
     return torch.stack(rows)
 
 
@@ -55,25 +63,37 @@ SHAPES = (
 )
 
 
+def shifts(g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(S, G): each shift of the factor as a multiple of its group, and whether it is used (at most one g)."""
+    steps = torch.arange(-MAX_SHIFT_STEPS, MAX_SHIFT_STEPS + 1, dtype=torch.float64)[:, None]
+    shift = steps * 0.5 / g.abs().amax(-1)[None]
+    return shift, shift.abs() <= 1.0 + 1e-12
+
+
 def lattice_structures(base: torch.Tensor, config: FitConfig):
     """Every enumerated structure: exponents (E, 3, I), roles (E, 3), powers (E,) and labels (E,)."""
     g = groups(len(base))
+    shift, valid = shifts(g)
+    n = int(valid.sum())
     exponents, roles, powers, labels = [], [], [], []
     for label, used, role in SHAPES:
         ratio = label.startswith("ratio")
         for text in config.ratio_powers if ratio else config.sum_powers:
             q = power_value(text)
-            centre = torch.round(2 * q * base) / 2
-            for shift in SHIFTS:
-                factor = centre + shift * g
-                slots = torch.stack([factor, factor + g, g], 1) * torch.tensor(used)[None, :, None]
-                exponents.append(slots)
-            n = len(g) * len(SHIFTS)
+            factor = (torch.round(2 * q * base) / 2) + shift[..., None] * g[None]  # (S, G, I)
+            slots = torch.stack([factor, factor + g, g.expand_as(factor)], -2)  # (S, G, 3, I)
+            exponents.append((slots * torch.tensor(used, dtype=torch.float64)[:, None])[valid])
             roles.append(torch.tensor(role, dtype=torch.float64).expand(n, -1))
             powers.append(torch.full((n,), q, dtype=torch.float64))
             target = "y" if text == "1" else f"y^{text}"
             labels += [f"{target} = {label} (lattice)"] * n
     return torch.cat(exponents), torch.cat(roles), torch.cat(powers), labels
+
+
+def lattice_from(bases: torch.Tensor, config: FitConfig):
+    """``lattice_structures`` around each power law of ``bases`` (N, I), concatenated."""
+    parts = [lattice_structures(base, config) for base in bases]
+    return (*(torch.cat([part[i] for part in parts]) for i in range(3)), [label for part in parts for label in part[3]])
 
 
 def prefiltered(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, labels: list[str]):

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import torch
 
-from arithnet.units.law_net import law, monomials, ratio_design, solve_coefficients, transformed_target
+from arithnet.units.law_net import (
+    law,
+    monomials,
+    ratio,
+    ratio_design,
+    signed_power,
+    solve_coefficients,
+    transformed_target,
+)
 
 
 def snap_exponents(exponents: torch.Tensor, grid: int) -> torch.Tensor:
@@ -45,6 +53,50 @@ def solve(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers) -> tuple[t
     """Coefficients (C, K) and their standard errors for exponents (C, K, I), roles (C, K), powers (C,)."""
     target, weight = transformed_target(y[None].expand(len(powers), -1), powers)
     return least_squares(ratio_design(monomials(x, exponents), roles, target), target, weight)
+
+
+#: Gauss–Newton steps of ``refine``: from the linear solve's start a ratio converges in two or three.
+REFINE_STEPS = 6
+
+
+def refine(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, coefficients, errors, free=None):
+    """Coefficients (C, K) and standard errors of the least-squares fit of y itself, from ``solve``'s.
+
+    ``solve`` fits t·Q = P with t = y^q, which is linear but, on noisy data,
+    biased twice over: its design holds the noisy t (errors in variables), and
+    y^q bends the noise, most where |y| is small. On 1% noise that moved 2/3 in
+    (1 + 2z/3)/(1 − z/3) by three standard errors, and the 1 in
+    y = K·(1 − ω₀²/ω²)^−2 to 1.0037. Gauss–Newton on ‖y − (P/Q)^(1/q)‖² removes
+    both; a step is kept only for the candidates whose residual it lowers.
+    ``free`` (C, K), where given, marks the coefficients that may move; the others keep their value and error.
+    """
+    m = monomials(x, exponents)
+    inverse = 1.0 / powers[:, None]
+
+    def squared_error(c: torch.Tensor) -> torch.Tensor:
+        return torch.nan_to_num((y - signed_power(ratio(m, c, roles), inverse)).square().sum(-1), nan=torch.inf)
+
+    residual_norm = squared_error(coefficients)
+    for _ in range(REFINE_STEPS):
+        value = ratio(m, coefficients, roles)
+        denominator = 1.0 + m @ (coefficients * (roles < 0))[..., None]
+        slope = inverse * value.abs() ** (inverse - 1.0)  # d(t^(1/q))/dt
+        jacobian = slope[..., None] * ratio_design(m / denominator, roles, value)
+        if free is not None:
+            jacobian = jacobian * free[:, None, :]
+        residual = y - signed_power(value, inverse)
+        # Rows where a candidate is infinite (Q = 0, or t = 0 under 1/q < 1) take no part in its step.
+        finite = torch.isfinite(jacobian).all(-1) & torch.isfinite(residual)
+        jacobian = torch.where(finite[..., None], jacobian, 0.0)
+        step, step_errors = least_squares(jacobian, torch.where(finite, residual, 0.0), finite.to(y.dtype))
+        trial = coefficients + step
+        trial_norm = squared_error(trial)
+        better = (trial_norm < residual_norm)[:, None]
+        if free is not None:
+            step_errors = torch.where(free, step_errors, errors)
+        coefficients, errors = torch.where(better, trial, coefficients), torch.where(better, step_errors, errors)
+        residual_norm = torch.minimum(trial_norm, residual_norm)
+    return coefficients, errors
 
 
 def predict(x: torch.Tensor, exponents, roles, coefficients, powers) -> torch.Tensor:

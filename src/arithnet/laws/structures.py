@@ -11,7 +11,7 @@ from fractions import Fraction
 import torch
 
 from arithnet.laws.expression import Structure
-from arithnet.laws.readout import predict, prune_terms, quick_errors, relative_rms, snap_exponents, solve
+from arithnet.laws.readout import predict, prune_terms, quick_errors, refine, relative_rms, snap_exponents, solve
 from arithnet.units.law_net import monomials
 
 #: Terms whose share of the target is below this are dropped (float64 noise is ~1e-16).
@@ -45,13 +45,14 @@ def without_duplicates(exponents: torch.Tensor, roles: torch.Tensor) -> torch.Te
 
 
 def pruned(rows: Rows, exponents, roles, powers) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Solve, drop negligible terms, solve again: coefficients, standard errors and roles."""
+    """Solve, drop negligible terms, solve again and refine: coefficients, standard errors and roles."""
     for _ in range(2):
         coefficients, errors = solve(rows.x, rows.y, exponents, roles, powers)
         m_rms = monomials(rows.x, exponents).square().mean(-2).sqrt()
         t_rms = (rows.y.abs()[None] ** powers[:, None]).square().mean(-1).sqrt()
         roles = torch.where(prune_terms(coefficients, roles, m_rms, t_rms, PRUNE_THRESHOLD), roles, 0.0)
     coefficients, errors = solve(rows.x, rows.y, exponents, roles, powers)
+    coefficients, errors = refine(rows.x, rows.y, exponents, roles, powers, coefficients, errors)
     return coefficients, errors, roles
 
 
@@ -150,4 +151,38 @@ def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) ->
             seen.add(s.key())
             per_variant[labels[index]] += 1
             chosen.append((s, float(held[index])))
-    return chosen, continuous
+    return chosen + reduced(rows, [s for s, _ in chosen[:REDUCED]]), continuous
+
+
+#: The best structures of a shortlist whose one-term-smaller versions are read out too, when they have at
+#: most MAX_REDUCED_TERMS terms: the polynomial library's 28 terms would make 28 readouts of 27-term laws each.
+REDUCED = 8
+MAX_REDUCED_TERMS = 6
+
+
+def reduced(rows: Rows, structures: list[Structure]) -> list[tuple[Structure, float]]:
+    """Each structure with one of its terms left out, solved again, and its held-out error.
+
+    On noisy rows training may spend a spare monomial on a few rows' noise
+    (−0.0015·n/√a, large only where a nears 0): dropping it costs nothing
+    held out, and the smaller law is then the simplest at the noise level.
+    A structure keeps at least one numerator term.
+    """
+    drops = [
+        (s, torch.where(torch.arange(len(s.roles)) == k, 0.0, s.roles))
+        for s in structures
+        if int((s.roles != 0).sum()) <= MAX_REDUCED_TERMS
+        for k in torch.nonzero(s.roles)[:, 0].tolist()
+        if int((s.roles > 0).sum()) > int(s.roles[k] > 0)
+    ]
+    if not drops:
+        return []
+    exponents = torch.stack([s.exponents for s, _ in drops])
+    powers = torch.tensor([float(s.power) for s, _ in drops], dtype=torch.float64)
+    coefficients, errors, roles = pruned(rows, exponents, torch.stack([r for _, r in drops]), powers)
+    held = relative_rms(predict(rows.x_held, exponents, roles, coefficients, powers), rows.y_held)
+    return [
+        (Structure(exponents[i], roles[i], coefficients[i], errors[i], s.power, s.label), float(held[i]))
+        for i, (s, _) in enumerate(drops)
+        if torch.isfinite(held[i])
+    ]
