@@ -45,10 +45,15 @@ def monomial(exponents: torch.Tensor, symbols: list[sympy.Symbol], grid: int = 6
     return sympy.Mul(*(s**p for s, p in zip(symbols, powers) if p != 0))
 
 
-def constant(value: float, error: float, max_denominator: int, sigmas: float = 4.0) -> sympy.Expr:
-    """The simplest exact number within ``sigmas`` standard errors of ``value``, else the float itself."""
+def snapped_constant(value: float, error: float, max_denominator: int, sigmas: float = 4.0) -> sympy.Expr | None:
+    """The cheapest exact number within ``sigmas`` standard errors of ``value`` (at least RELATIVE_FLOOR), or None."""
     sigma = max(error, RELATIVE_FLOOR * abs(value) / sigmas)
-    snapped = snap_constant(value, sigmas * sigma, max_denominator, sigma)
+    return snap_constant(value, sigmas * sigma, max_denominator, sigma)
+
+
+def constant(value: float, error: float, max_denominator: int, sigmas: float = 4.0) -> sympy.Expr:
+    """``snapped_constant``, else the float itself."""
+    snapped = snapped_constant(value, error, max_denominator, sigmas)
     return snapped if snapped is not None else sympy.Float(value, 15)
 
 
@@ -166,7 +171,7 @@ def tidy(expr: sympy.Expr, symbols: list[sympy.Symbol], positive: list[bool], x:
     cheap at any size; sympy's own rewrites follow for expressions small enough.
     """
     assumed = [sympy.Symbol(s.name, positive=True) if p else s for s, p in zip(symbols, positive)]
-    back = dict(zip(assumed, symbols))
+    swap, back = dict(zip(symbols, assumed)), dict(zip(assumed, symbols))
     reference = evaluate(expr, symbols, x)
 
     def smallest(candidates, best):
@@ -177,8 +182,8 @@ def tidy(expr: sympy.Expr, symbols: list[sympy.Symbol], positive: list[bool], x:
                 best = candidate
         return best
 
-    best = smallest(pulled_out(expr.subs(dict(zip(symbols, assumed)))), expr)
-    base = best.subs(dict(zip(symbols, assumed)))
+    best = smallest(pulled_out(expr.subs(swap)), expr)
+    base = best.subs(swap)
     if size(base) > TIDY_MAX_SIZE:  # sympy's factor and simplify take minutes on large expressions
         return best
     rewrites = [base, sympy.factor(base), sympy.powsimp(sympy.factor(base)), sympy.together(base)]

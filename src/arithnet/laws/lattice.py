@@ -93,7 +93,8 @@ def lattice_structures(base: torch.Tensor, config: FitConfig):
 def lattice_from(bases: torch.Tensor, config: FitConfig):
     """``lattice_structures`` around each power law of ``bases`` (N, I), concatenated."""
     parts = [lattice_structures(base, config) for base in bases]
-    return (*(torch.cat([part[i] for part in parts]) for i in range(3)), [label for part in parts for label in part[3]])
+    exponents, roles, powers = (torch.cat([part[i] for part in parts]) for i in range(3))
+    return exponents, roles, powers, [label for part in parts for label in part[3]]
 
 
 def prefiltered(x: torch.Tensor, y: torch.Tensor, exponents, roles, powers, labels: list[str]):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from arithnet.laws.constants import snap_constant
-from arithnet.laws.expression import RELATIVE_FLOOR, Structure
+from arithnet.laws.expression import Structure, snapped_constant
 from arithnet.laws.readout import refine
 from arithnet.laws.structures import Rows
 
@@ -31,10 +30,8 @@ def snapped_in_turn(rows: Rows, structure: Structure, max_denominator: int, sigm
     coefficients, errors = structure.coefficients[None].clone(), structure.errors[None].clone()
     free = structure.roles[None] != 0
     while bool(free.any()):
-        magnitude = coefficients.abs().clamp_min(1e-300)
-        k = int(torch.where(free, errors / magnitude, torch.inf).argmin())
-        value, sigma = float(coefficients[0, k]), max(float(errors[0, k]), RELATIVE_FLOOR * float(magnitude[0, k]))
-        snapped = snap_constant(value, sigmas * sigma, max_denominator, sigma)
+        k = int(torch.where(free, errors / coefficients.abs().clamp_min(1e-300), torch.inf).argmin())
+        snapped = snapped_constant(float(coefficients[0, k]), float(errors[0, k]), max_denominator, sigmas)
         if snapped is None:
             return None
         coefficients[0, k], errors[0, k], free[0, k] = float(snapped), 0.0, False
