@@ -54,7 +54,24 @@ import sympy
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from feynman import BY_ID, sample, sample_outside, select
+from feynman import BY_ID as FEYNMAN_BY_ID
+from feynman import sample, sample_outside
+from feynman import select as select_feynman
+from panel import DEVELOPMENT, HELD_OUT
+
+BY_ID = {**FEYNMAN_BY_ID, **{law.id: law for law in DEVELOPMENT + HELD_OUT}}
+PANELS = {"development": DEVELOPMENT, "held-out": HELD_OUT}
+
+
+def select(spec: str):
+    """Feynman laws (``all``, ``power``, ``rational``, ids) or a part of the made-up panel (``development``,
+    ``held-out``, or panel ids such as D.R1)."""
+    if spec in PANELS:
+        return PANELS[spec]
+    ids = [part.strip() for part in spec.split(",") if part.strip()]
+    if ids and all(id_ in BY_ID and id_ not in FEYNMAN_BY_ID for id_ in ids):
+        return [BY_ID[id_] for id_ in ids]
+    return select_feynman(spec)
 
 TOOLS = ("arithnet", "logls", "gplearn")
 GPLEARN_BUDGETS = {"small": (200, 10), "standard": (1000, 40)}
@@ -313,7 +330,8 @@ def tool_table(tool: str, rows: list[dict]) -> RichTable:
         table.add_column(name, justify="left" if name == "kind" else "right")
     if tool == "arithnet":
         table.add_column("structure right %", justify="right")
-    for kind in ("power", "rational", "all"):
+    kinds = list(dict.fromkeys(row["kind"] for row in rows))
+    for kind in [*kinds, "all"] if len(kinds) > 1 else kinds:
         part = [row for row in rows if kind in ("all", row["kind"])]
         if not part:
             continue

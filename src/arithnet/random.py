@@ -10,6 +10,10 @@ The hash is SplitMix64's finaliser (Steele, Lea & Flood, OOPSLA 2014) on int64
 tensors; it relies on int64 multiplication wrapping around modulo 2**64, which
 ``tests/test_random.py`` checks against Python integers.
 
+``uniform_numpy`` draws the same numbers with numpy's uint64 arithmetic, for
+the parts of arithnet that do not train (a law search's held-out split) and
+must not wait for torch; torch is imported only by the functions that use it.
+
 Shape letters: N streams (seeds, or seed × restart candidates).
 """
 
@@ -18,8 +22,12 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Stream(enum.IntEnum):
@@ -72,6 +80,8 @@ def mix64(x: torch.Tensor) -> torch.Tensor:
 
 def stream_keys(seeds: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """Keys (N,) for the given seed numbers."""
+    import torch
+
     seeds = torch.as_tensor(seeds, dtype=torch.int64).reshape(-1)
     if (seeds < 0).any() or (seeds >= 2**32).any():
         raise ValueError("seed numbers must lie in [0, 2**32)")
@@ -80,6 +90,8 @@ def stream_keys(seeds: Sequence[int] | torch.Tensor) -> torch.Tensor:
 
 def derive(keys: torch.Tensor, index: torch.Tensor | int) -> torch.Tensor:
     """Independent child keys, e.g. one per restart of a seed."""
+    import torch
+
     return mix64(keys + (torch.as_tensor(index, dtype=torch.int64) + 1) * _GOLDEN)
 
 
@@ -88,7 +100,7 @@ def uniform(
     stream: Stream | int,
     counter: int,
     shape: Sequence[int],
-    dtype: torch.dtype = torch.float64,
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Uniform numbers in [0, 1) of shape (N, *shape), 53 random bits each.
 
@@ -104,16 +116,44 @@ def uniform_counters(
     stream: Stream | int,
     counters: range,
     shape: Sequence[int],
-    dtype: torch.dtype = torch.float64,
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """``uniform`` for several consecutive counters in one call, (N, len(counters), *shape).
 
     Element [:, c] equals ``uniform(keys, stream, counters[c], shape)`` bit for
     bit: one call instead of many, where the per-call overhead dominates.
     """
+    import torch
+
     counter = torch.arange(counters.start, counters.stop, dtype=torch.int64)
     base = derive(derive(keys, int(stream))[:, None], counter[None, :])  # (N, C)
     index = torch.arange(1, math.prod(shape) + 1, dtype=torch.int64) * _GOLDEN
     words = mix64(base[..., None] + index)
     values = _shift_right(words, 11).to(torch.float64) * 2.0**-53
-    return values.reshape(len(keys), len(counter), *shape).to(dtype)
+    return values.reshape(len(keys), len(counter), *shape).to(dtype or torch.float64)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix64_numpy(x: np.ndarray) -> np.ndarray:
+    """``mix64`` on uint64 arrays (numpy's uint64 arithmetic wraps modulo 2**64, its >> is logical)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1 & _MASK)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(_MIX2 & _MASK)
+    return x ^ (x >> np.uint64(31))
+
+
+def _derive_numpy(key: np.ndarray, index) -> np.ndarray:
+    return _mix64_numpy(key + (np.asarray(index, dtype=np.uint64) + np.uint64(1)) * np.uint64(_GOLDEN & _MASK))
+
+
+def uniform_numpy(seed: int, stream: Stream | int, counter: int, size: int) -> np.ndarray:
+    """``uniform(stream_keys([seed]), stream, counter, (size,))[0]`` bit for bit, with numpy alone: (size,)."""
+    if not 0 <= seed < 2**32:
+        raise ValueError("seed numbers must lie in [0, 2**32)")
+    with np.errstate(over="ignore"):
+        key = _mix64_numpy(np.uint64(seed) * np.uint64(_GOLDEN & _MASK))
+        base = _derive_numpy(_derive_numpy(key, int(stream)), counter)
+        index = np.arange(1, size + 1, dtype=np.uint64) * np.uint64(_GOLDEN & _MASK)
+        words = _mix64_numpy(base + index)
+    return (words >> np.uint64(11)).astype(np.float64) * 2.0**-53

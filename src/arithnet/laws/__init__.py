@@ -1,10 +1,34 @@
-"""Laws from tables: networks of monomials and sums, trained by the engine, read out as exact formulas."""
+"""Laws from tables: a search that enumerates and trains networks of monomials and sums, read out as exact formulas.
+
+Names are imported on first use (PEP 562): ``from arithnet.laws import FitConfig``
+checks settings without importing torch, and ``arithnet.laws.Law`` reads a
+law file with numpy alone.
+
+Rooms: ``law`` (the law as data: tree, evaluation, printing, law.json),
+``readout`` (structures to snapped expressions, numpy), ``verification``
+(judging candidates, the verdict), ``search`` (the stages), ``model`` (the
+networks the trained stages fit, torch), ``fit`` (``fit_law``).
+"""
 
 from __future__ import annotations
 
-from arithnet.laws.config import FitConfig, Stage
-from arithnet.laws.fit import LawFit, fit_law
-from arithnet.laws.front import Candidate
-from arithnet.laws.law import Law, load_law
+import importlib
 
-__all__ = ["Candidate", "FitConfig", "Law", "LawFit", "Stage", "fit_law", "load_law"]
+_EXPORTS = {
+    "FitConfig": "arithnet.laws.config",
+    "Stage": "arithnet.laws.config",
+    "Law": "arithnet.laws.law",
+    "load_law": "arithnet.laws.law",
+    "Verdict": "arithnet.laws.verdict",
+    "Candidate": "arithnet.laws.verification.front",
+    "LawFit": "arithnet.laws.fit",
+    "fit_law": "arithnet.laws.fit",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'arithnet.laws' has no attribute {name!r}")

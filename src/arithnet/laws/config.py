@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
 from typing import Any
 
-from arithnet.engine.config import check_count, check_positive
+from arithnet.checks import check_count, check_positive
 
+#: The exponents physics laws use: LawNet's sparse starts and the lattice stage's single-variable groups.
+LATTICE_POWERS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
 #: Target powers q: a network fits t = sign(y)·|y|^q, so y = t^(1/q) is a power of a sum.
 SUM_POWERS = ("1", "-1", "2", "-2", "1/2", "-1/2")
 #: Target powers tried with ratios (a ratio's −1 is the ratio turned over).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from arithnet.units.base import Unit
 from arithnet.units.inalu import INALU
 from arithnet.units.init import Sampler
-from arithnet.units.law_net import LawNet
 from arithnet.units.linear_net import LinearNet
 from arithnet.units.logexp import LogExp
 from arithnet.units.nac import NACAdd, NACMul
@@ -57,7 +56,6 @@ __all__ = [
     "NPU",
     "NRU",
     "UNITS",
-    "LawNet",
     "LinearNet",
     "LogExp",
     "NACAdd",

@@ -3,7 +3,9 @@
 The monomials are LogExp-direct's products, one per row of the exponent
 matrix; the sums are linear layers whose weights are solved in closed form
 for the current monomials (variable projection), so gradient descent only
-has to move the exponents.
+has to move the exponents. This is the torch side of the ratio class, for
+training; the readout computes the same functions in float64 numpy
+(``laws.readout.algebra``), and a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from typing import ClassVar
 
 import torch
 
+from arithnet.laws.config import LATTICE_POWERS
 from arithnet.schedules import geometric_ramp
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 
 #: Exponents are drawn from these values (then jittered): the powers physics laws use.
-LATTICE = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
-#: log|x| of a zero input is floored here, so that x**w with w > 0 is 0 and w = 0 gives 1.
-LOG_FLOOR = math.log(1e-30)
+LATTICE = LATTICE_POWERS
+#: log|x| of an exact zero, so that 0**w is 0 for w > 0 and 1 for w = 0 in training. Only zeros: a non-zero
+#: value keeps its own logarithm, however small (the columns are scaled to order 1 before training).
+ZERO_LOG = math.log(1e-30)
 #: exp() of at most this: monomials stay finite in float64 whatever the exponents.
 LOG_MONOMIAL_MAX = 60.0
 #: Ridge on the normalised least-squares problem: solvable when monomials coincide.
@@ -35,7 +39,7 @@ def monomials(x: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
     shared by every run is one matrix product with all runs' exponents.
     """
     n_runs, n_terms, n_inputs = exponent.shape
-    log_abs = torch.log(x.abs()).clamp_min(LOG_FLOOR)
+    log_abs = torch.where(x == 0, ZERO_LOG, torch.log(x.abs()))
     if x.dim() == 2:
         log_power = (
             (log_abs @ exponent.reshape(-1, n_inputs).mT).reshape(-1, n_runs, n_terms).transpose(0, 1).contiguous()
@@ -220,14 +224,15 @@ class LawNet(Unit):
         weight = self._like_parameters(geometric_ramp(step, low, high, start, end))
         return weight * self.pulled * torch.sin(2 * math.pi * self.exponent).square().sum((-2, -1))
 
+    @torch.no_grad()
     def _transformed(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """t = y^q and the rows' weights, computed once per target tensor (a search reuses one for every step)."""
-        key = (y.data_ptr(), y.shape, y.stride(), self.power.data_ptr(), self.power.shape)
-        cached = getattr(self, "_cache", None)
-        if cached is None or cached[0] != key:
-            with torch.no_grad():
-                self._cache = (key, *transformed_target(y, self.power))
-        return self._cache[1], self._cache[2]
+        """t = y^q and the rows' weights (S, B); for one row of targets shared by every run (a view with stride 0),
+        computed once per distinct power and gathered: a search has a few powers and hundreds of runs."""
+        if y.dim() < 2 or y.stride(0) != 0:
+            return transformed_target(y, self.power)
+        powers, index = torch.unique(self.power, return_inverse=True)
+        t, weight = transformed_target(y[:1].expand(len(powers), -1), powers)
+        return t[index], weight[index]
 
     @torch.no_grad()
     def project_(self) -> None:

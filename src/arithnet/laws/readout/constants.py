@@ -1,8 +1,13 @@
-"""Constants read as exact numbers: small rationals, times π or a square root, when the fit allows it."""
+"""Constants read as exact numbers: small rationals, times π or a square root, when the fit allows it.
+
+The one place where a fitted constant is snapped (``snapped_constant``) or
+kept as a float (``constant``), for the readout and for snapping in turn.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -55,3 +60,41 @@ def fractions_within(value: float, tolerance: float, max_denominator: int) -> li
         if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
             found[Fraction(numerator, denominator)] = None
     return list(found)
+
+
+#: A constant whose standard error is below this share of its value is snapped as if known to this share.
+RELATIVE_FLOOR = 1e-10
+
+
+def snapped_constant(value: float, error: float, max_denominator: int, sigmas: float = 4.0) -> sympy.Expr | None:
+    """The cheapest exact number within ``sigmas`` standard errors of ``value`` (at least RELATIVE_FLOOR), or None."""
+    sigma = max(error, RELATIVE_FLOOR * abs(value) / sigmas)
+    return snap_constant(value, sigmas * sigma, max_denominator, sigma)
+
+
+@dataclass
+class ConstantReading:
+    """One constant of a candidate as the readout found it: the fitted value, its standard error, what it became.
+
+    ``snapped`` is the exact number it was snapped to (within ``sigmas`` standard
+    errors), or None when it stayed a float; ``interval`` is the fitted value's
+    95% interval from the least-squares covariance (value ± 1.96σ).
+    """
+
+    fitted: float
+    error: float
+    snapped: sympy.Expr | None
+    sigmas: float
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.fitted - 1.96 * self.error, self.fitted + 1.96 * self.error)
+
+    def row(self) -> dict:
+        low, high = self.interval
+        row = {"value": sympy.sstr(self.snapped) if self.snapped is not None else repr(self.fitted)}
+        row |= {"fitted": self.fitted, "standard_error": self.error, "interval_95": [low, high]}
+        if self.snapped is not None:
+            tolerance = self.sigmas * max(self.error, RELATIVE_FLOOR * abs(self.fitted) / self.sigmas)
+            row["snapped_within"] = [self.fitted - tolerance, self.fitted + tolerance]
+        return row

@@ -1,19 +1,23 @@
-"""One stage of the law search: LawNets of every shape and target power, trained as one engine program.
+"""A trained stage of the law search: LawNets of every shape and target power, trained as one engine program.
 
-Shape letters: R runs (variant × start), B rows, I inputs, K monomials.
+The one part of the search that imports torch. It trains on the scaled rows
+(``readout.rows``) and hands back the runs' exponents as numpy arrays for the
+readout. Shape letters: R runs (variant × start), B rows, I inputs, K monomials.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from arithnet import random as counter_random
 from arithnet.engine import EngineConfig, Problem, fit
 from arithnet.laws.config import FitConfig, Stage, power_value
-from arithnet.laws.lattice import RATIO_POWERS, SINGLE_POWERS
-from arithnet.units import LawNet
+from arithnet.laws.model import LawNet
+from arithnet.laws.search.lattice import RATIO_POWERS, SINGLE_POWERS
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,6 @@ def stage_variants(stage: Stage, config: FitConfig) -> list[Variant]:
     """Every (shape, target power) pair a stage trains."""
     powers = {True: config.sum_powers, False: config.ratio_powers}
     return [Variant(p, q, power) for p, q in stage.shapes for power in powers[q == 0]]
-
-
-def geometric_scale(values: torch.Tensor) -> torch.Tensor:
-    """Each column's geometric mean of |value| over its non-zero entries (1 for an all-zero column)."""
-    nonzero = values != 0
-    logs = torch.where(nonzero, values.abs().clamp_min(1e-300).log(), 0.0)
-    mean = logs.sum(0) / nonzero.sum(0).clamp_min(1)
-    return torch.exp(mean)
 
 
 def stage_powers(variants: list[Variant], n_runs: int) -> torch.Tensor:
@@ -92,12 +88,13 @@ def ratio_moves(sampler, shape: tuple[int, int], n_inputs: int) -> torch.Tensor:
     return moves
 
 
-def shared_factor_init(base: torch.Tensor):
+def shared_factor_init(power_law: torch.Tensor):
     """An initializer: lattice starts, and every other start at the power law's common factor plus moves.
 
     The terms of a physical law share most of their factors (they have the
     same units): m·(ω₀² − ω²) is two monomials around m·ω₀². Least squares on
     log|y| finds that common factor, roughly; for y^q it is q times that.
+    ``power_law`` (I,) are its exponents.
     """
 
     def initialize(unit: LawNet, sampler) -> None:
@@ -105,7 +102,7 @@ def shared_factor_init(base: torch.Tensor):
         n_runs, n_terms, n_inputs = unit.exponent.shape
         moves = ratio_moves(sampler, (n_runs, n_terms), n_inputs)
         shifted = (torch.arange(n_runs) % 2 == 0)[:, None, None]
-        centre = torch.round(2 * unit.power[:, None] * base[None]) / 2  # (N, I), on the half-integer lattice
+        centre = torch.round(2 * unit.power[:, None] * power_law[None]) / 2  # (N, I), on the half-integer lattice
         jitter = unit.exponent - torch.round(unit.exponent * 2) / 2  # the lattice start's own jitter
         with torch.no_grad():
             unit.exponent.copy_(torch.where(shifted, centre[:, None, :] + moves + jitter, unit.exponent))
@@ -113,23 +110,22 @@ def shared_factor_init(base: torch.Tensor):
     return initialize
 
 
-def stage_problem(rows, base, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
+def stage_problem(rows, power_law, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
     """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts.
 
     ``rows`` are (search x, search y, every training x, every training y),
-    inputs scaled: the search steps see the first pair, the polish the second.
-    ``base`` (I,) are the exponents of the best power law, for the starts (shared_factor_init).
+    scaled to order 1 (``readout.rows``): the search steps see the first pair,
+    the polish the second. ``power_law`` (I,) are the exponents of the best
+    power law, for the starts (shared_factor_init).
     """
     variants = stage_variants(stage, config)
     n_runs = len(variants) * config.n_kept
     roles, powers = stage_roles(stage, variants, config.n_kept), stage_powers(variants, config.n_kept)
-    base = counter_random.derive(counter_random.stream_keys([config.seed]), index)
-    keys = counter_random.derive(base.expand(n_runs), torch.arange(n_runs))
-    x_search, y_search, x_all, y_all = rows
-    # y scaled to geometric mean 1: the networks' coefficients stay O(1) whatever the units.
-    scale = geometric_scale(y_all[:, None])
-    # One row expanded to every run, not copies: the unit transforms y once per phase.
-    search, polish = (y_search / scale)[None].expand(n_runs, -1), (y_all / scale)[None].expand(n_runs, -1)
+    stage_key = counter_random.derive(counter_random.stream_keys([config.seed]), index)
+    keys = counter_random.derive(stage_key.expand(n_runs), torch.arange(n_runs))
+    x_search, y_search, x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
+    # One row expanded to every run, not copies: the unit transforms y once per power.
+    search, polish = y_search[None].expand(n_runs, -1), y_all[None].expand(n_runs, -1)
 
     pull = (config.steps, config.steps + config.polish_steps, 1e-9, 1e-1) if config.lattice_pull else None
     # Every other kept run is pulled to the lattice in the polish; the others are left free (1/3 powers).
@@ -145,17 +141,21 @@ def stage_problem(rows, base, stage: Stage, index: int, config: FitConfig) -> tu
     def batch(step: int):
         return (x_search, search) if step <= config.steps else (x_all, polish)
 
-    initialize = shared_factor_init(base) if config.shared_starts else None
+    power_law = torch.from_numpy(np.asarray(power_law, dtype=np.float64))
+    initialize = shared_factor_init(power_law) if config.shared_starts else None
     return Problem(keys=keys, build=build, batch=batch, initialize=initialize), variants
 
 
-def train_stage(rows, base, stage: Stage, index: int, config: FitConfig, progress=None):
+def train_stage(rows, power_law, stage: Stage, index: int, config: FitConfig, progress: Callable | None = None):
     """Train every run of ``stage``: a search on a subset of rows, the best starts kept, a polish on all.
 
-    Returns the variants, one per group of ``config.n_kept`` runs, each
-    run's roles (R, K) and target power (R,), and the trained exponents (R, K, I).
+    Returns the variants, one per group of ``config.n_kept`` runs, and as
+    numpy arrays each run's roles (R, K), target power (R,) and trained
+    exponents (R, K, I). ``progress(step)`` may raise to stop the training.
     """
-    problem, variants = stage_problem(rows, base, stage, index, config)
+    from arithnet.engine.threads import single_thread
+
+    problem, variants = stage_problem(rows, power_law, stage, index, config)
     engine = EngineConfig(
         steps=config.steps + config.polish_steps,
         lr=config.lr,
@@ -164,5 +164,6 @@ def train_stage(rows, base, stage: Stage, index: int, config: FitConfig, progres
         select_at=config.steps,
         progress_every=max(1, config.steps // 50),
     )
-    unit = fit(problem, engine, progress=progress).unit
-    return variants, unit.role.clone(), unit.power.clone(), unit.exponent.detach()
+    with single_thread():
+        unit = fit(problem, engine, progress=progress).unit
+    return variants, unit.role.numpy().copy(), unit.power.numpy().copy(), unit.exponent.detach().numpy().copy()

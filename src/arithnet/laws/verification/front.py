@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy
+
+from arithnet.laws.law.symbolic import text
+from arithnet.laws.readout.constants import ConstantReading
+from arithnet.laws.verdict import Verdict
 
 
 @dataclass
@@ -14,14 +18,18 @@ class Candidate:
     """One law the search found.
 
     Attributes:
-        expression: sympy, in the columns' names.
+        expression: sympy, in the columns' names and the table's units.
         complexity: nodes of the expression tree.
         error: relative RMS error on the held-out rows.
         train_error: the same on the training rows, corrected for the constants fitted
             (the noise estimate's source).
         worst: the largest row-wise relative error on the held-out rows.
-        verified: "exact", "noise" or "" (not verified).
-        template: the network shape and target power it came from.
+        verified: Verdict.EXACT, Verdict.NOISE (fits to the noise level) or Verdict.NOT_VERIFIED.
+        template: the shape and target power it came from.
+        stage: the stage of the search that produced it (power law, lattice, polynomial library, trained …).
+        unstructured: the residuals pass the tests for leftover structure (verification.noise).
+        structure: what makes two candidates the same structure (exponents, roles, power), not their constants.
+        constants: the readings of its constants (fitted value, standard error, snapped to what).
     """
 
     expression: sympy.Expr
@@ -29,19 +37,22 @@ class Candidate:
     error: float
     train_error: float
     worst: float
-    verified: str
+    verified: Verdict
     template: str
-    #: True when the held-out residuals pass the F-test for leftover structure (laws.noise).
+    stage: str = ""
     unstructured: bool = False
+    structure: tuple = ()
+    constants: list[ConstantReading] = field(default_factory=list)
 
     def row(self) -> dict:
         """The candidate as one row of the candidate table (JSON-able)."""
         return {
-            "law": sympy.sstr(self.expression),
+            "law": text(self.expression),
             "complexity": self.complexity,
             "error": self.error if math.isfinite(self.error) else None,
-            "verified": self.verified or "no",
+            "verified": self.verified.value,
             "template": self.template,
+            "stage": self.stage,
         }
 
 
@@ -70,7 +81,7 @@ def choose(front: list[Candidate]) -> Candidate:
     complexity from the previous member of the front. The most accurate
     candidate would be the most complex one, fitted to the rows' quirks.
     """
-    for level in ("exact", "noise"):
+    for level in (Verdict.EXACT, Verdict.NOISE):
         verified = [c for c in front if c.verified == level]
         if verified:
             return min(verified, key=lambda c: (c.complexity, c.error))

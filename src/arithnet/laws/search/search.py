@@ -1,0 +1,237 @@
+"""One law search, stage by stage, simplest first: each stage's structures are read out and judged as candidates.
+
+The stages are the power law, the lattice stage (one dimensionless group
+away from it), the polynomial library (y^q a polynomial of degree 2) and the
+trained stages (LawNets of growing size). The first three are enumeration and
+closed-form solves in numpy; the trained stages import torch when they run.
+The search stops at the first stage with an exact law, when a noise-level
+law survives a bigger trained stage, or when the time budget runs out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import sympy
+
+from arithnet.laws.config import FitConfig
+from arithnet.laws.law.symbolic import from_sympy
+from arithnet.laws.readout.algebra import law_values, monomials, relative_rms
+from arithnet.laws.readout.expression import exponent_denominator, fitted_sign, law_expression, size, tidy
+from arithnet.laws.readout.in_turn import snapped_in_turn
+from arithnet.laws.readout.rows import Rows
+from arithnet.laws.readout.shortlist import shortlist
+from arithnet.laws.readout.structure import ContinuousFit, Structure
+from arithnet.laws.search.budget import Budget, OutOfTime
+from arithnet.laws.search.lattice import lattice_blocks, polynomial_structures, prefiltered
+from arithnet.laws.search.power_law import power_law_exponents
+from arithnet.laws.verdict import Verdict
+from arithnet.laws.verification.ambiguity import Rival
+from arithnet.laws.verification.front import Candidate, noise_band
+from arithnet.laws.verification.judge import Evidence, Judge
+from arithnet.laws.verification.noise import looks_like_noise
+
+#: The structures of each shortlist (best held-out error first) also read out with their constants snapped in turn.
+IN_TURN = 8
+#: Training rows the readout fits at most (the first of a random order): enough to pin a law's constants,
+#: and the readout's memory stays bounded whatever the table's length.
+READOUT_ROWS = 4096
+
+#: progress(fraction done, what is running)
+FitProgress = Callable[[float, str], None]
+
+
+class Search:
+    """One call of ``fit_law`` on chosen columns: the scaled rows, the candidates so far, a short method per part."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, names, split, config: FitConfig, progress=None) -> None:
+        self.config, self.progress, self.names = config, progress, tuple(names)
+        self.budget = Budget(config.time_budget)
+        train, held = split
+        rows = Rows.scaled(x, y, train, held)
+        self.rows = rows.head(READOUT_ROWS)
+        batch = min(config.batch_rows, len(self.rows.y))
+        self.training_rows = (rows.x[:batch], rows.y[:batch], self.rows.x, self.rows.y)
+        evidence = Evidence(self.names, x[train][:READOUT_ROWS], y[train][:READOUT_ROWS], x[held], y[held])
+        self.judge = Judge(evidence, config)
+        self.symbols = [sympy.Symbol(name) for name in self.names]
+        self.positive = [bool((x[:, i] > 0).all()) for i in range(x.shape[1])]
+        self.candidates: dict[str, Candidate] = {}
+        self.fits: list[ContinuousFit] = []
+        self.best_continuous = math.inf
+        self.power_law = np.zeros(x.shape[1])
+
+    def run(self) -> Search:
+        """Every stage in turn, until one is exact, a noise-level law holds, or the budget is spent."""
+        try:
+            for name, stage, trained in self.stages():
+                if self.found_exact():
+                    break
+                self.budget.check(name)
+                previous = self.noise_consistent() if trained else []
+                stage()
+                if trained and previous and self.noise_consistent():
+                    break  # a bigger network did not beat the noise level: more terms would only fit noise
+        except OutOfTime:
+            pass
+        return self
+
+    def stages(self):
+        """(name, run, trained) of each stage, simplest first."""
+        yield "power law", self.power_law_stage, False
+        if self.config.lattice_stage:
+            yield "lattice", self.lattice_stage, False
+            yield "polynomial library", self.polynomial_stage, False
+        for index, stage in enumerate(self.config.stages):
+            name = f"trained, {stage.n_terms} monomials"
+            yield name, lambda index=index, stage=stage, name=name: self.trained_stage(index, stage, name), True
+
+    def power_law_stage(self) -> None:
+        self.power_law = power_law_exponents(self.rows.x, self.rows.y)
+        both = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])[:, None]
+        ones = np.ones((2, 1))
+        self.add(shortlist(self.rows, both, ones, ones[:, 0], ["y = power law"] * 2, self.grids), "power law")
+
+    def lattice_stage(self) -> None:
+        bases = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])
+        blocks = lattice_blocks(bases, self.config)
+        found = prefiltered(self.rows.x, self.rows.y, blocks, deadline=self.budget.spent)
+        self.budget.check("lattice")
+        self.add(shortlist(self.rows, *found, (2,)), "lattice")
+
+    def polynomial_stage(self) -> None:
+        polynomials = polynomial_structures(len(self.names), self.config)
+        if polynomials is not None:
+            self.add(shortlist(self.rows, *polynomials, (2,)), "polynomial library")
+
+    def trained_stage(self, index: int, stage, name: str) -> None:
+        from arithnet.laws.search.trained import train_stage
+
+        total = self.config.steps + self.config.polish_steps
+
+        def progress(step: int) -> None:
+            self.budget.check(name)
+            if self.progress is not None:
+                self.progress((index + step / total) / len(self.config.stages), f"{stage.n_terms} monomials")
+
+        variants, roles, powers, exponents = train_stage(
+            self.training_rows, self.power_law, stage, index, self.config, progress
+        )
+        labels = [v.label for v in variants for _ in range(self.config.n_kept)]
+        self.add(shortlist(self.rows, exponents, roles, powers, labels, self.grids), name)
+
+    @property
+    def grids(self) -> tuple[int, ...]:
+        return self.config.exponent_grids
+
+    def add(self, found: tuple[list[tuple[Structure, float]], float, list[ContinuousFit]], stage: str) -> None:
+        """Read out and judge each shortlisted structure (``readings``); keep the unsnapped fits to compare with."""
+        structures, continuous, fits = found
+        self.best_continuous = min(self.best_continuous, continuous)
+        self.fits.extend(fits)
+        for structure, sigmas in self.readings(structures):
+            self.budget.check(stage)
+            sign = fitted_sign(structure, self.rows.x)
+            settings = (self.config.max_denominator, sigmas, exponent_denominator(self.grids))
+            expression, readings = law_expression(structure, self.rows, self.symbols, sign, settings)
+            key = sympy.srepr(expression)
+            if key not in self.candidates:
+                candidate = self.judge(expression, structure.label, stage, structure.key(), readings)
+                self.candidates[key] = candidate
+
+    def readings(self, structures: list[tuple[Structure, float]]):
+        """(structure, snap sigmas) pairs to read out: every structure at every ``snap_sigmas``, and the best
+        IN_TURN of them, where not exact already, with their constants snapped in turn (readout.in_turn)."""
+        for index, (structure, held) in enumerate(structures):
+            for sigmas in self.config.snap_sigmas:
+                yield structure, sigmas
+            if index < IN_TURN and held > self.config.exact_tolerance:
+                sigmas = self.config.snap_sigmas[0]
+                turned = snapped_in_turn(self.rows, structure, self.config.max_denominator, sigmas)
+                if turned is not None:
+                    yield turned, sigmas
+
+    def found_exact(self) -> bool:
+        return any(c.verified == Verdict.EXACT for c in self.candidates.values())
+
+    def noise_level(self) -> float:
+        """The noise estimate: the lowest training error of any fit, snapped or not.
+
+        Training errors, not held-out ones: the held-out minimum over many
+        candidates is biased low (the winner's curse), most on heavy-tailed targets.
+        """
+        return min([self.best_continuous, *(c.train_error for c in self.candidates.values())])
+
+    def noise_consistent(self) -> list[Candidate]:
+        """Candidates whose held-out error is within the noise band of the best error seen.
+
+        Their residuals must also pass the tests for leftover structure
+        (verification.noise): a search that found nothing must not call its best miss noise.
+        """
+        level = self.noise_level()
+        if not level <= self.config.max_noise:
+            return []
+        limit = level * noise_band(len(self.rows.y_held))
+        return [c for c in self.candidates.values() if c.error <= limit and c.unstructured]
+
+    def tidied(self, candidate: Candidate) -> Candidate:
+        """The candidate in its shortest form (readout.tidy); left as it is once the budget is spent."""
+        if self.budget.spent():
+            return candidate
+        x = self.judge.evidence.x_held
+        expression = tidy(candidate.expression, self.names, self.positive, x)
+        candidate.expression, candidate.complexity = expression, size(expression)
+        return candidate
+
+    def rival(self, candidate: Candidate) -> Rival:
+        """A candidate as a rival law: its predictions in the table's units, its training error and parameters."""
+        tree = from_sympy(candidate.expression)
+        evidence = self.judge.evidence
+        train_rms = float(relative_rms(evidence.values(tree, evidence.x)[None], evidence.y)[0])
+        exponents = (
+            sum(sum(1 for e in term[1] if e != 0) for term in candidate.structure[1]) if candidate.structure else 0
+        )
+        return Rival(
+            str(candidate.expression), candidate.stage, candidate.error, lambda x: evidence.values(tree, x),
+            candidate.structure, train_rms, len(candidate.constants) + exponents,
+        )  # fmt: skip
+
+    def rivals(self, level: float) -> list[Rival]:
+        """Every law that fits to the noise: the noise-level candidates, and the unsnapped fits off the lattice."""
+        rivals = [self.rival(c) for c in self.noise_consistent()]
+        limit = level * noise_band(len(self.rows.y_held))
+        for fit in self.fits:
+            if on_lattice(fit.exponents, self.grids):
+                continue  # its snapped readout is a candidate already
+            error, unstructured, train_rms = self.fit_quality(fit)
+            if error <= limit and unstructured:
+                active = fit.roles != 0
+                n_parameters = int(active.sum() + (fit.exponents[active] != 0).sum())
+                rivals.append(Rival(fit.label, "unsnapped fit", error, self.fit_predictor(fit), ("unsnapped", id(fit)),
+                                    train_rms, n_parameters))  # fmt: skip
+        return rivals
+
+    def fit_quality(self, fit: ContinuousFit) -> tuple[float, bool, float]:
+        """A continuous fit's held-out error, whether its residuals look like noise, and its training error."""
+        held = self.fit_values(fit, self.rows.x_held)
+        error = float(relative_rms(held[None], self.rows.y_held)[0])
+        train = self.fit_values(fit, self.rows.x)
+        residual = np.concatenate([train - self.rows.y, held - self.rows.y_held])[: len(self.judge.test_x)]
+        train_rms = float(relative_rms(train[None], self.rows.y)[0])
+        return error, looks_like_noise(self.judge.test_x, residual), train_rms
+
+    def fit_values(self, fit: ContinuousFit, z: np.ndarray) -> np.ndarray:
+        m = monomials(z, fit.exponents[None])
+        return law_values(m, fit.coefficients[None], fit.roles[None], np.array([fit.power]))[0]
+
+    def fit_predictor(self, fit: ContinuousFit):
+        scale_x, scale_y = np.exp(self.rows.log_x), math.exp(self.rows.log_y)
+        return lambda x: scale_y * self.fit_values(fit, x / scale_x)
+
+
+def on_lattice(exponents: np.ndarray, grids: tuple[int, ...]) -> bool:
+    """Whether every exponent is a multiple of 1/g for one of the grids (or of ½)."""
+    denominator = math.lcm(2, *grids)
+    return bool(np.all(np.abs(exponents * denominator - np.round(exponents * denominator)) < 1e-9))
