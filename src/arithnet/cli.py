@@ -516,7 +516,8 @@ def report_command(
     ] = None,
 ) -> None:
     """Print one of the field's tables from the results store, next to the published numbers."""
-    from arithnet.bench.report import build_report, replaced_file, write_figures, write_text
+    from arithnet.bench.report import build_report, replaced_file, write_figures
+    from arithnet.files import write_text
 
     try:
         report = build_report(table, store)
@@ -524,7 +525,7 @@ def report_command(
         new_text = replaced_file(write, report.spec.name, report.markdown()) if write is not None else None
         written = write_figures(report, figures) if figures is not None else []
         if write is not None:
-            written.append(write_text(write, new_text))
+            written.append(write_text(write, new_text, "file"))
     except ValueError as error:
         fail(str(error))
     _print_field_table(report)
@@ -576,8 +577,7 @@ def fit_command(
     figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Write law.png, or not.")] = True,
 ) -> None:
     """Find the exact law that gives the --target column of DATA from the other columns."""
-    import json
-
+    from arithnet.files import strict_json
     from arithnet.laws.outputs import prepare_law_output, save_law, summary_content
 
     try:
@@ -588,7 +588,7 @@ def fit_command(
     except ValueError as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps(summary_content(fit, written), allow_nan=False) + "\n")
+        sys.stdout.write(strict_json(summary_content(fit, written)) + "\n")
         return
     _print_law_report(fit, written)
 
@@ -674,8 +674,9 @@ def predict_command(
     column: Annotated[str, typer.Option(metavar="NAME", help="Name of the prediction column.")] = "prediction",
 ) -> None:
     """Predict with a saved law: CSV of the law's input columns found in NEW and the prediction."""
+    from arithnet.files import write_text
     from arithnet.laws import load_law
-    from arithnet.laws.outputs import csv_text, predictions, write_text
+    from arithnet.laws.outputs import csv_text, predictions
     from arithnet.tables import read_frame
 
     try:
