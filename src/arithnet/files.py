@@ -26,7 +26,7 @@ set's directory is replaced as one: ``prepare_set`` refuses them.
 
 Checking, before long work (creating nothing unless the name says so):
 ``prepare_directory`` (creates), ``check_directory_creatable``,
-``prepare_files`` and ``prepare_set``.
+``prepare_file``, ``prepare_files`` and ``prepare_set``.
 
 Strict JSON (no NaN, no Infinity: what other languages' parsers accept):
 ``finite_or_none`` replaces every non-finite float in a nested value by
@@ -177,9 +177,8 @@ def write_files(directory: str | os.PathLike, files: Sequence[tuple[Path, Writer
 
 def write_text(path: str | os.PathLike, text: str, what: str = "output file") -> Path:
     """Replace the file ``path`` by ``text`` atomically, creating its directory if needed. One-line ValueError."""
-    path, described = Path(path), f"{what} {str(path)!r}"
-    if path.is_dir():
-        raise ValueError(f"{described} is a directory")
+    described = f"{what} {str(path)!r}"
+    path = prepare_file(path, what)
     return write_files(path.parent, [(path, text_writer(text))], described)[0]
 
 
@@ -244,6 +243,18 @@ def check_directory_creatable(path: str | os.PathLike, what: str) -> None:
     except OSError as error:
         problem = "is not a directory" if isinstance(error, NotADirectoryError) else "is read-only"
         raise ValueError(f"{what} {str(path)!r} cannot be written: {error.filename!r} {problem}") from None
+
+
+def prepare_file(path: str | os.PathLike, what: str = "output file") -> Path:
+    """Check, before work, that ``write_text`` can write the file ``path``; create nothing. One-line ValueError."""
+    path, shown = Path(path), str(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {shown!r} is a directory")
+    try:
+        _check_place(path.parent)
+    except OSError as error:
+        raise _unwritable(what, shown, error) from None
+    return path
 
 
 def prepare_files(directory: str | os.PathLike, names: Sequence[str], what: str = "output directory") -> Path:
