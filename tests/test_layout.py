@@ -11,7 +11,7 @@ import pytest
 SOURCE = pathlib.Path(__file__).resolve().parent.parent / "src" / "arithnet"
 #: Lower layers never import higher ones. Units sit at the bottom; the CLI at the top.
 LAYERS = [
-    ("arithnet.random", "arithnet.schedules", "arithnet.devices"),
+    ("arithnet.random", "arithnet.schedules", "arithnet.devices", "arithnet.checks"),
     ("arithnet.units",),
     ("arithnet.operations", "arithnet.data", "arithnet.formula", "arithnet.files", "arithnet.tables"),
     ("arithnet.engine",),

@@ -60,8 +60,7 @@ def command(
 
 def _checked_input(data: Path, target: str, columns: str | None, seed: int | None, time_budget: float | None):
     """(checked table, every column of the file, FitConfig): every refusal before anything is written."""
-    from arithnet.laws import FitConfig
-    from arithnet.laws.fit import check_rows
+    from arithnet.laws.config import FitConfig, check_rows
     from arithnet.tables import read_frame, table_from_frame
 
     # Options not given are left to FitConfig, so the command's defaults are the library's.

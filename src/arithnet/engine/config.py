@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
+from arithnet.checks import check_count, check_positive
 from arithnet.engine.losses import LOSSES
 from arithnet.units import Sampler, Unit
 
 SCHEDULES = ("constant", "cosine")
-
-
-def check_positive(name: str, value: float | None, allow_none: bool = False) -> None:
-    """Raise ValueError unless ``value`` is a finite number above 0 (or None where allowed)."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number above 0, got {value!r}")
-
-
-def check_count(name: str, value: int, minimum: int = 1) -> None:
-    """Raise ValueError unless ``value`` is an integer of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import torch
 
 from arithnet import random as counter_random
 from arithnet.engine.threads import single_thread
-from arithnet.laws.config import FitConfig
+from arithnet.laws.config import FitConfig, check_rows
 from arithnet.laws.expression import Structure, evaluate, fitted_sign, law_expression, size, tidy
 from arithnet.laws.front import Candidate, choose, noise_band, pareto_front
 from arithnet.laws.lattice import lattice_from, polynomial_structures, prefiltered
@@ -77,12 +77,6 @@ def split_rows(n_rows: int, config: FitConfig) -> tuple[torch.Tensor, torch.Tens
     order = torch.argsort(counter_random.uniform(keys, counter_random.Stream.LAW_ROWS, 0, (n_rows,))[0])
     n_held = max(1, round(config.holdout * n_rows))
     return order[n_held:], order[:n_held]
-
-
-def check_rows(table: Table, config: FitConfig) -> None:
-    needed = max(config.min_rows, 2 * (len(table.names) + 2))
-    if len(table.y) < needed:
-        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")
 
 
 def zero_notes(table: Table, law: Law) -> list[str]:

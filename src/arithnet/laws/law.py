@@ -10,8 +10,6 @@ from typing import Any
 import numpy as np
 import sympy
 
-from arithnet.laws.expression import evaluate
-
 #: What law.json's "format" field must say.
 FORMAT = "arithnet-law"
 FORMAT_VERSION = 1
@@ -40,6 +38,8 @@ class Law:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.inputs):
             raise ValueError(f"the law takes {len(self.inputs)} input columns, got an array of shape {x.shape}")
+        from arithnet.laws.expression import evaluate  # imports torch: a law is read and checked without it
+
         return evaluate(self.expression, self.symbols, x)
 
     def used(self) -> tuple[str, ...]:
