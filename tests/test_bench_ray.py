@@ -25,7 +25,9 @@ from arithnet.bench import cluster
 from arithnet.bench.grid import bench_grid
 from arithnet.bench.runner import WorkerFailed, pending_runs, run_grid
 from arithnet.bench.store import ResultsStore
-from arithnet.cli import _fill_optional_values, app
+from arithnet.cli import app
+from arithnet.cli.bench import BenchCommand
+from arithnet.cli.shared import fill_optional_values
 
 #: 6 runs in 2 groups (NAU on add, ranges 1-3, 2 seeds), a few seconds each.
 GRID = {"units": "NAU", "ops": "add", "ranges": "1-3", "seeds": 2, "steps": 400}
@@ -135,7 +137,25 @@ def test_the_command_runs_on_a_local_ray_instance_and_resumes(tmp_path):
     ],
 )
 def test_ray_alone_means_a_local_instance(args, expected):
-    assert _fill_optional_values(args) == expected
+    assert fill_optional_values(args, BenchCommand.optional_values) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "address"),
+    [
+        (["--ray"], "local"),
+        (["--ray", "--jobs", "1"], "local"),
+        (["--ray", "auto", "--jobs", "1"], "auto"),
+        (["--ray=ray://head:10001"], "ray://head:10001"),
+    ],
+)
+def test_the_command_reads_ray_with_or_without_an_address(tmp_path, monkeypatch, args, address):
+    def refuse(given):
+        raise ValueError(f"address {given}")
+
+    monkeypatch.setattr("arithnet.bench.cluster.check_ray", refuse)
+    result = CliRunner().invoke(app, [*CLI_GRID, "--store", str(tmp_path / "s.sqlite"), *args])
+    assert result.exit_code == 2 and f"address {address}" in result.output
 
 
 def test_without_ray_installed_the_message_says_how_to_install_it(tmp_path, monkeypatch):

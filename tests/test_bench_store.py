@@ -20,6 +20,7 @@ from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import (
     BETA_CLIP,
     beta_fit,
+    rates_by_criterion,
     solved_at_summary,
     sparsity_summary,
     success_table,
@@ -513,6 +514,15 @@ def test_success_table():
         success_table([], criterion="strict")
     with pytest.raises(ValueError):
         success_table([], by=("steps",))
+
+
+def test_rates_by_criterion_are_the_success_tables_side_by_side():
+    lines = rates_by_criterion(_synthetic_rows())
+    assert [(line["unit"], line["operation"], line["n"]) for line in lines] == [("NAU", "add", 2), ("NMU", "mul", 6)]
+    for criterion in VERDICT_CRITERIA:
+        nmu = success_table(_synthetic_rows(), criterion=criterion)[1]
+        assert lines[1][criterion] == (nmu["rate"], nmu["low"], nmu["high"])
+    assert lines[1]["raw"] == pytest.approx(wilson_interval(4, 6))
 
 
 def test_verdicts_long_table():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import sys
 
 import pytest
 
@@ -20,6 +21,11 @@ LAYERS = [
     ("arithnet.cli", "arithnet.__main__"),
 ]
 MAX_FUNCTION_LINES = 60
+#: The command line is a package of one module per command; none grows past this.
+MAX_CLI_MODULE_LINES = 450
+#: What a CLI module may import when it is loaded: the library (and torch with it) is imported inside the
+#: commands, after their input is checked, so that --help and a refused input never wait for torch.
+CLI_TOP_LEVEL_IMPORTS = ("__future__", "typer", "rich", "arithnet.cli")
 
 
 def layer(module: str) -> int:
@@ -68,3 +74,32 @@ def test_every_function_fits_on_a_screen():
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, long
+
+
+CLI_MODULES = [(name, tree) for name, tree in SUBMODULES if layer(name) == layer("arithnet.cli")]
+
+
+def test_nothing_in_the_library_imports_the_cli():
+    library = [(name, tree) for name, tree in SUBMODULES if layer(name) < layer("arithnet.cli")]
+    reaching_up = sorted(
+        name for name, tree in library if any(layer(other) == layer("arithnet.cli") for other in imported(tree))
+    )
+    assert not reaching_up
+
+
+@pytest.mark.parametrize(("name", "tree"), CLI_MODULES, ids=[name for name, _ in CLI_MODULES])
+def test_a_cli_module_is_short_and_loads_no_library(name, tree):
+    assert tree.body[-1].end_lineno <= MAX_CLI_MODULE_LINES, f"{name} has {tree.body[-1].end_lineno} lines"
+    loaded = set()
+    for node in tree.body:  # statements run when the module is imported (not those inside functions)
+        if isinstance(node, ast.ImportFrom):
+            loaded.add(node.module)
+        elif isinstance(node, ast.Import):
+            loaded.update(alias.name for alias in node.names)
+    stdlib = {name for name in loaded if name.split(".")[0] in sys.stdlib_module_names}
+    heavy = sorted(
+        module
+        for module in loaded - stdlib
+        if not any(module == p or module.startswith(p + ".") for p in CLI_TOP_LEVEL_IMPORTS)
+    )
+    assert not heavy, f"{name} imports {heavy} when loaded"

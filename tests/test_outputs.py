@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 
 import pytest
@@ -61,6 +62,18 @@ def test_a_second_run_replaces_the_set(tmp_path, results):
     assert sorted(p.name for p in out.iterdir()) == OUTPUTS
     assert json.loads((out / "result.json").read_text())["first_seed"] == 1
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_a_second_run_keeps_the_modes_of_the_first(tmp_path, results):
+    out = tmp_path / "out"
+    save_run(results[0], out)
+    out.chmod(0o700)
+    for name in OUTPUT_NAMES:
+        (out / name).chmod(0o600)
+    save_run(results[1], out)
+    assert json.loads((out / "result.json").read_text())["first_seed"] == 1
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert {stat.S_IMODE((out / name).stat().st_mode) for name in OUTPUT_NAMES} == {0o600}
 
 
 def test_a_failing_figure_leaves_the_old_set_unchanged(tmp_path, results, monkeypatch):

@@ -1,6 +1,7 @@
-"""Checks of settings shared by every configuration dataclass: one message for a bad count or a bad number.
+"""The checks every configuration makes of its numbers, each a one-line ValueError.
 
-Torch-free, so that a configuration is checked before anything heavy is imported.
+Torch-free, so that a configuration (``FitConfig``, ``TrainConfig``) refuses
+a bad value before anything imports torch.
 """
 
 from __future__ import annotations

@@ -7,11 +7,10 @@ at any moment leaves either the old set or the new one, never a mixture.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from arithnet.files import prepare_set, write_set
+from arithnet.files import prepare_set, strict_json, text_writer, write_set
 from arithnet.training.trainer import TrainResult
 
 __all__ = ["OUTPUT_NAMES", "prepare_output", "save_run", "summary_json"]
@@ -42,7 +41,7 @@ def prepare_output(directory: Path) -> Path:
 
 def summary_json(result: TrainResult, indent: int | None = None) -> str:
     """The run's summary as strict JSON: no NaN or Infinity (``summary()`` has null for them)."""
-    return json.dumps(result.summary(), indent=indent, allow_nan=False)
+    return strict_json(result.summary(), indent=indent)
 
 
 def save_run(result: TrainResult, directory: Path) -> list[Path]:
@@ -61,7 +60,7 @@ def save_run(result: TrainResult, directory: Path) -> list[Path]:
         return lambda path: save_figure(kind, curves, label, path)
 
     writers = {
-        "result.json": lambda path: path.write_text(text, encoding="utf-8"),
+        "result.json": text_writer(text),
         "weights.png": figure_writer("weights"),
         "loss.png": figure_writer("loss"),
     }

@@ -121,8 +121,11 @@ def _short_reason(error: BaseException) -> str:
 
 def read_table(path: str | Path, target: str, columns: Sequence[str] | None = None) -> Table:
     """The checked :class:`Table` of a file: ``target`` and the inputs ``columns`` (default: every other column)."""
-    source = str(path)
-    frame = read_frame(path)
+    return table_from_frame(read_frame(path), target, columns, str(path))
+
+
+def table_from_frame(frame: pd.DataFrame, target: str, columns: Sequence[str] | None, source: str) -> Table:
+    """The checked :class:`Table` of a frame that :func:`read_frame` read from the file named ``source``."""
     available = list(frame.columns)
     target = target.strip()
     if not target or target not in available:

@@ -25,7 +25,7 @@ from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import success_table
 from arithnet.bench.summary import OPERATION_ORDER, markdown_summary, ordered
 from arithnet.bench.verdicts import Verdict, verdicts
-from arithnet.files import prepare_directory, write_all
+from arithnet.files import prepare_directory, text_writer, write_all
 
 
 def _table_axes(table: list[dict]) -> tuple[list[str], list[str]]:
@@ -237,7 +237,7 @@ def write_report(rows: Iterable[RunRow], directory: str | Path, criteria: Sequen
     def figure_writer(draw, criterion):
         return lambda path: draw(statistics[criterion]).savefig(path, dpi=80, format="png")
 
-    files = [(directory / "summary.md", lambda p: p.write_text(markdown_summary(rows, criteria), encoding="utf-8"))]
+    files = [(directory / "summary.md", text_writer(markdown_summary(rows, criteria)))]
     files += [
         (directory / f"{name}_{criterion}.png", figure_writer(draw, criterion))
         for criterion in criteria

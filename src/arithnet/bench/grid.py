@@ -12,7 +12,6 @@ operation) gets that paper's settings, and the grid's runs differ by unit.
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -21,6 +20,7 @@ from arithnet.bench import limits
 from arithnet.bench.presets import PRESET_TASKS, check_preset, covered_operations, preset_settings
 from arithnet.bench.protocol import BenchConfig
 from arithnet.bench.tasks import GRIDS
+from arithnet.files import finite_or_none
 
 Run = tuple[BenchConfig, int]
 
@@ -271,9 +271,8 @@ def _check_sizes(n_units: int, n_ops: int, n_ranges: int, seeds: int, first_seed
 
 
 def _non_finite(value: object) -> bool:
-    if isinstance(value, tuple):
-        return any(_non_finite(item) for item in value)
-    return isinstance(value, float) and not math.isfinite(value)
+    """Whether ``value`` is, or holds, a float that strict JSON cannot write (it would become null)."""
+    return finite_or_none(value) != value
 
 
 def check_strict_json(config: BenchConfig) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 from arithnet.bench.grid import Run
 from arithnet.bench.rows import RunRow
 from arithnet.bench.runner import pending_runs
-from arithnet.bench.store import ResultsStore, check_directory_creatable, check_writable
+from arithnet.bench.store import ResultsStore, check_writable
 from arithnet.bench.writer import import_side_file, read_side_file, side_file
-from arithnet.files import prepare_directory
+from arithnet.files import check_directory_creatable, prepare_directory
 
 
 @dataclass(frozen=True)

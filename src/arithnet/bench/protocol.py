@@ -37,11 +37,12 @@ from arithnet.bench.measure import mse, read_formulas, sparsity_errors
 from arithnet.bench.presets import PRESETS
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.tasks import get_range
+from arithnet.checks import check_count, check_positive
 from arithnet.devices import known_device
 from arithnet.engine import EngineConfig, Problem, check_loss
 from arithnet.engine import fit as engine_fit
 from arithnet.engine.compiler import should_compile
-from arithnet.engine.config import SCHEDULES, check_count, check_positive
+from arithnet.engine.config import SCHEDULES
 from arithnet.operations import get_operation
 from arithnet.units import Stack, Unit, get_unit
 

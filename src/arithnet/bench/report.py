@@ -377,19 +377,14 @@ def replaced_file(path: str | os.PathLike, name: str, content: str) -> str:
     return replace_block(text, name, content)
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Replace the file at ``path`` with ``text`` atomically (written beside it, then renamed over it)."""
-    from arithnet.files import write_all
-
-    try:
-        return write_all([(Path(path), lambda temporary: temporary.write_text(text, encoding="utf-8"))])[0]
-    except OSError as error:
-        raise ValueError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
-
-
 def write_block(path: str | os.PathLike, name: str, content: str) -> Path:
-    """Replace table ``name``'s block in the file at ``path``, atomically; ValueError if it cannot."""
-    return write_text(path, replaced_file(path, name, content))
+    """Replace table ``name``'s block in the file at ``path``, atomically; ValueError if it cannot.
+
+    The file keeps its mode, and a symbolic link is written through (``files.write_text``).
+    """
+    from arithnet.files import write_text
+
+    return write_text(path, replaced_file(path, name, content), "file")
 
 
 def write_figures(report: Report, directory: str | os.PathLike) -> list[Path]:

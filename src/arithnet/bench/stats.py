@@ -281,3 +281,19 @@ def solved_fraction_curve(solved_at: Iterable[int], n_runs: int, last_step: int)
         raise ValueError(f"solving steps must lie in [0, {last_step}]")
     points = np.unique(np.concatenate([[0.0], steps, [float(last_step)]]))
     return points, np.searchsorted(steps, points, side="right") / n_runs
+
+
+def rates_by_criterion(rows: Iterable[RunRow], criteria: Sequence[str] = VERDICT_CRITERIA) -> list[dict]:
+    """Per unit and operation, the runs and each criterion's success rate with its 95% Wilson interval.
+
+    One dict per (unit, operation), in ``success_table``'s order: ``unit``,
+    ``operation``, ``n`` (runs) and, for each criterion, ``criterion: (rate,
+    low, high)``. The table ``arithnet bench`` prints when it ends.
+    """
+    records = verdicts(rows)
+    tables = {c: {(e["unit"], e["operation"]): e for e in success_table(records, criterion=c)} for c in criteria}
+    return [
+        {"unit": unit, "operation": operation, "n": entry["n"]}
+        | {c: tuple(tables[c][unit, operation][k] for k in ("rate", "low", "high")) for c in criteria}
+        for (unit, operation), entry in tables[criteria[0]].items()
+    ]

@@ -16,14 +16,13 @@ import math
 import operator
 import os
 import sqlite3
-import tempfile
 import typing
 import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 
 from arithnet.bench.rows import RunRow
-from arithnet.files import prepare_directory
+from arithnet.files import check_directory_creatable, prepare_directory, temporary_beside
 
 FORMAT = "arithnet-results"
 #: Bump when the ``runs`` columns change (a new RunRow field, a new meaning).
@@ -138,13 +137,8 @@ class ResultsStore:
         the same store at once exactly one wins and the others open its file;
         no process ever sees a store without its tables.
         """
-        handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        os.close(handle)
-        temporary = Path(name)
+        temporary = temporary_beside(self.path)  # with the usual file mode, as the store is new
         try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
             connection = sqlite3.connect(temporary, isolation_level=None)
             try:
                 connection.execute("PRAGMA journal_mode=WAL")  # stored in the file: every later opener uses WAL
@@ -311,18 +305,6 @@ def check_writable(path: str | os.PathLike) -> None:
         raise ValueError(
             f"results store directory {str(path.parent)!r} is read-only: SQLite writes its -wal and -shm files there"
         )
-
-
-def check_directory_creatable(path: str | os.PathLike, what: str) -> None:
-    """ValueError unless ``path`` is, or can be made, a writable directory; creates nothing."""
-    path = Path(path).absolute()
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ValueError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is not a directory")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"{what} {str(path)!r} cannot be written: {str(existing)!r} is read-only")
 
 
 def _foreign_file_reason(path: Path) -> str | None:

@@ -64,7 +64,7 @@ import torch
 
 from arithnet.bench.rows import CRITERIA
 from arithnet.bench.tasks import GRIDS, ICLR_RANGES, RangePair
-from arithnet.files import write_all
+from arithnet.files import text_writer, write_all
 from arithnet.operations import OPERATIONS, get_operation
 
 #: Division paper (Mistry et al., 2022): solved when the raw test MSE < 1e-5.
@@ -340,7 +340,7 @@ def write_table(path: Path = TABLE_PATH, n_samples: int = N_SAMPLES) -> dict[str
         "thresholds": table,
     }
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
-    write_all([(path, lambda p: p.write_text(text, encoding="utf-8"))])
+    write_all([(path, text_writer(text))])
     _shipped_table.cache_clear()
     return table
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from arithnet.bench.rows import RunRow
 from arithnet.bench.store import ResultsStore, StoreRefused
+from arithnet.files import append_text
 
 #: Seconds one attempt waits for the write lock: short, so the main process keeps serving workers and Ctrl-C.
 ATTEMPT_TIMEOUT = 1.0
@@ -90,11 +91,8 @@ class StoreWriter:
         if not self.waiting:
             return None
         path = side_file(self.store.path)
-        text = "".join(json.dumps(row.to_dict()) + "\n" for row in self.waiting)
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(text)  # one write: a concurrent bench appending its own rows does not interleave
-            file.flush()
-            os.fsync(file.fileno())
+        # One write: a concurrent bench appending its own rows does not interleave.
+        append_text(path, "".join(json.dumps(row.to_dict()) + "\n" for row in self.waiting))
         self.waiting.clear()
         return path
 
@@ -143,6 +141,5 @@ def _put_back(claimed: Path, path: Path) -> None:
     if not path.exists():
         os.replace(claimed, path)
         return
-    with open(path, "a", encoding="utf-8") as file:
-        file.write(claimed.read_text(encoding="utf-8"))
+    append_text(path, claimed.read_text(encoding="utf-8"))
     claimed.unlink()

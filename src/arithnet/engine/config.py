@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +12,6 @@ from arithnet.engine.losses import LOSSES
 from arithnet.units import Sampler, Unit
 
 SCHEDULES = ("constant", "cosine")
-__all__ = ["SCHEDULES", "EngineConfig", "Problem", "check_count", "check_positive"]
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arithnet.checks import check_count, check_positive
+
+if TYPE_CHECKING:
+    from arithnet.tables import Table
 
 #: The exponents physics laws use: LawNet's sparse starts and the lattice stage's single-variable groups.
 LATTICE_POWERS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
@@ -142,3 +145,10 @@ def _is_power(text: str) -> bool:
 def power_value(text: str) -> float:
     """A target power's value: "-1/2" → −0.5."""
     return float(Fraction(text))
+
+
+def check_rows(table: Table, config: FitConfig) -> None:
+    """Refuse a table with fewer rows than the search needs: ``min_rows``, and 2·(inputs + 2) (rows to spare)."""
+    needed = max(config.min_rows, 2 * (len(table.names) + 2))
+    if len(table.y) < needed:
+        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")

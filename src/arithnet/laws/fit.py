@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from arithnet import random as counter_random
-from arithnet.laws.config import FitConfig
+from arithnet.laws.config import FitConfig, check_rows
 from arithnet.laws.law import Law
 from arithnet.laws.search.search import Search
 from arithnet.laws.verdict import Verdict
@@ -74,12 +74,6 @@ def split_rows(n_rows: int, config: FitConfig) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(counter_random.uniform_numpy(config.seed, counter_random.Stream.LAW_ROWS, 0, n_rows))
     n_held = max(1, round(config.holdout * n_rows))
     return order[n_held:], order[:n_held]
-
-
-def check_rows(table: Table, config: FitConfig) -> None:
-    needed = max(config.min_rows, 2 * (len(table.names) + 2))
-    if len(table.y) < needed:
-        raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")
 
 
 def zero_notes(table: Table) -> list[str]:

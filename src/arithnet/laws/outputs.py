@@ -1,60 +1,46 @@
 """What the law commands write: law.json and law.png of a fit, and a CSV of predictions.
 
-Every file is written whole or not at all: under a temporary name in its own
-directory, then renamed over its final name (``files.write_all``), so a
+Every file is written whole or not at all (``arithnet.files``): under a
+temporary name in its own directory, then renamed over its final name, so a
 failure or a kill leaves the old file or the new one, never half of one.
 Unlike a training run's directory, a law's directory may hold other files:
 only law.json and law.png are replaced. Directories are created only when the
-files are written, and removed again if writing fails.
+files are written, and removed again if writing fails. This module imports
+no torch: the command checks its output directory before the search starts.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from arithnet.files import write_all
-from arithnet.laws.fit import LawFit
-from arithnet.laws.law import Law
+from arithnet.files import Writer, finite_or_none, prepare_files, strict_json, text_writer, write_files
 from arithnet.tables import Table, input_matrix
 
-__all__ = [
-    "LAW_NAMES", "csv_text", "law_content", "predictions", "prepare_law_output", "save_law", "summary_content",
-    "write_text",
-]  # fmt: skip
+if TYPE_CHECKING:  # the search's modules import torch
+    from arithnet.laws.fit import LawFit
+    from arithnet.laws.law import Law
+
+__all__ = ["LAW_NAMES", "csv_text", "law_content", "predictions", "prepare_law_output", "save_law", "summary_content"]
 
 #: The files of a law's output directory.
 LAW_NAMES = ("law.json", "law.png")
 
 
-def _strict(value: Any) -> Any:
-    """``value`` with every float that is not finite as None: law.json is strict JSON (no NaN, no Infinity)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _strict(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict(item) for item in value]
-    return value
-
-
 def law_content(fit: LawFit, columns: Sequence[str], data: str) -> dict[str, Any]:
     """law.json's object: ``LawFit.to_dict()``, every column of the data file, and its path; strict JSON."""
-    # The summary's "law" is the printed law; load_law reads the srepr under "law": the law's own keys come last.
-    return _strict({**fit.to_dict(), **fit.law.to_dict(), "columns": list(columns), "data": data})
+    # "law" is the printed law and "tree" the law itself, which is all that load_law reads.
+    return finite_or_none({**fit.to_dict(), **fit.law.to_dict(), "columns": list(columns), "data": data})
 
 
 def summary_content(fit: LawFit, written: Sequence[Path]) -> dict[str, Any]:
     """``arithnet fit --json``'s object: ``LawFit.summary()`` and the files written; strict JSON."""
-    return _strict({**fit.summary(), "files": [str(path) for path in written]})
+    return finite_or_none({**fit.summary(), "files": [str(path) for path in written]})
 
 
 def prepare_law_output(directory: str | Path) -> Path:
@@ -63,58 +49,7 @@ def prepare_law_output(directory: str | Path) -> Path:
     One-line ValueError for a path that is not a directory, a law.json or law.png
     there that is a directory, and a place that cannot be written or created.
     """
-    path, shown = Path(directory), str(directory)
-    try:
-        if os.path.lexists(path):
-            if not path.is_dir():
-                raise ValueError(f"output directory {shown!r} exists and is not a directory")
-            for name in LAW_NAMES:
-                if (path / name).is_dir():
-                    raise ValueError(
-                        f"output directory {shown!r} holds a directory {name!r}, which a file would replace"
-                    )
-            place = path
-        else:
-            place = path.absolute().parent
-            while not os.path.lexists(place):
-                place = place.parent
-            if not place.is_dir():
-                raise NotADirectoryError(20, "Not a directory")
-        if not os.access(place, os.W_OK | os.X_OK):
-            raise PermissionError(13, "Permission denied")
-    except OSError as error:
-        raise ValueError(f"output directory {shown!r} cannot be written: {error.strerror or error}") from None
-    return path
-
-
-def _create(directory: Path) -> list[Path]:
-    """Create ``directory`` and its missing parents; the ones created, deepest first (to remove on failure)."""
-    missing = []
-    place = directory.absolute()
-    while not os.path.lexists(place):
-        missing.append(place)
-        place = place.parent
-    if not place.is_dir():
-        raise NotADirectoryError(20, "Not a directory")  # mkdir would say "File exists", which misleads
-    directory.mkdir(parents=True, exist_ok=True)
-    return missing
-
-
-def _write(files: Sequence[tuple[Path, Any]], directory: Path, what: str) -> list[Path]:
-    """``write_all`` into ``directory``, created if needed; on failure the directories created go again."""
-    created: list[Path] = []
-    try:
-        created = _create(directory)
-        return write_all(files)
-    except BaseException as error:
-        for place in created:
-            try:
-                place.rmdir()
-            except OSError:
-                break  # something else appeared in it meanwhile: not ours to remove
-        if isinstance(error, OSError):
-            raise ValueError(f"{what} cannot be written: {error.strerror or error}") from None
-        raise
+    return prepare_files(directory, LAW_NAMES)
 
 
 def save_law(
@@ -127,11 +62,11 @@ def save_law(
     law. Returns the paths written; an OSError becomes a one-line ValueError.
     """
     directory = prepare_law_output(directory)
-    text = json.dumps(law_content(fit, columns, table.source), indent=2, allow_nan=False) + "\n"
-    files: list[tuple[Path, Any]] = [(directory / "law.json", lambda path: path.write_text(text, encoding="utf-8"))]
+    text = strict_json(law_content(fit, columns, table.source), indent=2) + "\n"
+    files: list[tuple[Path, Writer]] = [(directory / "law.json", text_writer(text))]
     if figure:
         files.append((directory / "law.png", lambda path: _save_figure(fit.law, table, path)))
-    written = _write(files, directory, f"output directory {str(directory)!r}")
+    written = write_files(directory, files, f"output directory {str(directory)!r}")
     if not figure:
         # law.json is in place by now: a figure that cannot be removed is not worth failing the fit for.
         with contextlib.suppress(OSError):
@@ -183,11 +118,3 @@ def predictions(law: Law, frame: pd.DataFrame, source: str, column: str = "predi
 def csv_text(frame: pd.DataFrame) -> str:
     """CSV with every float as its repr (read back to the same bits) and NaN written as ``nan``."""
     return frame.to_csv(index=False, float_format=None, na_rep="nan", lineterminator="\n")
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Replace the file ``path`` by ``text`` atomically, creating its directory if needed. One-line ValueError."""
-    path, what = Path(path), f"output file {str(path)!r}"
-    if path.is_dir():
-        raise ValueError(f"{what} is a directory")
-    return _write([(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))], path.parent, what)[0]

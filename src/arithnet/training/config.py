@@ -6,9 +6,9 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from arithnet.checks import check_count
 from arithnet.data import Range
 from arithnet.devices import known_device
-from arithnet.engine.config import check_count
 from arithnet.operations import get_operation
 
 #: The most seeds one command trains: 100,000 seeds of the 8-start ÷ network

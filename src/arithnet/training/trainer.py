@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 
@@ -14,6 +12,7 @@ from arithnet.devices import check_device
 from arithnet.engine import History, ProgressCallback
 from arithnet.engine.threads import single_thread
 from arithnet.evaluation import Evaluation, evaluate
+from arithnet.files import finite_or_none
 from arithnet.operations import get_operation
 from arithnet.training.config import TrainConfig
 from arithnet.training.recipes import get_recipe
@@ -83,18 +82,7 @@ class TrainResult:
             "seconds": self.seconds,
             "config": cfg.to_dict(),
         }
-        return _finite_or_none(summary)
-
-
-def _finite_or_none(value: Any) -> Any:
-    """``value`` with every non-finite float inside it (dicts, lists, tuples) replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_finite_or_none(item) for item in value)
-    return value
+        return finite_or_none(summary)
 
 
 def check(config: TrainConfig) -> TrainConfig:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import torch
 
+from arithnet.checks import check_count, check_positive
 from arithnet.data import BatchStream, Range
 from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
 from arithnet.engine import fit as engine_fit
-from arithnet.engine.config import check_count, check_positive
 from arithnet.operations import Operation, get_operation
 from arithnet.training.polish import polish_, verification_inputs
 from arithnet.training.recipes.base import Recipe

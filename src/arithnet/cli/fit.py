@@ -1,0 +1,119 @@
+"""``arithnet fit``: search a table for the exact law that gives one column from the others."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TextColumn
+from rich.table import Table
+
+from arithnet.cli.shared import AsJson, console, fail, progress, wrote
+
+Data = Annotated[
+    Path,
+    typer.Argument(metavar="DATA", help="The table: CSV, or Parquet (.parquet, .pq) with pyarrow.", show_default=False),
+]
+Target = Annotated[str, typer.Option(metavar="COLUMN", help="The column the law gives.", show_default=False)]
+Columns = Annotated[
+    str | None,
+    typer.Option(metavar="A,B,C", help="Input columns, comma-separated \\[default: every other column]."),
+]
+Out = Annotated[Path, typer.Option(metavar="DIR", help="Directory for law.json and law.png; other files in it stay.")]
+Seed = Annotated[
+    int | None, typer.Option(metavar="N", help="Seed of the search's starts and held-out rows \\[default: 0].")
+]
+TimeBudget = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help="No new stage of the search starts after this \\[default: 60]."),
+]
+
+
+def command(
+    data: Data,
+    target: Target,
+    columns: Columns = None,
+    out: Out = Path("runs/law"),
+    as_json: AsJson = False,
+    seed: Seed = None,
+    time_budget: TimeBudget = None,
+    figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Write law.png, or not.")] = True,
+) -> None:
+    """Find the exact law that gives the --target column of DATA from the other columns."""
+    from arithnet.files import strict_json
+    from arithnet.laws.outputs import prepare_law_output, save_law, summary_content
+
+    try:
+        table, in_file, config = _checked_input(data, target, columns, seed, time_budget)
+        prepare_law_output(out)  # refused before the search, which takes seconds to minutes
+        fit = _search(table, config, quiet=as_json)
+        written = save_law(fit, table, out, in_file, figure)
+    except ValueError as error:
+        fail(str(error))
+    if as_json:
+        sys.stdout.write(strict_json(summary_content(fit, written)) + "\n")
+        return
+    _print_report(fit, written)
+
+
+def _checked_input(data: Path, target: str, columns: str | None, seed: int | None, time_budget: float | None):
+    """(checked table, every column of the file, FitConfig): every refusal before anything is written."""
+    from arithnet.laws.config import FitConfig, check_rows
+    from arithnet.tables import read_frame, table_from_frame
+
+    # Options not given are left to FitConfig, so the command's defaults are the library's.
+    given = {"seed": seed, "time_budget": time_budget}
+    config = FitConfig(**{name: value for name, value in given.items() if value is not None})
+    frame = read_frame(data)
+    table = table_from_frame(frame, target, columns.split(",") if columns is not None else None, str(data))
+    check_rows(table, config)
+    return table, list(frame.columns), config
+
+
+def _search(table, config, quiet: bool):
+    """``fit_law`` with a progress bar on stderr: the fraction done and the stage running."""
+    from arithnet.laws import fit_law
+
+    shown = TextColumn("law search: {task.description}"), TextColumn("{task.percentage:>3.0f}%")
+    with progress(*shown, total=1.0, disable=quiet) as update:
+        update(0.0, description="starting")
+        return fit_law(table, config, progress=lambda fraction, what: update(fraction, description=what))
+
+
+def _percent(value: float | None) -> str:
+    import math
+
+    return f"{100 * value:.2g}%" if value is not None and math.isfinite(value) else "an unbounded error"
+
+
+def _verification_line(fit) -> str:
+    if fit.verification == "exact":
+        return "exact on the held-out rows"
+    if fit.verification == "noise":
+        return f"verified to the noise level, about {_percent(fit.noise_level)} relative noise"
+    return f"not verified: the best candidate misses the held-out rows by {_percent(fit.chosen.error)} (relative RMS)"
+
+
+def _print_report(fit, written: list[Path]) -> None:
+    from rich.markup import escape
+
+    console.print(f"law: [bold]{escape(str(fit.law))}[/]", soft_wrap=True)
+    console.print(f"LaTeX: {escape(fit.law.latex())}", soft_wrap=True, highlight=False)
+    colour = {"exact": "green", "noise": "yellow"}.get(fit.verification, "red")
+    console.print(f"verification: [{colour}]{escape(_verification_line(fit))}[/]", soft_wrap=True)
+    for note in fit.notes:
+        console.print(f"note: {escape(note)}", soft_wrap=True)
+    console.print(f"relative RMS error over all rows: {fit.error_in_range:.2e}")
+    table = Table(title="candidates (Pareto front, simplest first)", title_justify="left", caption="→ the chosen law")
+    for column in ("", "complexity", "held-out error", "verified", "law", "template"):
+        table.add_column(column, overflow="fold")  # a law is never cut short with "…"
+    for candidate in fit.candidates:
+        row = candidate.row()
+        error = f"{row['error']:.2e}" if row["error"] is not None else "inf"
+        mark = "→" if candidate is fit.chosen else ""
+        table.add_row(mark, str(row["complexity"]), error, row["verified"], escape(row["law"]), escape(row["template"]))
+    console.print(table)
+    console.print(f"time: {fit.seconds:.2f} s")
+    wrote(written)
