@@ -1,7 +1,8 @@
 """Tables of numbers for law fitting: read from CSV or Parquet, or built from arrays, and checked.
 
 A :class:`Table` holds float64 input columns ``x`` (n, I) and a target column
-``y`` (n,), every value finite, with the input names usable as sympy symbols.
+``y`` (n,), every value finite. Any column name works but an empty one, and two names that
+read the same once Unicode is normalised (NFKC).
 Everything that can be wrong with the input is reported as one ``ValueError``
 whose message is a single line naming the file (``source``), the column and the
 1-based data row (the header is not counted), for example
@@ -16,9 +17,8 @@ optional (``pip install 'arithnet[parquet]'``).
 
 from __future__ import annotations
 
-import keyword
 import math
-import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +157,7 @@ def _choose_inputs(available: list[str], target: str, columns: Sequence[str] | N
         raise ValueError(f"{source}: no input columns (only the target column {target!r})")
     for name in inputs:
         _check_name(name, source, "column", available.index(name) + 1)
+    check_distinct_names([*inputs, target], source)
     return inputs
 
 
@@ -178,22 +179,27 @@ def _check_unique(names: Sequence[str], source: str, what: str) -> None:
 
 
 def _check_name(name: str, source: str, what: str, position: int) -> None:
-    """Refuse an input name that cannot be a sympy symbol in a law that is printed and parsed back."""
+    """Refuse an input column without a name; any other name works (a law keeps names as data, not code)."""
     if not name:
         raise ValueError(f"{source}: {what} {position} has no name; name it, or leave it out of the inputs")
-    if name.isidentifier() and not keyword.iskeyword(name):
-        return
-    if keyword.iskeyword(name):
-        problem = "is a Python keyword"
-    else:
-        problem = "is not a valid name (letters, digits and _, not starting with a digit)"
-    suggestion = re.sub(r"\W+", "_", name).strip("_")
-    if suggestion[:1].isdigit():
-        suggestion = "x_" + suggestion
-    if keyword.iskeyword(suggestion):
-        suggestion += "_"
-    hint = f", e.g. to {suggestion!r}" if suggestion.isidentifier() else ""
-    raise ValueError(f"{source}: {what} {name!r} {problem}: rename it{hint}")
+
+
+def check_distinct_names(names: Sequence[str], source: str, what: str = "column") -> None:
+    """Refuse two names that read the same once Unicode is normalised (NFKC: ``x`` and ``ｘ``, ``h`` and ``ℎ``).
+
+    Both would print alike in a law, which could then be read with the one
+    column in place of the other.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        key = unicodedata.normalize("NFKC", name)
+        if key in seen and seen[key] != name:
+            where = f"{source}: " if source else ""
+            raise ValueError(
+                f"{where}{what}s {seen[key]!r} and {name!r} read the same once Unicode is normalised (NFKC); "
+                "rename one of them"
+            )
+        seen.setdefault(key, name)
 
 
 # Numbers ---------------------------------------------------------------------------------------------------------
@@ -346,6 +352,7 @@ def _x_names(frame: pd.DataFrame, names: Sequence[str] | None, target: str, sour
     _check_unique(names, source, "x column")
     if target in names:
         raise ValueError(f"{source}: {target!r} is both an input name and the target")
+    check_distinct_names([*names, target], source)
     return names
 
 

@@ -27,7 +27,10 @@ Seed = Annotated[
 ]
 TimeBudget = Annotated[
     float | None,
-    typer.Option(metavar="SECONDS", help="No new stage of the search starts after this \\[default: 60]."),
+    typer.Option(
+        metavar="SECONDS",
+        help="A cap on the whole search; a search it cuts short says so \\[default: 60].",
+    ),
 ]
 
 
@@ -93,6 +96,11 @@ def _verification_line(fit) -> str:
         return "exact on the held-out rows"
     if fit.verification == "noise":
         return f"verified to the noise level, about {_percent(fit.noise_level)} relative noise"
+    if fit.verification == "ambiguous":
+        return (
+            f"ambiguous: fits to the noise level (about {_percent(fit.noise_level)}), and so do "
+            f"{len(fit.competitors)} law(s) of another structure that predict differently outside the data"
+        )
     return f"not verified: the best candidate misses the held-out rows by {_percent(fit.chosen.error)} (relative RMS)"
 
 
@@ -103,17 +111,47 @@ def _print_report(fit, written: list[Path]) -> None:
     console.print(f"LaTeX: {escape(fit.law.latex())}", soft_wrap=True, highlight=False)
     colour = {"exact": "green", "noise": "yellow"}.get(fit.verification, "red")
     console.print(f"verification: [{colour}]{escape(_verification_line(fit))}[/]", soft_wrap=True)
+    console.print(f"found by: the {escape(fit.chosen.stage)} stage ({escape(fit.chosen.template)})", soft_wrap=True)
+    for reading in fit.chosen.constants:
+        console.print(f"constant: {escape(_constant_line(reading.row()))}", soft_wrap=True, highlight=False)
+    for competitor in fit.competitors:
+        console.print(f"also fits: {escape(_competitor_line(competitor.row()))}", soft_wrap=True, highlight=False)
     for note in fit.notes:
         console.print(f"note: {escape(note)}", soft_wrap=True)
     console.print(f"relative RMS error over all rows: {fit.error_in_range:.2e}")
+    _print_candidates(fit)
+    console.print(f"time: {fit.seconds:.2f} s")
+    wrote(written)
+
+
+def _constant_line(row: dict) -> str:
+    low, high = row["interval_95"]
+    fitted = f"fitted {row['fitted']:.6g} ± {row['standard_error']:.2g} (95%: [{low:.6g}, {high:.6g}])"
+    if "snapped_within" in row:
+        low, high = row["snapped_within"]
+        return f"{row['value']}, snapped within [{low:.6g}, {high:.6g}]; {fitted}"
+    return f"{row['value']}, a float; {fitted}"
+
+
+def _competitor_line(row: dict) -> str:
+    def share(value):
+        return f"{100 * value:.3g}%" if value is not None else "undefined"
+
+    return (
+        f"{row['law']} ({row['stage']}); it differs from the law by {share(row['difference_at_3x'])} with every "
+        f"input ×3 and by {share(row['difference_at_one_third'])} with every input ×1/3"
+    )
+
+
+def _print_candidates(fit) -> None:
+    from rich.markup import escape
+
     table = Table(title="candidates (Pareto front, simplest first)", title_justify="left", caption="→ the chosen law")
-    for column in ("", "complexity", "held-out error", "verified", "law", "template"):
+    for column in ("", "complexity", "held-out error", "verified", "law", "stage"):
         table.add_column(column, overflow="fold")  # a law is never cut short with "…"
     for candidate in fit.candidates:
         row = candidate.row()
         error = f"{row['error']:.2e}" if row["error"] is not None else "inf"
         mark = "→" if candidate is fit.chosen else ""
-        table.add_row(mark, str(row["complexity"]), error, row["verified"], escape(row["law"]), escape(row["template"]))
+        table.add_row(mark, str(row["complexity"]), error, row["verified"], escape(row["law"]), escape(row["stage"]))
     console.print(table)
-    console.print(f"time: {fit.seconds:.2f} s")
-    wrote(written)

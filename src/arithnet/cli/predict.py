@@ -43,7 +43,7 @@ def command(
         law = load_law(law_file)
         frame = read_frame(new)
         if output is not None:
-            prepare_file(output)  # before predicting, which is the one step that needs torch
+            prepare_file(output)  # refused before the law is evaluated
         text = csv_text(predictions(law, frame, str(new), column))
         if output is not None:
             write_text(output, text)

@@ -109,7 +109,7 @@ def result(search: Search, table: Table) -> LawFit:
     verdict, rivals = chosen.verified, []
     if verdict == Verdict.NOISE:
         x_held, n_train = search.judge.evidence.x_held, len(search.judge.evidence.y)
-        rivals = competitors(search.rival(chosen), search.rivals(level), x_held, level, n_train)
+        rivals = competitors(search.rival(chosen), search.rivals(level, chosen), x_held, level, n_train)
         verdict = Verdict.AMBIGUOUS if rivals else verdict
     prediction = law.predict(table.x)
     in_range = float(np.sqrt(np.nanmean((prediction - table.y) ** 2)) / np.sqrt(np.mean(table.y**2)))

@@ -18,7 +18,7 @@ import numpy as np
 
 from arithnet.laws.law.codec import decode, encode
 from arithnet.laws.law.evaluate import evaluate
-from arithnet.laws.law.names import check_distinct, printed
+from arithnet.laws.law.names import printed
 from arithnet.laws.law.tree import Node, inputs_used
 
 if TYPE_CHECKING:
@@ -117,10 +117,12 @@ def _declared(data: dict[str, Any]) -> tuple[tuple[str, ...], str]:
     inputs, target = data.get("inputs"), data.get("target")
     if not isinstance(inputs, list) or not inputs or not all(isinstance(name, str) and name for name in inputs):
         raise ValueError('"inputs" must be a list of column names (non-empty text)')
-    if len(set(inputs)) != len(inputs):
+    if len(set(inputs)) != len(inputs):  # an input twice is a damaged file
         repeated = next(name for name in inputs if inputs.count(name) > 1)
         raise ValueError(f"input {repeated!r} is declared twice")
-    check_distinct(inputs, "inputs", "input")
+    from arithnet.tables import check_distinct_names
+
+    check_distinct_names(inputs, "", "input")
     if not isinstance(target, str) or not target:
         raise ValueError('"target" must be a column name (non-empty text)')
     if target in inputs:

@@ -7,14 +7,13 @@ that the printed law does not use for anything else, and in backquotes
 otherwise (```pi```, ```mass (kg)```), so that ``pi`` is always π and
 ```pi``` always the column. Two names that read the same once Unicode is
 normalised (NFKC: ``x`` and ``ｘ``, ``h`` and ``ℎ``) would print alike, and are
-refused.
+refused (``tables.check_distinct_names``).
 """
 
 from __future__ import annotations
 
 import keyword
 import unicodedata
-from collections.abc import Sequence
 
 #: Words the printed law uses for constants and functions (sympy's printer), and sympy's own singletons.
 RESERVED = frozenset(
@@ -57,16 +56,3 @@ def latex_name(name: str) -> str:
 
         return sympy.latex(sympy.Symbol(name))
     return r"\text{" + "".join(LATEX_ESCAPES.get(c, c) for c in name) + "}"
-
-
-def check_distinct(names: Sequence[str], source: str, what: str = "column") -> None:
-    """ValueError naming two columns whose names are the same after NFKC normalisation (``x`` and ``ｘ``)."""
-    seen: dict[str, str] = {}
-    for name in names:
-        key = unicodedata.normalize("NFKC", name)
-        if key in seen and seen[key] != name:
-            raise ValueError(
-                f"{source}: {what}s {seen[key]!r} and {name!r} read the same once Unicode is normalised (NFKC); "
-                "rename one of them"
-            )
-        seen.setdefault(key, name)

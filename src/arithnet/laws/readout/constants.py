@@ -78,19 +78,23 @@ class ConstantReading:
 
     ``snapped`` is the exact number it was snapped to (within ``sigmas`` standard
     errors), or None when it stayed a float; ``interval`` is the fitted value's
-    95% interval from the least-squares covariance (value ± 1.96σ).
+    95% interval from the least-squares covariance (value ± 1.96σ). A constant
+    beyond float64's range is kept as ``extended`` (a sympy Float), unsnapped.
     """
 
     fitted: float
     error: float
     snapped: sympy.Expr | None
     sigmas: float
+    extended: sympy.Expr | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
         return (self.fitted - 1.96 * self.error, self.fitted + 1.96 * self.error)
 
     def row(self) -> dict:
+        if self.extended is not None:
+            return {"value": sympy.sstr(self.extended), "fitted": None, "standard_error": None, "interval_95": None}
         low, high = self.interval
         row = {"value": sympy.sstr(self.snapped) if self.snapped is not None else repr(self.fitted)}
         row |= {"fitted": self.fitted, "standard_error": self.error, "interval_95": [low, high]}

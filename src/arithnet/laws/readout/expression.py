@@ -72,7 +72,9 @@ def read_constant(value, error: float, settings, readings: list) -> sympy.Expr:
     range (an mpmath number) is no small rational and stays as it is."""
     max_denominator, sigmas, _ = settings
     if not isinstance(value, float):
-        return sympy.Float(value, 17)
+        extended = sympy.Float(value, 17)
+        readings.append(ConstantReading(math.nan, 0.0, None, sigmas, extended))
+        return extended
     snapped = snapped_constant(value, error, max_denominator, sigmas)
     readings.append(ConstantReading(value, error, snapped, sigmas))
     return snapped if snapped is not None else sympy.Float(value, 15)
@@ -94,6 +96,19 @@ def ratio_expression(structure: Structure, values, relative, symbols, settings, 
         else:
             below += term
     return numerator / below
+
+
+def effective(structure: Structure, readings: list[ConstantReading]) -> Structure:
+    """The structure as the law is written: the terms whose constant snapped to 0 left out (role 0).
+
+    The readings of ``law_expression`` come one per term of a non-zero role, in order.
+    """
+    roles = structure.roles.copy()
+    for index, reading in zip(np.flatnonzero(roles), readings):
+        if reading.snapped is not None and reading.snapped == 0:
+            roles[index] = 0.0
+    return Structure(structure.exponents, roles, structure.coefficients, structure.errors, structure.power,
+                     structure.label)  # fmt: skip
 
 
 def leading_index(structure: Structure) -> int | None:

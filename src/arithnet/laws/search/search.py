@@ -10,6 +10,7 @@ law survives a bigger trained stage, or when the time budget runs out.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -19,10 +20,17 @@ import sympy
 from arithnet.laws.config import FitConfig
 from arithnet.laws.law.symbolic import from_sympy
 from arithnet.laws.readout.algebra import law_values, monomials, relative_rms
-from arithnet.laws.readout.expression import exponent_denominator, fitted_sign, law_expression, size, tidy
+from arithnet.laws.readout.expression import (
+    effective,
+    exponent_denominator,
+    fitted_sign,
+    law_expression,
+    size,
+    tidy,
+)
 from arithnet.laws.readout.in_turn import snapped_in_turn
 from arithnet.laws.readout.rows import Rows
-from arithnet.laws.readout.shortlist import shortlist
+from arithnet.laws.readout.shortlist import pruned, shortlist
 from arithnet.laws.readout.structure import ContinuousFit, Structure
 from arithnet.laws.search.budget import Budget, OutOfTime
 from arithnet.laws.search.lattice import lattice_blocks, polynomial_structures, prefiltered
@@ -64,7 +72,12 @@ class Search:
         self.power_law = np.zeros(x.shape[1])
 
     def run(self) -> Search:
-        """Every stage in turn, until one is exact, a noise-level law holds, or the budget is spent."""
+        """Every stage in turn, until one is exact, a noise-level law holds, or the budget is spent.
+
+        The power law always runs, whatever the budget: it takes milliseconds, and a search that stops
+        at once still has a law to report.
+        """
+        self.power_law_stage()
         try:
             for name, stage, trained in self.stages():
                 if self.found_exact():
@@ -79,8 +92,7 @@ class Search:
         return self
 
     def stages(self):
-        """(name, run, trained) of each stage, simplest first."""
-        yield "power law", self.power_law_stage, False
+        """(name, run, trained) of each stage after the power law, simplest first."""
         if self.config.lattice_stage:
             yield "lattice", self.lattice_stage, False
             yield "polynomial library", self.polynomial_stage, False
@@ -92,7 +104,8 @@ class Search:
         self.power_law = power_law_exponents(self.rows.x, self.rows.y)
         both = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])[:, None]
         ones = np.ones((2, 1))
-        self.add(shortlist(self.rows, both, ones, ones[:, 0], ["y = power law"] * 2, self.grids), "power law")
+        found = shortlist(self.rows, both, ones, ones[:, 0], ["y = power law"] * 2, self.grids)
+        self.add(found, "power law", capped=False)
 
     def lattice_stage(self) -> None:
         bases = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])
@@ -126,20 +139,25 @@ class Search:
     def grids(self) -> tuple[int, ...]:
         return self.config.exponent_grids
 
-    def add(self, found: tuple[list[tuple[Structure, float]], float, list[ContinuousFit]], stage: str) -> None:
-        """Read out and judge each shortlisted structure (``readings``); keep the unsnapped fits to compare with."""
+    def add(self, found, stage: str, capped: bool = True) -> None:
+        """Read out and judge each shortlisted structure (``readings``); keep the unsnapped fits to compare with.
+
+        ``found`` is a shortlist's (structures with held-out errors, best unsnapped error, unsnapped fits);
+        ``capped``: the budget may stop the readout between structures.
+        """
         structures, continuous, fits = found
         self.best_continuous = min(self.best_continuous, continuous)
         self.fits.extend(fits)
         for structure, sigmas in self.readings(structures):
-            self.budget.check(stage)
+            if capped:
+                self.budget.check(stage)
             sign = fitted_sign(structure, self.rows.x)
             settings = (self.config.max_denominator, sigmas, exponent_denominator(self.grids))
             expression, readings = law_expression(structure, self.rows, self.symbols, sign, settings)
             key = sympy.srepr(expression)
             if key not in self.candidates:
-                candidate = self.judge(expression, structure.label, stage, structure.key(), readings)
-                self.candidates[key] = candidate
+                written = effective(structure, readings).key()
+                self.candidates[key] = self.judge(expression, structure.label, stage, written, readings)
 
     def readings(self, structures: list[tuple[Structure, float]]):
         """(structure, snap sigmas) pairs to read out: every structure at every ``snap_sigmas``, and the best
@@ -198,13 +216,18 @@ class Search:
             candidate.structure, train_rms, len(candidate.constants) + exponents,
         )  # fmt: skip
 
-    def rivals(self, level: float) -> list[Rival]:
-        """Every law that fits to the noise: the noise-level candidates, and the unsnapped fits off the lattice."""
+    def rivals(self, level: float, chosen: Candidate) -> list[Rival]:
+        """Every law that fits to the noise: the noise-level candidates, the unsnapped fits off the lattice, and
+        the chosen law's neighbours on the lattice (one exponent moved by ½ or 1, constants refitted).
+
+        A law of the class stands alone on the lattice: moving one of its exponents breaks the fit. A law of
+        the class that only approximates one outside it (a sum of powers of x for log x) has neighbours that
+        approximate it as well, and lead elsewhere outside the data.
+        """
         rivals = [self.rival(c) for c in self.noise_consistent()]
         limit = level * noise_band(len(self.rows.y_held))
-        for fit in self.fits:
-            if on_lattice(fit.exponents, self.grids):
-                continue  # its snapped readout is a candidate already
+        unsnapped = [fit for fit in self.fits if not on_lattice(fit.exponents, self.grids)]  # else a candidate already
+        for fit in unsnapped + lattice_neighbours(self.rows, chosen.structure):
             error, unstructured, train_rms = self.fit_quality(fit)
             if error <= limit and unstructured:
                 active = fit.roles != 0
@@ -229,6 +252,33 @@ class Search:
     def fit_predictor(self, fit: ContinuousFit):
         scale_x, scale_y = np.exp(self.rows.log_x), math.exp(self.rows.log_y)
         return lambda x: scale_y * self.fit_values(fit, x / scale_x)
+
+
+#: The moves of one exponent that make the chosen law's lattice neighbours.
+NEIGHBOUR_STEPS = (-1.0, -0.5, 0.5, 1.0)
+
+
+def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
+    """The structure of ``key`` (power, {(role, exponents)}) with one exponent moved, its coefficients refitted."""
+    if not key:
+        return []
+    power, terms = key
+    roles = np.array([float(role) for role, _ in sorted(terms)])
+    exponents = np.array([exponent for _, exponent in sorted(terms)], dtype=np.float64)
+    moved = []
+    for k, i, step in itertools.product(range(len(roles)), range(exponents.shape[1]), NEIGHBOUR_STEPS):
+        neighbour = exponents.copy()
+        neighbour[k, i] += step
+        moved.append(neighbour)
+    if not moved:
+        return []
+    stacked = np.stack(moved)
+    powers = np.full(len(stacked), float(power))
+    coefficients, _, fitted_roles = pruned(rows, stacked, np.tile(roles, (len(stacked), 1)), powers)
+    return [
+        ContinuousFit(stacked[n], fitted_roles[n], coefficients[n], float(power), "a lattice neighbour of the law")
+        for n in range(len(stacked))
+    ]
 
 
 def on_lattice(exponents: np.ndarray, grids: tuple[int, ...]) -> bool:
