@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
@@ -353,3 +354,29 @@ def test_tiny_preset_grid_end_to_end(tmp_path):
     assert ["regularization_start", 20000] in nmu["unit_options"] and nalu[
         "force"
     ]  # NALU: forced, as the Primer ran it
+
+
+def test_compiling_without_a_writable_cache_runs_eagerly_and_keeps_the_runs(tmp_path):
+    # A home whose cache cannot be made (below a regular file, which even root cannot write into) and no
+    # private temporary cache either (the one there is writable by others): compiled code cannot be
+    # cached anywhere safe, so the bench trains eagerly with one notice instead of losing the group.
+    (tmp_path / "file").write_text("")
+    (tmp_path / "tmp" / f"arithnet-inductor-{os.getuid()}").mkdir(parents=True)
+    (tmp_path / "tmp" / f"arithnet-inductor-{os.getuid()}").chmod(0o777)
+    env = {name: value for name, value in os.environ.items() if name != "TORCHINDUCTOR_CACHE_DIR"}
+    env |= {"XDG_CACHE_HOME": str(tmp_path / "file" / "cache"), "TMPDIR": str(tmp_path / "tmp")}
+    env |= {"MPLCONFIGDIR": str(tmp_path / "mpl")}
+    grid = ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "1", "--steps", "200", "--compile"]
+    store = tmp_path / "s.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "arithnet", "bench", *grid, "--store", str(store)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    notices = [line for line in done.stderr.splitlines() if "cache" in line]
+    assert len(notices) == 1 and notices[0].endswith("cannot be written (Not a directory); running eagerly")
+    with ResultsStore(store) as results:
+        assert len(results) == 1

@@ -36,6 +36,7 @@ from arithnet.bench.runner import (
     WorkerFailed,
     fit_to_memory,
     make_groups,
+    prepare_compiling,
     run_threshold,
     train_and_store,
 )
@@ -83,6 +84,7 @@ def run_grid_ray(
     if not runs:
         return 0
     ray = import_ray()
+    prepare_compiling(runs)  # a local instance's workers inherit the cache chosen here
     jobs, _ = fit_to_memory(runs, limits.worker_count(jobs))  # a local instance gets the CPUs run_grid would use
     with joined(ray, address, jobs) as (n_cpus, node_cpus):
         _, max_group = fit_to_memory(runs, node_cpus)  # a node's groups must fit in its memory together
