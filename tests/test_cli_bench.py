@@ -380,3 +380,42 @@ def test_compiling_without_a_writable_cache_runs_eagerly_and_keeps_the_runs(tmp_
     assert len(notices) == 1 and notices[0].endswith("cannot be written (Not a directory); running eagerly")
     with ResultsStore(store) as results:
         assert len(results) == 1
+
+
+def _damaged_store(path, column: str, value) -> None:
+    """A store holding one run of NAU on add (range 1, seed 0) whose ``column`` was changed by hand to ``value``."""
+    from arithnet.bench.rows import RunRow
+
+    config = {"unit": "NAU", "operation": "add", "task": "primer", "input_size": 2, "range_name": "1", "steps": 200}
+    numbers = dict(best_step=200, best_val_mse=1.0, best_test_mse=1.0, sparsity_error=0.1, seconds=1.0)
+    criteria = ("raw", "iclr", "primer")
+    thresholds = {f"threshold_{c}": 1e-5 for c in criteria}
+    verdicts = {f"solved_{c}": False for c in criteria} | {f"solved_at_{c}": None for c in criteria}
+    names = dict(key="a" * 24, unit="NAU", operation="add", task="primer", range_name="1", seed=0, steps=200)
+    outcome = dict(formula="x0", formula_exact=False, **numbers, **thresholds, **verdicts)
+    row = RunRow(**names, config=json.dumps(config), **outcome)
+    with ResultsStore(path) as store:
+        store.add([row])
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(f"UPDATE runs SET {column} = ?", (value,))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("best_val_mse", "abc", "best_val_mse is 'abc', not a number"),
+        ("config", "{nope", "its config is not a JSON object"),
+        ("config", "[1, 2]", "its config is not a JSON object"),
+        ("seed", "seven", "seed is 'seven', not an integer"),
+    ],
+)
+def test_a_damaged_row_is_named_in_one_line_by_report_and_bench_alike(tmp_path, column, value, problem):
+    store = tmp_path / "s.sqlite"
+    _damaged_store(store, column, value)
+    expected = f"results store '{store}': row 1 (key '{'a' * 24}') is damaged: {problem}"
+    report = runner.invoke(app, ["report", "primer", "--store", str(store)])
+    assert report.exit_code == 2 and expected in report.output and report.output.count("\n") == 1, report.output
+    grid = ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "1", "--steps", "200"]
+    bench = runner.invoke(app, ["bench", *grid, "--store", str(store)])
+    assert bench.exit_code == 2 and expected in bench.output and bench.output.count("\n") == 1, bench.output
+    assert not (tmp_path / "report").exists()  # refused before training and before the report directory

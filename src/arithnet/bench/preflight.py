@@ -37,6 +37,7 @@ def prepare_bench(runs: list[Run], store_path: str | os.PathLike, report_dir: st
     check_directory_creatable(report_dir, "report directory")
     with ResultsStore(store_path) as store:
         store.check_lock()
+        store.check_rows()  # a damaged row is refused as the report refuses it, before any training
         imported = import_side_file(store)
         todo = pending_runs(runs, store)
     report_dir = prepare_directory(Path(report_dir), "report directory")

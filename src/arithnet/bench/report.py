@@ -172,7 +172,7 @@ def _lines(rows: list[RunRow]) -> dict[tuple, list[RunRow]]:
         groups.setdefault((row.unit, row.operation, key), []).append(row)
     units = ordered(unit for unit, _, _ in groups)
     operations = ordered((operation for _, operation, _ in groups), OPERATION_ORDER)
-    order = sorted(groups, key=lambda k: (operations.index(k[1]), units.index(k[0]), json.loads(k[2])["steps"], k[2]))
+    order = sorted(groups, key=lambda k: (operations.index(k[1]), units.index(k[0]), groups[k][0].steps, k[2]))
     return {key: groups[key] for key in order}
 
 
