@@ -91,7 +91,7 @@ def test_foreign_store_is_refused_and_left_alone(tmp_path):
 def test_bad_unit_options_are_refused(tmp_path):
     nau = ["bench", "--units", "NAU", "--ops", "add"]
     assert "must be NAME=VALUE" in run_bad(tmp_path, *nau, "--option", "oops")
-    assert "bad unit option for NAU" in run_bad(tmp_path, *nau, "--option", "foo=1")
+    assert "unit option foo: NAU takes no option 'foo'" in run_bad(tmp_path, *nau, "--option", "foo=1")
 
 
 def test_bad_unit_option_values_are_refused_not_kept_as_text(tmp_path):
@@ -419,3 +419,9 @@ def test_a_damaged_row_is_named_in_one_line_by_report_and_bench_alike(tmp_path, 
     bench = runner.invoke(app, ["bench", *grid, "--store", str(store)])
     assert bench.exit_code == 2 and expected in bench.output and bench.output.count("\n") == 1, bench.output
     assert not (tmp_path / "report").exists()  # refused before training and before the report directory
+
+
+def test_a_typo_is_named_before_a_unit_that_needs_force(tmp_path):
+    output = run_bad(tmp_path, "bench", "--units", "NAU,NAC*,NAUU", "--ops", "add,pow")
+    assert "unknown unit 'NAUU'; valid units:" in output and "unknown operation 'pow'" in output
+    assert "force" not in output and not (tmp_path / "s.sqlite").exists()

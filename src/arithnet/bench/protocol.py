@@ -46,6 +46,7 @@ from arithnet.operations import get_operation
 from arithnet.units import Stack, Unit, get_unit
 
 TASKS = ("primer", "iclr")
+DTYPES = ("float32", "float64")
 #: The losses of the bench: "mse", the field's; "log", (Re z − log|t|)² + (cos Im z − sign t)²
 #: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×; "projected",
 #: the error with the unit's linear weights solved for each batch (RatioNet, docs/moonshot.md).
@@ -114,7 +115,7 @@ class BenchConfig:
         check_positive("learning rate", self.lr, allow_none=True)
         self._check_later_fields()
         build_model(self, 1)  # a bad unit option fails here, not in a worker
-        if self.dtype not in ("float32", "float64"):
+        if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         known_device(self.device)
         last = unit_names(self.unit)[-1]
@@ -213,15 +214,15 @@ def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict
     # As in the ICLR reference code, both layers get the options: each layer those it takes.
     first, second = get_unit(names[0]), get_unit(names[1])
     for name in options:
-        if not (_takes(first.cls, name) or _takes(second.cls, name)):
+        if not (takes_option(first.cls, name) or takes_option(second.cls, name)):
             raise ValueError(f"bad unit option for {config.unit}: neither {names[0]} nor {names[1]} takes {name!r}")
-    first_options = {name: value for name, value in options.items() if _takes(first.cls, name)}
-    second_options = {name: value for name, value in options.items() if _takes(second.cls, name)}
+    first_options = {name: value for name, value in options.items() if takes_option(first.cls, name)}
+    second_options = {name: value for name, value in options.items() if takes_option(second.cls, name)}
     hidden = first.build(config.input_size, config.hidden, n_networks, **first_options)
     return Stack(hidden, second.build(config.hidden, 1, n_networks, **second_options))
 
 
-def _takes(cls: type[Unit], name: str) -> bool:
+def takes_option(cls: type[Unit], name: str) -> bool:
     """Whether the unit's constructor takes the option ``name`` (its options are keyword-only)."""
     parameters = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
