@@ -425,3 +425,21 @@ def test_a_typo_is_named_before_a_unit_that_needs_force(tmp_path):
     output = run_bad(tmp_path, "bench", "--units", "NAU,NAC*,NAUU", "--ops", "add,pow")
     assert "unknown unit 'NAUU'; valid units:" in output and "unknown operation 'pow'" in output
     assert "force" not in output and not (tmp_path / "s.sqlite").exists()
+
+
+def test_force_does_not_make_a_run_anew_and_earlier_forced_rows_count(tmp_path):
+    from arithnet.bench.grid import bench_grid
+
+    store, grid = tmp_path / "s.sqlite", ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "2"]
+    assert runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)]).exit_code == 0
+    forced = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store), "--force"])
+    assert forced.exit_code == 0 and "2 runs, 2 already in" in forced.output and "0 to train" in forced.output
+    with ResultsStore(store) as results:
+        assert len(results) == 2  # one row per run, not one per way of asking for it
+    # A row that an earlier arithnet stored under the key --force gave it is the run's row: not trained again.
+    (config, seed), _ = bench_grid("NAU", "add", ranges="1", seeds=2, steps=200).runs()
+    with contextlib.closing(sqlite3.connect(store)) as connection, connection:
+        connection.execute("UPDATE runs SET key = ? WHERE key = ?", (config.stored_keys(seed)[1], config.key(seed)))
+    again = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)])
+    assert again.exit_code == 0 and "2 runs, 2 already in" in again.output and "| NAU  | add" not in again.output
+    assert "│ NAU  │ add       │ 2 " in again.output  # both rows in the table

@@ -147,7 +147,11 @@ class BenchConfig:
             raise ValueError(f"threshold_subsets={self.threshold_subsets!r} applies to the iclr task only")
 
     def resolved(self) -> BenchConfig:
-        """The configuration with the unit's learning rate, clipping and the compile decision filled in."""
+        """The configuration with the unit's learning rate, clipping and the compile decision filled in.
+
+        ``force`` is kept only where it is needed: a unit that represents the
+        operation trains alike forced or not, so it is the same run (one key, one group).
+        """
         first = get_unit(unit_names(self.unit)[0])
         last = get_unit(unit_names(self.unit)[-1])
         # The paper's clipping for the variant as built (NMRU-vanilla's is none, NMRU's a norm of 1).
@@ -158,16 +162,27 @@ class BenchConfig:
             clip_grad_value=self.clip_grad_value if self.clip_grad_value is not None else clip_value,
             clip_grad_norm=self.clip_grad_norm if self.clip_grad_norm is not None else clip_norm,
             compile=should_compile(self.compile, self.steps),
+            force=self.force and get_operation(self.operation).name not in last.operations,
         )
 
     def key(self, seed: int) -> str:
         """The run's identity: its resolved configuration but for execution choices, and its seed."""
+        return self.stored_keys(seed)[0]
+
+    def stored_keys(self, seed: int) -> tuple[str, ...]:
+        """The keys the run may be stored under: its key, then for a run forced needlessly the key it had so.
+
+        Before ``resolved`` dropped a needless ``force``, a run's key held
+        whatever ``force`` was given, so the same run had two keys; a store
+        written then may hold it under the second.
+        """
         settings = {k: v for k, v in asdict(self.resolved()).items() if k not in _EXECUTION}
         settings = {k: v for k, v in settings.items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
         if len(unit_names(self.unit)) == 2 and self.unit_options:
             settings["stack_options"] = "every layer"  # they reached the second layer only before
-        text = json.dumps({**settings, "seed": seed}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
+        variants = [settings] if settings["force"] else [settings, {**settings, "force": True}]
+        texts = [json.dumps({**variant, "seed": seed}, sort_keys=True, default=str) for variant in variants]
+        return tuple(hashlib.sha256(text.encode()).hexdigest()[:24] for text in texts)
 
     def engine_config(self) -> EngineConfig:
         """The engine's settings for this (resolved) configuration."""

@@ -68,8 +68,9 @@ def run_threshold(criterion: str, config: BenchConfig) -> float:
 
 
 def pending_runs(runs: Sequence[Run], store: ResultsStore) -> list[Run]:
+    """The runs not in ``store`` under any of their keys (``BenchConfig.stored_keys``)."""
     done = store.keys()
-    return [(config, seed) for config, seed in runs if config.key(seed) not in done]
+    return [(config, seed) for config, seed in runs if done.isdisjoint(config.stored_keys(seed))]
 
 
 def make_groups(runs: Sequence[Run], jobs: int, max_group: int = MAX_GROUP) -> list[list[Run]]:
