@@ -443,3 +443,19 @@ def test_force_does_not_make_a_run_anew_and_earlier_forced_rows_count(tmp_path):
     again = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)])
     assert again.exit_code == 0 and "2 runs, 2 already in" in again.output and "| NAU  | add" not in again.output
     assert "│ NAU  │ add       │ 2 " in again.output  # both rows in the table
+
+
+def test_two_benches_on_one_store_each_leave_a_report_of_the_whole_store(tmp_path):
+    store, tiny = tmp_path / "s.sqlite", ["--ranges", "1", "--seeds", "1", "--steps", "200", "--jobs", "1"]
+    nau = runner.invoke(app, ["bench", "--units", "NAU", "--ops", "add", *tiny, "--store", str(store)])
+    nmu = runner.invoke(app, ["bench", "--units", "NMU", "--ops", "mul", *tiny, "--store", str(store)])
+    assert nau.exit_code == nmu.exit_code == 0
+    assert "│ NAU " not in nmu.output  # the command's own table: its own runs
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "2 runs; units: NAU, NMU; operations: add, mul;" in summary  # the second bench kept the first's runs
+    # The same unit and operation with other settings: its own line, never pooled with the first.
+    longer = runner.invoke(app, ["bench", "--units", "NAU", "--ops", "add", *tiny[:4], "--steps", "300",
+                                 "--jobs", "1", "--store", str(store)])  # fmt: skip
+    assert longer.exit_code == 0
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "3 runs; units: NAU (steps 200), NAU (steps 300), NMU;" in summary

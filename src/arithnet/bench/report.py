@@ -42,13 +42,11 @@ from arithnet.bench.presets import preset_settings
 from arithnet.bench.published import published
 from arithnet.bench.rows import RunRow
 from arithnet.bench.stats import solved_fraction_curve, success_table
-from arithnet.bench.summary import MISSING, OPERATION_ORDER, format_rate, ordered
+from arithnet.bench.summary import MISSING, OPERATION_ORDER, format_rate, ordered, settings
 from arithnet.bench.tasks import GRIDS
 from arithnet.bench.verdicts import verdicts
 
 NOT_PUBLISHED = "not published here"
-#: Configuration fields that do not make a line: the line's own names, the run's place in the grid, how it ran.
-_NOT_SETTINGS = ("unit", "operation", "range_name", "device", "compile")
 
 
 @dataclass(frozen=True)
@@ -122,11 +120,6 @@ def belongs(spec: TableSpec, row: RunRow) -> bool:
         and row.operation in spec.operations
         and row.range_name in spec.ranges
     )
-
-
-def settings(row: RunRow) -> dict:
-    """The row's configuration but for what does not make a line (``_NOT_SETTINGS``)."""
-    return {name: value for name, value in json.loads(row.config).items() if name not in _NOT_SETTINGS}
 
 
 def _preset_options(config: dict) -> dict:
