@@ -117,6 +117,18 @@ def test_keys_identify_configuration_and_seed():
     assert BenchConfig(unit="NMRU", operation="div").key(0) == BenchConfig(unit="NMRU", operation="div", lr=1e-2).key(0)
 
 
+def test_a_runs_key_does_not_depend_on_a_needless_force():
+    # NAU represents add: forcing it changes nothing, so neither its key, its group nor its stored configuration.
+    plain, forced = BenchConfig(unit="NAU", operation="add"), BenchConfig(unit="NAU", operation="add", force=True)
+    assert forced.key(3) == plain.key(3) == "b6201c71d75ef56c13f4e0b8"  # the key it always had unforced
+    assert forced.group_key() == plain.group_key()
+    assert forced.resolved().force is False and '"force": false' in forced.to_json()
+    needed = BenchConfig(unit="NAC*", operation="add", force=True)  # NAC* cannot represent add: forced it is
+    assert needed.resolved().force is True and needed.stored_keys(3) == (needed.key(3),)
+    # Earlier arithnet put the needless force in the key: a row stored so still counts as the run's.
+    assert plain.stored_keys(3) == forced.stored_keys(3) == (plain.key(3), "06fd8d8af5db62984b0ee5ba")
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -7,6 +7,7 @@ processes may each start one at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import pytest
@@ -202,3 +204,69 @@ def test_an_address_that_does_not_answer_times_out_in_seconds():
 def test_a_malformed_address_is_refused(address):
     with pytest.raises(ValueError, match="bad Ray address"):
         cluster.check_reachable(address)
+
+
+@contextlib.contextmanager
+def _silent_server():
+    """A local TCP server that accepts every connection and never says a word; yields its HOST:PORT."""
+    server, accepted, stop = socket.socket(), [], threading.Event()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.05)
+
+    def serve():
+        while not stop.is_set():
+            with contextlib.suppress(OSError):  # the timeout: look at the stop flag again
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+@pytest.mark.parametrize("scheme", ["", "ray://"])
+def test_an_address_that_accepts_but_is_not_ray_is_refused_in_seconds(scheme):
+    with _silent_server() as address:
+        expected = f"the address '{scheme}{address}' accepts connections but does not answer as Ray"
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            cluster.check_ray(f"{scheme}{address}", timeout=0.5)
+
+
+def test_the_command_refuses_an_address_that_is_not_ray_creating_nothing(tmp_path):
+    store = tmp_path / "runs" / "results.sqlite"
+    with _silent_server() as address:
+        command = [sys.executable, "-m", "arithnet", *CLI_GRID, "--store", str(store), "--ray", address]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "does not answer as Ray" in done.stderr, done.stderr  # no Ray warnings
+    assert not (tmp_path / "runs").exists()  # no store, no report directory
+
+
+def test_ray_itself_passes_the_check_and_other_servers_do_not(ray_instance):
+    from concurrent import futures
+
+    import grpc
+    from ray.util.client.server import server as ray_client_server
+
+    cluster.check_ray(ray_instance.get_runtime_context().gcs_address)  # the GCS answers
+    port = _closed_port()
+    client_server = ray_client_server.serve("127.0.0.1", port)  # a Ray Client server answers its ping
+    try:
+        cluster.check_ray(f"ray://127.0.0.1:{port}")
+    finally:
+        client_server.grpc_server.stop(0)
+    other = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    address = f"127.0.0.1:{other.add_insecure_port('127.0.0.1:0')}"
+    other.start()
+    try:
+        with pytest.raises(ValueError, match=re.escape(f"'{address}' accepts connections but does not answer as")):
+            cluster.check_ray(address)
+    finally:
+        other.stop(0)

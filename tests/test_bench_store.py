@@ -27,7 +27,7 @@ from arithnet.bench.stats import (
     wilson_interval,
 )
 from arithnet.bench.store import ResultsStore, StoreRefused, check_writable
-from arithnet.bench.summary import markdown_summary
+from arithnet.bench.summary import format_rate, markdown_summary
 from arithnet.bench.verdicts import VERDICT_CRITERIA, Verdict, verdicts
 from arithnet.bench.writer import StoreWriter
 
@@ -711,3 +711,19 @@ def test_figures_without_runs():
     for figure in (success_figure([]), success_by_range_figure([]), solved_at_figure([]), sparsity_figure([], [])):
         assert figure.get_suptitle().endswith(": no runs")
         assert all(not ax.lines and not ax.patches for ax in figure.axes)
+
+
+def test_a_summary_keeps_runs_of_other_settings_apart():
+    # One store may hold NMU on mul run twice with other settings: two lines, named by what differs, never pooled.
+    def run(key, seed, steps, solved):
+        config = json.dumps({"unit": "NMU", "operation": "mul", "range_name": "r1", "steps": steps, "compile": True})
+        outcome = {} if solved else dict(solved_raw=False, solved_at_raw=None)
+        return make_row(key, seed=seed, steps=steps, config=config, **outcome)
+
+    rows = [run("s0", 0, 200, True), run("s1", 1, 200, True), run("l0", 0, 50_000, False), run("l1", 1, 50_000, False)]
+    lines = markdown_summary([*rows, make_row("nau", unit="NAU", operation="add")]).splitlines()
+    assert "5 runs; units: NAU, NMU (steps 200), NMU (steps 50000); operations: add, mul; tasks: primer-2; " \
+           "ranges: r1." in lines  # fmt: skip
+    assert f"| NMU (steps 200) | – | {format_rate(*wilson_interval(2, 2))} |" in lines
+    assert f"| NMU (steps 50000) | – | {format_rate(*wilson_interval(0, 2))} |" in lines
+    assert "| NAU | 100.0% [20.7, 100.0] | – |" in lines  # a unit of one setting keeps its name

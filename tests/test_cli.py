@@ -229,6 +229,7 @@ def one_line_error(result, tmp_path) -> str:
         ('{"operation": "pow"}', "unknown operation 'pow'"),
         ('{"operation": "div", "n_seeds": 0}', "at least 1"),
         ('{"operation": "div", "train_range": "wide"}', "train_range"),
+        ('{"operation": "div", "settings": {"n_starts": 1000000000}}', "more than the limit of 1,600,000 networks"),
     ],
 )
 def test_bad_config_file_gets_one_line_and_exit_code_2(tmp_path, content, message):

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
@@ -90,7 +91,7 @@ def test_foreign_store_is_refused_and_left_alone(tmp_path):
 def test_bad_unit_options_are_refused(tmp_path):
     nau = ["bench", "--units", "NAU", "--ops", "add"]
     assert "must be NAME=VALUE" in run_bad(tmp_path, *nau, "--option", "oops")
-    assert "bad unit option for NAU" in run_bad(tmp_path, *nau, "--option", "foo=1")
+    assert "unit option foo: NAU takes no option 'foo'" in run_bad(tmp_path, *nau, "--option", "foo=1")
 
 
 def test_bad_unit_option_values_are_refused_not_kept_as_text(tmp_path):
@@ -353,3 +354,108 @@ def test_tiny_preset_grid_end_to_end(tmp_path):
     assert ["regularization_start", 20000] in nmu["unit_options"] and nalu[
         "force"
     ]  # NALU: forced, as the Primer ran it
+
+
+def test_compiling_without_a_writable_cache_runs_eagerly_and_keeps_the_runs(tmp_path):
+    # A home whose cache cannot be made (below a regular file, which even root cannot write into) and no
+    # private temporary cache either (the one there is writable by others): compiled code cannot be
+    # cached anywhere safe, so the bench trains eagerly with one notice instead of losing the group.
+    (tmp_path / "file").write_text("")
+    (tmp_path / "tmp" / f"arithnet-inductor-{os.getuid()}").mkdir(parents=True)
+    (tmp_path / "tmp" / f"arithnet-inductor-{os.getuid()}").chmod(0o777)
+    env = {name: value for name, value in os.environ.items() if name != "TORCHINDUCTOR_CACHE_DIR"}
+    env |= {"XDG_CACHE_HOME": str(tmp_path / "file" / "cache"), "TMPDIR": str(tmp_path / "tmp")}
+    env |= {"MPLCONFIGDIR": str(tmp_path / "mpl")}
+    grid = ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "1", "--steps", "200", "--compile"]
+    store = tmp_path / "s.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "arithnet", "bench", *grid, "--store", str(store)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    notices = [line for line in done.stderr.splitlines() if "cache" in line]
+    assert len(notices) == 1 and notices[0].endswith("cannot be written (Not a directory); running eagerly")
+    with ResultsStore(store) as results:
+        assert len(results) == 1
+
+
+def _damaged_store(path, column: str, value) -> None:
+    """A store holding one run of NAU on add (range 1, seed 0) whose ``column`` was changed by hand to ``value``."""
+    from arithnet.bench.rows import RunRow
+
+    config = {"unit": "NAU", "operation": "add", "task": "primer", "input_size": 2, "range_name": "1", "steps": 200}
+    numbers = dict(best_step=200, best_val_mse=1.0, best_test_mse=1.0, sparsity_error=0.1, seconds=1.0)
+    criteria = ("raw", "iclr", "primer")
+    thresholds = {f"threshold_{c}": 1e-5 for c in criteria}
+    verdicts = {f"solved_{c}": False for c in criteria} | {f"solved_at_{c}": None for c in criteria}
+    names = dict(key="a" * 24, unit="NAU", operation="add", task="primer", range_name="1", seed=0, steps=200)
+    outcome = dict(formula="x0", formula_exact=False, **numbers, **thresholds, **verdicts)
+    row = RunRow(**names, config=json.dumps(config), **outcome)
+    with ResultsStore(path) as store:
+        store.add([row])
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute(f"UPDATE runs SET {column} = ?", (value,))
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("best_val_mse", "abc", "best_val_mse is 'abc', not a number"),
+        ("config", "{nope", "its config is not a JSON object"),
+        ("config", "[1, 2]", "its config is not a JSON object"),
+        ("seed", "seven", "seed is 'seven', not an integer"),
+    ],
+)
+def test_a_damaged_row_is_named_in_one_line_by_report_and_bench_alike(tmp_path, column, value, problem):
+    store = tmp_path / "s.sqlite"
+    _damaged_store(store, column, value)
+    expected = f"results store '{store}': row 1 (key '{'a' * 24}') is damaged: {problem}"
+    report = runner.invoke(app, ["report", "primer", "--store", str(store)])
+    assert report.exit_code == 2 and expected in report.output and report.output.count("\n") == 1, report.output
+    grid = ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "1", "--steps", "200"]
+    bench = runner.invoke(app, ["bench", *grid, "--store", str(store)])
+    assert bench.exit_code == 2 and expected in bench.output and bench.output.count("\n") == 1, bench.output
+    assert not (tmp_path / "report").exists()  # refused before training and before the report directory
+
+
+def test_a_typo_is_named_before_a_unit_that_needs_force(tmp_path):
+    output = run_bad(tmp_path, "bench", "--units", "NAU,NAC*,NAUU", "--ops", "add,pow")
+    assert "unknown unit 'NAUU'; valid units:" in output and "unknown operation 'pow'" in output
+    assert "force" not in output and not (tmp_path / "s.sqlite").exists()
+
+
+def test_force_does_not_make_a_run_anew_and_earlier_forced_rows_count(tmp_path):
+    from arithnet.bench.grid import bench_grid
+
+    store, grid = tmp_path / "s.sqlite", ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "2"]
+    assert runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)]).exit_code == 0
+    forced = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store), "--force"])
+    assert forced.exit_code == 0 and "2 runs, 2 already in" in forced.output and "0 to train" in forced.output
+    with ResultsStore(store) as results:
+        assert len(results) == 2  # one row per run, not one per way of asking for it
+    # A row that an earlier arithnet stored under the key --force gave it is the run's row: not trained again.
+    (config, seed), _ = bench_grid("NAU", "add", ranges="1", seeds=2, steps=200).runs()
+    with contextlib.closing(sqlite3.connect(store)) as connection, connection:
+        connection.execute("UPDATE runs SET key = ? WHERE key = ?", (config.stored_keys(seed)[1], config.key(seed)))
+    again = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)])
+    assert again.exit_code == 0 and "2 runs, 2 already in" in again.output and "| NAU  | add" not in again.output
+    assert "│ NAU  │ add       │ 2 " in again.output  # both rows in the table
+
+
+def test_two_benches_on_one_store_each_leave_a_report_of_the_whole_store(tmp_path):
+    store, tiny = tmp_path / "s.sqlite", ["--ranges", "1", "--seeds", "1", "--steps", "200", "--jobs", "1"]
+    nau = runner.invoke(app, ["bench", "--units", "NAU", "--ops", "add", *tiny, "--store", str(store)])
+    nmu = runner.invoke(app, ["bench", "--units", "NMU", "--ops", "mul", *tiny, "--store", str(store)])
+    assert nau.exit_code == nmu.exit_code == 0
+    assert "│ NAU " not in nmu.output  # the command's own table: its own runs
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "2 runs; units: NAU, NMU; operations: add, mul;" in summary  # the second bench kept the first's runs
+    # The same unit and operation with other settings: its own line, never pooled with the first.
+    longer = runner.invoke(app, ["bench", "--units", "NAU", "--ops", "add", *tiny[:4], "--steps", "300",
+                                 "--jobs", "1", "--store", str(store)])  # fmt: skip
+    assert longer.exit_code == 0
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert "3 runs; units: NAU (steps 200), NAU (steps 300), NMU;" in summary

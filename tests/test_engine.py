@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +13,7 @@ import torch
 from arithnet import random as counter_random
 from arithnet.bench.protocol import BenchConfig, run_group
 from arithnet.bench.runner import run_threshold
-from arithnet.engine import EngineConfig, Problem, fit
+from arithnet.engine import EngineConfig, Problem, compiler, fit
 from arithnet.engine.clipping import clip_gradients_
 from arithnet.engine.compiler import cache_directory, should_compile
 from arithnet.units import UNITS
@@ -69,6 +72,41 @@ def test_compile_decision_and_cache_outside_the_repository(monkeypatch, tmp_path
     assert should_compile(True, 10) and not should_compile(False, 10**6)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_directory() == tmp_path / "arithnet" / "inductor"
+
+
+def _no_cache_home(monkeypatch, tmp_path) -> Path:
+    """A user cache that cannot be made (below a regular file: refused even to root), and a temporary directory."""
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file" / "cache"))
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    monkeypatch.delenv(compiler.NO_CACHE, raising=False)
+    monkeypatch.setattr(compiler, "_cache_ready", None)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    return tmp_path / "tmp" / f"arithnet-inductor-{os.getuid()}"
+
+
+def test_unwritable_cache_falls_back_to_a_private_temporary_one_with_one_notice(monkeypatch, tmp_path):
+    fallback, notices = _no_cache_home(monkeypatch, tmp_path), []
+    assert compiler.prepare_cache(notices.append) and compiler.prepare_cache(notices.append)
+    assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str(fallback)
+    assert fallback.is_dir() and fallback.stat().st_mode & 0o777 == 0o700
+    wanted = tmp_path / "file" / "cache" / "arithnet" / "inductor"
+    assert notices == [f"the compile cache {wanted} cannot be written (Not a directory); using {fallback} instead"]
+
+
+def test_without_any_writable_cache_a_compiled_fit_runs_eagerly(monkeypatch, tmp_path, capsys):
+    fallback = _no_cache_home(monkeypatch, tmp_path)
+    fallback.mkdir(mode=0o777)
+    fallback.chmod(0o777)  # writable by others: compiled code there could be anyone's, so it is not used
+    compiled_rows = _grid("NAU", "add", True)
+    notices = [line for line in capsys.readouterr().err.splitlines() if line.startswith("arithnet:")]
+    assert len(notices) == 1 and notices[0].endswith("cannot be written (Not a directory); running eagerly")
+    assert "TORCHINDUCTOR_CACHE_DIR" not in os.environ and os.environ[compiler.NO_CACHE] == "1"
+    eager = _grid("NAU", "add", False)
+    assert [(r.best_step, r.best_val_mse, r.formula) for r in compiled_rows] == [
+        (r.best_step, r.best_val_mse, r.formula) for r in eager
+    ]
 
 
 def _inalu_problem(n_runs: int, stall_loss: float) -> Problem:

@@ -124,3 +124,29 @@ def test_library_exports():
     assert arithnet.bench_grid is bench_grid and arithnet.range_names is range_names
     assert arithnet.load_config.__module__ == "arithnet.training.saved"
     assert arithnet.check_device("cpu") == "cpu"
+
+
+def test_every_name_is_checked_before_anything_else_and_all_unknown_ones_are_named():
+    # NAC* cannot do add without force, but the typo NAUU is what the line must name first.
+    with pytest.raises(ValueError) as refused:
+        bench_grid("NAU,NAC*,NAUU", "add")
+    assert str(refused.value).startswith("unknown unit 'NAUU'; valid units: ")
+    names = dict(units="NAUU,Foo>NMU", ops="add,pow", ranges="1,42", task="tsp", loss="l1", lr_schedule="steps")
+    with pytest.raises(ValueError) as refused:
+        bench_grid(**names, dtype="int8", device="tpu", preset="nature")
+    message = str(refused.value)
+    assert "\n" not in message
+    for unknown in (
+        "unknown units 'NAUU', 'Foo'; valid units: ",
+        "unknown operation 'pow'; valid operations: add, sub, mul, div",
+        "unknown range '42'; valid ranges: ",
+        "unknown task 'tsp'; valid tasks: primer, iclr",
+        "unknown loss 'l1'; valid losses: mse, log, projected",
+        "unknown learning-rate schedule 'steps'; valid: constant, cosine",
+        "unknown dtype 'int8'; valid: float32, float64",
+        "unknown device 'tpu'; valid devices: cpu, cuda",
+        "unknown preset 'nature'; valid presets: primer, iclr, division",
+    ):
+        assert unknown in message
+    with pytest.raises(ValueError, match=r"unit option nope: NAU, NAC\* take no option 'nope'"):
+        bench_grid("NAU,NAC*", "add", unit_options={"nope": 1})

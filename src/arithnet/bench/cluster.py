@@ -36,6 +36,7 @@ from arithnet.bench.runner import (
     WorkerFailed,
     fit_to_memory,
     make_groups,
+    prepare_compiling,
     run_threshold,
     train_and_store,
 )
@@ -83,6 +84,7 @@ def run_grid_ray(
     if not runs:
         return 0
     ray = import_ray()
+    prepare_compiling(runs)  # a local instance's workers inherit the cache chosen here
     jobs, _ = fit_to_memory(runs, limits.worker_count(jobs))  # a local instance gets the CPUs run_grid would use
     with joined(ray, address, jobs) as (n_cpus, node_cpus):
         _, max_group = fit_to_memory(runs, node_cpus)  # a node's groups must fit in its memory together
@@ -100,11 +102,20 @@ def import_ray():
     return ray
 
 
-def check_ray(address: str) -> None:
-    """Refuse, before anything is made, a Ray grid that cannot start: Ray missing, ``address`` unreachable."""
+def check_ray(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, before anything is made, a Ray grid that cannot start: Ray missing, ``address`` not Ray's.
+
+    Within about ``timeout`` seconds (each check's), and without a word from Ray's own clients.
+    """
     import_ray()
     if address != "local":
-        check_reachable(address)
+        check_address(address, timeout)
+
+
+def check_address(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """ValueError naming ``address`` unless it accepts a connection and answers as Ray does, each within ``timeout``."""
+    check_reachable(address, timeout)
+    check_answers(address, timeout)
 
 
 @contextlib.contextmanager
@@ -119,7 +130,7 @@ def joined(ray, address: str | None, jobs: int) -> Iterator[tuple[int, int]]:
         yield cluster_cpus(ray, "the Ray instance of this process")
         return
     if address != "local":
-        check_reachable(address)
+        check_address(address)
     if ray.is_initialized():
         raise ValueError(f"this process joined a Ray instance already; to use it pass address None, not {address!r}")
     options = {"num_cpus": jobs} if address == "local" else {}
@@ -145,8 +156,7 @@ def cluster_cpus(ray, name: str) -> tuple[int, int]:
 def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
     """ValueError naming ``address`` unless a TCP connection to it opens within ``timeout`` s.
 
-    Only the connection is checked: something else listening there is found by
-    ``ray.init``, after Ray's own timeout.
+    Only the connection is checked; ``check_answers`` asks whether Ray listens there.
     """
     host, port = _host_port(address)
     try:
@@ -155,6 +165,56 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         reason = f"no answer within {timeout:g} s" if isinstance(error, TimeoutError) else error.strerror or str(error)
         where = "" if address == f"{host}:{port}" else f" ({host}:{port})"
         raise ValueError(f"cannot reach the Ray cluster at {address!r}{where}: {reason}") from None
+
+
+def check_answers(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """ValueError naming ``address`` unless Ray answers there within ``timeout`` s.
+
+    One call that Ray's own clients make first: the GCS's (``HOST:6379``,
+    ``auto``) cluster id, or a Ray Client server's (``ray://``) ping. ``ray.init``
+    on something else waits 25 s or more and prints Ray's connection warnings;
+    this call is silent. The channel is Ray's own (``init_grpc_channel``): TLS
+    and the token as ``RAY_USE_TLS`` and ``RAY_AUTH_MODE`` say. A refusal for
+    want of a token still comes from Ray, and is left to ``ray.init`` to explain.
+    """
+    import grpc
+    from ray._private.grpc_utils import init_grpc_channel
+
+    host, port = _host_port(address)
+    channel = init_grpc_channel(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    try:
+        _ping(channel, client=address.startswith("ray://"), timeout=timeout)
+    except grpc.RpcError as error:
+        code = error.code() if callable(getattr(error, "code", None)) else None
+        if code not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+            served = "a Ray Client server" if address.startswith("ray://") else "a Ray cluster's GCS"
+            reasons = {
+                grpc.StatusCode.DEADLINE_EXCEEDED: f"no answer within {timeout:g} s",
+                grpc.StatusCode.UNIMPLEMENTED: "a gRPC server without Ray's calls",
+                grpc.StatusCode.UNAVAILABLE: "it does not speak gRPC",
+            }
+            reason = reasons.get(code, getattr(code, "name", "no answer"))
+            raise ValueError(
+                f"the address {address!r} accepts connections but does not answer as Ray does "
+                f"({reason}): is it {served}?"
+            ) from None
+    finally:
+        channel.close()
+
+
+def _ping(channel, client: bool, timeout: float) -> None:
+    """The first call of Ray's clients: a Ray Client server's ping, or the GCS's cluster id."""
+    if client:
+        from ray.core.generated import ray_client_pb2, ray_client_pb2_grpc
+
+        request = ray_client_pb2.ClusterInfoRequest(type=ray_client_pb2.ClusterInfoType.PING)
+        ray_client_pb2_grpc.RayletDriverStub(channel).ClusterInfo(request, timeout=timeout)
+    else:
+        from ray.core.generated import gcs_service_pb2, gcs_service_pb2_grpc
+
+        gcs_service_pb2_grpc.NodeInfoGcsServiceStub(channel).GetClusterId(
+            gcs_service_pb2.GetClusterIdRequest(), timeout=timeout
+        )
 
 
 def _host_port(address: str) -> tuple[str, int]:

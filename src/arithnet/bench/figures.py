@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import success_table
-from arithnet.bench.summary import OPERATION_ORDER, markdown_summary, ordered
+from arithnet.bench.summary import OPERATION_ORDER, line_rows, markdown_summary, ordered
 from arithnet.bench.verdicts import Verdict, verdicts
 from arithnet.files import prepare_directory, text_writer, write_all
 
@@ -225,11 +225,13 @@ FIGURES: dict[str, Callable[[CriterionStatistics], Figure]] = {
 def write_report(rows: Iterable[RunRow], directory: str | Path, criteria: Sequence[str] = CRITERIA) -> list[Path]:
     """Write summary.md and, per criterion, ``<figure>_<criterion>.png``; return the paths written.
 
+    Runs of one unit and operation with other settings are other lines (``summary.line_rows``).
+
     The statistics are computed once per criterion (from the long table of
     verdicts), then drawn. All files are written or none (``files.write_all``):
     a failure leaves the previous report, never a partial one.
     """
-    rows = list(rows)
+    rows = line_rows(rows)
     directory = prepare_directory(Path(directory), "report directory")
     records = verdicts(rows)
     statistics = {criterion: CriterionStatistics.compute(records, criterion) for criterion in criteria}

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from arithnet.bench import limits
-from arithnet.bench.presets import PRESET_TASKS, check_preset, covered_operations, preset_settings
+from arithnet.bench.names import SETTINGS, check_names
+from arithnet.bench.presets import PRESET_TASKS, covered_operations, preset_settings
 from arithnet.bench.protocol import BenchConfig
 from arithnet.bench.tasks import GRIDS
 from arithnet.files import finite_or_none
@@ -182,18 +183,19 @@ def bench_grid(
     each unit option by name. A unit, task, input size or operation the
     preset does not cover is a ValueError naming it.
 
-    Every run is validated here: a bad name, option or combination, a value
+    Every name is checked first (``names.check_names``: every unknown one in
+    one line), then every run: a bad option or combination, a value
     that strict JSON cannot store, a size beyond ``bench.limits`` (checked
     before anything is built from it) or a run too big for this machine's
     memory is a ValueError with one line naming it.
     """
-    if preset is not None:
-        check_preset(preset)
     default_task, default_size, default_ranges = PRESET_TASKS.get(preset, ("primer", 2, "primer"))
-    task = task if task is not None else default_task
-    input_size = input_size if input_size is not None else default_size
     unit_list, op_list = split_names(units), split_names(ops if ops is not None else ALL_OPERATIONS)
     range_list = range_names(ranges if ranges is not None else default_ranges)
+    named = {name: options.get(name) for name in SETTINGS if name not in ("task", "preset")}
+    check_names(unit_list, op_list, range_list, {**named, "task": task, "preset": preset}, _option_names(options))
+    task = task if task is not None else default_task
+    input_size = input_size if input_size is not None else default_size
     pairs = _pairs(unit_list, None if ops is None and preset is not None else op_list, preset, task, input_size)
     op_list = tuple(dict.fromkeys(operation for _, operation in pairs))
     for what, names in (("unit", unit_list), ("operation", op_list), ("range", range_list)):
@@ -206,6 +208,14 @@ def bench_grid(
     grid = Grid(unit_list, op_list, range_list, seed_numbers, templates[pairs[0]], templates if preset else None)
     grid.runs()  # validate every combination now, not in a worker
     return grid
+
+
+def _option_names(options: dict[str, Any]) -> list[str]:
+    """The unit options' names, to check with the other names first (a malformed option is refused later)."""
+    try:
+        return [name for name, _ in _unit_options(options.get("unit_options") or ())]
+    except ValueError:
+        return []
 
 
 def _templates(pairs, preset: str | None, task: str, input_size: int, range_list, given: dict) -> dict:

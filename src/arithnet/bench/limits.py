@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 
+from arithnet.checks import check_at_most  # also grid.py's: one message for every limit
+
 #: Seeds per (unit, operation, range) in one command.
 MAX_SEEDS = 10_000
 #: Runs in one command (units × operations × ranges × seeds): planning costs about
@@ -29,11 +31,6 @@ MEMORY_SHARE = 0.8
 MEMORY_FACTOR = 3
 _SAMPLE_BYTES = 8  # inputs are sampled in float64 whatever the unit's dtype
 _CHUNK_STEPS = 8  # training steps drawn at once (bench.data._CHUNK)
-
-
-def check_at_most(what: str, value: int, limit: int, hint: str = "") -> None:
-    if value > limit:
-        raise ValueError(f"{what} is {value:,}, more than the limit of {limit:,}{hint}")
 
 
 def check_grid_size(n_units: int, n_operations: int, n_ranges: int, seeds: int) -> None:

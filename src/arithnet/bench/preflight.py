@@ -37,6 +37,7 @@ def prepare_bench(runs: list[Run], store_path: str | os.PathLike, report_dir: st
     check_directory_creatable(report_dir, "report directory")
     with ResultsStore(store_path) as store:
         store.check_lock()
+        store.check_rows()  # a damaged row is refused as the report refuses it, before any training
         imported = import_side_file(store)
         todo = pending_runs(runs, store)
     report_dir = prepare_directory(Path(report_dir), "report directory")
@@ -44,13 +45,24 @@ def prepare_bench(runs: list[Run], store_path: str | os.PathLike, report_dir: st
 
 
 def grid_rows(runs: list[Run], store_path: str | os.PathLike) -> list[RunRow]:
-    """The rows of ``runs``: those stored, and those waiting in the side file if the store refused them."""
-    keys = {config.key(seed) for config, seed in runs}
+    """The rows of ``runs``, one per run: stored, or waiting in the side file if the store refused them.
+
+    A run stored under more than one of its keys (``BenchConfig.stored_keys``) gives the row of its first.
+    """
+    by_key = {row.key: row for row in store_rows(store_path)}
+    rows = []
+    for config, seed in runs:
+        row = next((by_key[key] for key in config.stored_keys(seed) if key in by_key), None)
+        rows += [row] if row is not None else []
+    return rows
+
+
+def store_rows(store_path: str | os.PathLike) -> list[RunRow]:
+    """Every row of the store, and the rows waiting in its side file that the store does not hold."""
     with ResultsStore(store_path) as store:
-        rows = [row for row in store.rows() if row.key in keys]
+        rows = store.rows()
     waiting = side_file(store_path)
     if waiting.exists():
         stored = {row.key for row in rows}
-        extra = {row.key: row for row in read_side_file(waiting) if row.key in keys and row.key not in stored}
-        rows += extra.values()
+        rows += {row.key: row for row in read_side_file(waiting) if row.key not in stored}.values()
     return rows

@@ -47,6 +47,7 @@ from arithnet.operations import get_operation
 from arithnet.units import Stack, Unit, get_unit
 
 TASKS = ("primer", "iclr")
+DTYPES = ("float32", "float64")
 #: The losses of the bench: "mse", the field's; "log", (Re z − log|t|)² + (cos Im z − sign t)²
 #: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×; "projected",
 #: the error with the unit's linear weights solved for each batch (RatioNet, docs/moonshot.md).
@@ -115,7 +116,7 @@ class BenchConfig:
         check_positive("learning rate", self.lr, allow_none=True)
         self._check_later_fields()
         build_model(self, 1)  # a bad unit option fails here, not in a worker
-        if self.dtype not in ("float32", "float64"):
+        if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         known_device(self.device)
         last = unit_names(self.unit)[-1]
@@ -147,7 +148,11 @@ class BenchConfig:
             raise ValueError(f"threshold_subsets={self.threshold_subsets!r} applies to the iclr task only")
 
     def resolved(self) -> BenchConfig:
-        """The configuration with the unit's learning rate, clipping and the compile decision filled in."""
+        """The configuration with the unit's learning rate, clipping and the compile decision filled in.
+
+        ``force`` is kept only where it is needed: a unit that represents the
+        operation trains alike forced or not, so it is the same run (one key, one group).
+        """
         first = get_unit(unit_names(self.unit)[0])
         last = get_unit(unit_names(self.unit)[-1])
         # The paper's clipping for the variant as built (NMRU-vanilla's is none, NMRU's a norm of 1).
@@ -158,16 +163,27 @@ class BenchConfig:
             clip_grad_value=self.clip_grad_value if self.clip_grad_value is not None else clip_value,
             clip_grad_norm=self.clip_grad_norm if self.clip_grad_norm is not None else clip_norm,
             compile=should_compile(self.compile, self.steps),
+            force=self.force and get_operation(self.operation).name not in last.operations,
         )
 
     def key(self, seed: int) -> str:
         """The run's identity: its resolved configuration but for execution choices, and its seed."""
+        return self.stored_keys(seed)[0]
+
+    def stored_keys(self, seed: int) -> tuple[str, ...]:
+        """The keys the run may be stored under: its key, then for a run forced needlessly the key it had so.
+
+        Before ``resolved`` dropped a needless ``force``, a run's key held
+        whatever ``force`` was given, so the same run had two keys; a store
+        written then may hold it under the second.
+        """
         settings = {k: v for k, v in asdict(self.resolved()).items() if k not in _EXECUTION}
         settings = {k: v for k, v in settings.items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
         if len(unit_names(self.unit)) == 2 and self.unit_options:
             settings["stack_options"] = "every layer"  # they reached the second layer only before
-        text = json.dumps({**settings, "seed": seed}, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
+        variants = [settings] if settings["force"] else [settings, {**settings, "force": True}]
+        texts = [json.dumps({**variant, "seed": seed}, sort_keys=True, default=str) for variant in variants]
+        return tuple(hashlib.sha256(text.encode()).hexdigest()[:24] for text in texts)
 
     def engine_config(self) -> EngineConfig:
         """The engine's settings for this (resolved) configuration."""
@@ -214,15 +230,15 @@ def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict
     # As in the ICLR reference code, both layers get the options: each layer those it takes.
     first, second = get_unit(names[0]), get_unit(names[1])
     for name in options:
-        if not (_takes(first.cls, name) or _takes(second.cls, name)):
+        if not (takes_option(first.cls, name) or takes_option(second.cls, name)):
             raise ValueError(f"bad unit option for {config.unit}: neither {names[0]} nor {names[1]} takes {name!r}")
-    first_options = {name: value for name, value in options.items() if _takes(first.cls, name)}
-    second_options = {name: value for name, value in options.items() if _takes(second.cls, name)}
+    first_options = {name: value for name, value in options.items() if takes_option(first.cls, name)}
+    second_options = {name: value for name, value in options.items() if takes_option(second.cls, name)}
     hidden = first.build(config.input_size, config.hidden, n_networks, **first_options)
     return Stack(hidden, second.build(config.hidden, 1, n_networks, **second_options))
 
 
-def _takes(cls: type[Unit], name: str) -> bool:
+def takes_option(cls: type[Unit], name: str) -> bool:
     """Whether the unit's constructor takes the option ``name`` (its options are keyword-only)."""
     parameters = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):

@@ -42,13 +42,11 @@ from arithnet.bench.presets import preset_settings
 from arithnet.bench.published import published
 from arithnet.bench.rows import RunRow
 from arithnet.bench.stats import solved_fraction_curve, success_table
-from arithnet.bench.summary import MISSING, OPERATION_ORDER, format_rate, ordered
+from arithnet.bench.summary import MISSING, OPERATION_ORDER, format_rate, ordered, settings
 from arithnet.bench.tasks import GRIDS
 from arithnet.bench.verdicts import verdicts
 
 NOT_PUBLISHED = "not published here"
-#: Configuration fields that do not make a line: the line's own names, the run's place in the grid, how it ran.
-_NOT_SETTINGS = ("unit", "operation", "range_name", "device", "compile")
 
 
 @dataclass(frozen=True)
@@ -124,11 +122,6 @@ def belongs(spec: TableSpec, row: RunRow) -> bool:
     )
 
 
-def settings(row: RunRow) -> dict:
-    """The row's configuration but for what does not make a line (``_NOT_SETTINGS``)."""
-    return {name: value for name, value in json.loads(row.config).items() if name not in _NOT_SETTINGS}
-
-
 def _preset_options(config: dict) -> dict:
     """The unit options the run's preset gives it (none without a preset, or where it no longer covers the run)."""
     if not config.get("preset"):
@@ -172,7 +165,7 @@ def _lines(rows: list[RunRow]) -> dict[tuple, list[RunRow]]:
         groups.setdefault((row.unit, row.operation, key), []).append(row)
     units = ordered(unit for unit, _, _ in groups)
     operations = ordered((operation for _, operation, _ in groups), OPERATION_ORDER)
-    order = sorted(groups, key=lambda k: (operations.index(k[1]), units.index(k[0]), json.loads(k[2])["steps"], k[2]))
+    order = sorted(groups, key=lambda k: (operations.index(k[1]), units.index(k[0]), groups[k][0].steps, k[2]))
     return {key: groups[key] for key in order}
 
 

@@ -31,6 +31,7 @@ from arithnet.bench.store import ResultsStore
 from arithnet.bench.thresholds import threshold
 from arithnet.bench.workers import Worker, kill_workers, receive, start_workers, stop_workers
 from arithnet.bench.writer import StoreWriter
+from arithnet.engine.compiler import prepare_cache
 
 #: Runs trained together in one process at most: beyond this the tensors
 #: leave the cache and a step gets slower than two half-size groups.
@@ -67,8 +68,9 @@ def run_threshold(criterion: str, config: BenchConfig) -> float:
 
 
 def pending_runs(runs: Sequence[Run], store: ResultsStore) -> list[Run]:
+    """The runs not in ``store`` under any of their keys (``BenchConfig.stored_keys``)."""
     done = store.keys()
-    return [(config, seed) for config, seed in runs if config.key(seed) not in done]
+    return [(config, seed) for config, seed in runs if done.isdisjoint(config.stored_keys(seed))]
 
 
 def make_groups(runs: Sequence[Run], jobs: int, max_group: int = MAX_GROUP) -> list[list[Run]]:
@@ -95,6 +97,12 @@ def fit_to_memory(runs: Sequence[Run], jobs: int) -> tuple[int, int]:
     return jobs, min(MAX_GROUP, limits.runs_that_fit(heaviest, jobs))
 
 
+def prepare_compiling(runs: Sequence[Run]) -> None:
+    """The compile cache chosen here, before any worker starts: workers inherit it, and its notice comes once."""
+    if any(config.resolved().compile for config in {id(config): config for config, _ in runs}.values()):
+        prepare_cache()
+
+
 def run_grid(
     runs: Sequence[Run],
     store_path: Path,
@@ -112,6 +120,7 @@ def run_grid(
     """
     if not runs:
         return 0
+    prepare_compiling(runs)
     jobs, max_group = fit_to_memory(runs, limits.worker_count(jobs))
     groups = make_groups(runs, jobs, max_group)
     n_workers = limits.worker_count(jobs, len(groups))

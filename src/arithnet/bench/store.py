@@ -12,6 +12,7 @@ yet (it is built under a temporary name and linked into place).
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 import os
@@ -84,16 +85,41 @@ def _to_record(row: RunRow) -> tuple:
     return tuple(record)
 
 
+class DamagedRow(ValueError):
+    """A stored row that is not what arithnet writes (a value of another type, a config that is not JSON)."""
+
+
 def _from_record(record: tuple) -> RunRow:
-    values = {}
-    for name, value in zip(_COLUMNS, record):
-        kind = _FIELD_TYPES[name]
-        if kind is bool:
-            value = bool(value)
-        elif kind is float:
-            value = math.nan if value is None else float(value)
-        values[name] = value
+    """The RunRow of a stored record; DamagedRow saying what is wrong with it."""
+    values = {name: _read_value(name, value) for name, value in zip(_COLUMNS, record)}
+    try:
+        config = json.loads(values["config"])
+    except (ValueError, RecursionError):
+        config = None
+    if not isinstance(config, dict):
+        raise DamagedRow("its config is not a JSON object")
     return RunRow(**values)
+
+
+#: What a column of each RunRow field type must hold, and its name in a message.
+_STORED_TYPES = {str: (str, "text"), int: (int, "an integer"), bool: (int, "0 or 1"), int | None: (int, "an integer")}
+
+
+def _read_value(name: str, value: object) -> object:
+    """A stored value as its RunRow field's type; DamagedRow if it cannot be (text where a number belongs)."""
+    kind = _FIELD_TYPES[name]
+    if kind is float:
+        if value is None:  # SQLite stores NaN as NULL
+            return math.nan
+        if not isinstance(value, int | float):
+            raise DamagedRow(f"{name} is {value!r}, not a number")
+        return float(value)
+    if kind == int | None and value is None:
+        return None
+    expected, what = _STORED_TYPES[kind]
+    if not isinstance(value, expected) or (kind is bool and value not in (0, 1)):
+        raise DamagedRow(f"{name} is {value!r}, not {what}")
+    return bool(value) if kind is bool else value
 
 
 class ResultsStore:
@@ -248,17 +274,36 @@ class ResultsStore:
     def rows(self, **filters: str) -> list[RunRow]:
         """Stored rows, optionally only those equal to ``filters`` (unit, operation, task, range_name).
 
-        Ordered by unit, operation, task, range_name, seed, key.
+        Ordered by unit, operation, task, range_name, seed, key. A row that
+        arithnet did not write so (a value of another type, a config that is
+        not a JSON object) is a ValueError (``DamagedRow``) that names the
+        store and the row.
         """
         unknown = set(filters) - set(FILTERS)
         if unknown:
             raise TypeError(f"cannot filter on {sorted(unknown)}; allowed: {list(FILTERS)}")
         where = " AND ".join(f"{name} = ?" for name in filters)
-        query = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        query = f"SELECT rowid, {', '.join(_COLUMNS)} FROM runs"
         if where:
             query += f" WHERE {where}"
         query += " ORDER BY unit, operation, task, range_name, seed, key"
-        return [_from_record(record) for record in self._connection.execute(query, tuple(filters.values()))]
+        return [self._row(record) for record in self._connection.execute(query, tuple(filters.values()))]
+
+    def check_rows(self) -> None:
+        """ValueError naming the first damaged row, if any (``rows`` reads every row as ``RunRow``)."""
+        self.rows()
+
+    def _row(self, record: tuple) -> RunRow:
+        rowid, *values = record
+        try:
+            return _from_record(tuple(values))
+        except DamagedRow as problem:
+            key = values[_COLUMNS.index("key")]
+            raise DamagedRow(
+                f"results store {str(self.path)!r}: row {rowid} (key {key!r}) is damaged: {problem}; "
+                f"arithnet did not write it so: delete it (DELETE FROM runs WHERE rowid = {rowid}) "
+                "or move the store away"
+            ) from None
 
     def __len__(self) -> int:
         return self._connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from arithnet.bench.rows import CRITERIA, RunRow
 from arithnet.bench.stats import success_table
@@ -21,6 +23,45 @@ CRITERION_TITLES = {
 }
 
 MISSING = "–"
+
+#: Configuration fields that do not set a line apart: the line's own names, the run's place in the grid, how it ran.
+NOT_SETTINGS = ("unit", "operation", "range_name", "device", "compile")
+
+
+def line_rows(rows: Iterable[RunRow]) -> list[RunRow]:
+    """``rows`` with each unit named by its settings where one unit and operation ran with several.
+
+    A store may hold NAU on add run with 200 steps and with 50,000: pooled,
+    their success rate would describe neither, so each gets its own line,
+    ``NAU (steps 200)`` and ``NAU (steps 50000)``, named by the settings that
+    differ between them. A unit and operation run with one set of settings
+    keeps its name.
+    """
+    rows = list(rows)
+    texts = [json.dumps(settings(row), sort_keys=True, default=str) for row in rows]
+    variants: dict[tuple, set[str]] = {}
+    for row, text in zip(rows, texts, strict=True):
+        variants.setdefault((row.unit, row.operation), set()).add(text)
+    labels = {(*line, text): _label(text, of) for line, of in variants.items() if len(of) > 1 for text in of}
+    keyed = [((row.unit, row.operation, text), row) for row, text in zip(rows, texts, strict=True)]
+    return [replace(row, unit=f"{row.unit} ({labels[key]})") if key in labels else row for key, row in keyed]
+
+
+def settings(row: RunRow) -> dict:
+    """The row's configuration but for what does not make a line (``NOT_SETTINGS``)."""
+    return {name: value for name, value in json.loads(row.config).items() if name not in NOT_SETTINGS}
+
+
+def _label(text: str, variants: Iterable[str]) -> str:
+    """What tells the settings ``text`` (JSON) apart from the other ``variants`` of its line: ``name value, …``."""
+    mine, others = json.loads(text), [json.loads(other) for other in variants if other != text]
+    names = sorted({name for values in [mine, *others] for name in values})
+    differing = [name for name in names if any(values.get(name) != mine.get(name) for values in others)]
+    return ", ".join(f"{name} {_value(mine.get(name))}" for name in differing)
+
+
+def _value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def ordered(values: Iterable[str], preferred: Sequence[str] = ()) -> list[str]:
@@ -110,8 +151,9 @@ def markdown_summary(rows: Iterable[RunRow], criteria: Sequence[str] = CRITERIA)
     interval]) and the solved runs whose formula is not exact. Last, the
     exact-formula success rate (independent of the criterion). Rates read
     ``85.3% [76.7, 90.7]``; a dash marks a group without runs or an undefined value.
+    Runs of one unit and operation with other settings are other lines (``line_rows``).
     """
-    rows = list(rows)
+    rows = line_rows(rows)
     lines = ["# arithnet benchmark results", ""]
     if not rows:
         lines.append("No runs.")

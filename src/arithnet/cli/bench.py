@@ -170,7 +170,7 @@ def _prepare(runs, store: Path, report: Path, jobs: int, ray: str | None = None)
 def _run(plan, runs, store: Path, jobs: int, ray: str | None = None):
     """Train what is missing and write the report: (rows, report files)."""
     from arithnet.bench.figures import write_report
-    from arithnet.bench.preflight import grid_rows
+    from arithnet.bench.preflight import grid_rows, store_rows
     from arithnet.bench.runner import run_grid
     from arithnet.bench.writer import side_file
 
@@ -186,8 +186,8 @@ def _run(plan, runs, store: Path, jobs: int, ray: str | None = None):
     if side_file(store).exists():
         waiting = f"the store was busy: runs wait in {side_file(store)}; the next bench on it imports them"
         errors.print(waiting, soft_wrap=True)
-    rows = grid_rows(runs, store)
-    return rows, write_report(rows, plan.report_dir)
+    rows = grid_rows(runs, store)  # the command's table: its own runs; the report: every run in the store
+    return rows, write_report(store_rows(store), plan.report_dir)
 
 
 def _stopped(stop: KeyboardInterrupt, plan, runs, store: Path) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +24,69 @@ def cache_directory() -> Path:
     """Where compiled code is kept: $XDG_CACHE_HOME/arithnet, or ~/.cache/arithnet; never the repository."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "arithnet" / "inductor"
+
+
+#: Set in the environment when no compile cache can be written: child processes then run eagerly without a word.
+NO_CACHE = "ARITHNET_NO_COMPILE_CACHE"
+#: Whether this process has a compile cache it can write (None: not looked at yet); see ``prepare_cache``.
+_cache_ready: bool | None = None
+
+
+def prepare_cache(notice: Callable[[str], None] | None = None) -> bool:
+    """Point torch's compile cache at a directory this process can write; False if there is none.
+
+    Once per process, before torch's compiler is imported (its import already
+    creates the cache directory). The cache is $TORCHINDUCTOR_CACHE_DIR if
+    set, else ``cache_directory()``; where that cannot be written (a read-only
+    home), it is this user's own directory in the system's temporary
+    directory, with one line to ``notice`` saying so; where neither can,
+    nothing is compiled and the line says so. Child processes inherit the
+    choice through the environment (``NO_CACHE`` for none), so a bench says it once.
+    """
+    global _cache_ready
+    if _cache_ready is None and NO_CACHE in os.environ:  # a parent process found none and said so
+        _cache_ready = False
+    if _cache_ready is None:
+        wanted = Path(os.environ.get("TORCHINDUCTOR_CACHE_DIR") or cache_directory())
+        problem = _unwritable(wanted)
+        chosen = wanted
+        if problem is not None:
+            chosen = _fallback_cache()
+            fallback = f"using {chosen} instead" if chosen is not None else "running eagerly"
+            (notice or _say)(f"the compile cache {wanted} cannot be written ({problem}); {fallback}")
+        os.environ.update({"TORCHINDUCTOR_CACHE_DIR": str(chosen)} if chosen is not None else {NO_CACHE: "1"})
+        _cache_ready = chosen is not None
+    return _cache_ready
+
+
+def _unwritable(directory: Path) -> str | None:
+    """Why ``directory`` cannot serve as a cache (made if missing), or None if it can."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def _fallback_cache() -> Path | None:
+    """This user's cache in the temporary directory (kept between runs, like torch's own default), or None.
+
+    Refused unless it is a directory of this user's that no one else may write:
+    a cache holds compiled code that is loaded and run.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    directory = Path(tempfile.gettempdir()) / f"arithnet-inductor-{uid}"
+    try:
+        directory.mkdir(mode=0o700, exist_ok=True)
+        info = directory.lstat()
+    except OSError:
+        return None
+    owned = not hasattr(os, "getuid") or info.st_uid == uid
+    if not stat.S_ISDIR(info.st_mode) or not owned or info.st_mode & 0o022:
+        return None
+    return directory if _unwritable(directory) is None else None
 
 
 def should_compile(setting: bool | None, steps: int) -> bool:
@@ -36,7 +101,7 @@ def fresh_compiler() -> None:
     adds guarded entries to the same list: a worker that trains many groups
     would pay for checking them all on every step, and from the ninth group on
     hit dynamo's recompile limit. A fit compiles its own programs anyway;
-    recompiling hits the on-disk cache.
+    recompiling hits the on-disk cache. Call it only once ``prepare_cache`` said yes.
     """
     import torch
 
@@ -69,13 +134,16 @@ def compiled(function: Callable, notice: Callable[[str], None] | None = None, wh
     """``function`` compiled by torch.compile on its first call; that call returns None if compiling fails.
 
     The caller then goes on eagerly. ``notice`` gets one line saying so
-    (default: printed to stderr), naming ``what`` was compiled.
+    (default: printed to stderr), naming ``what`` was compiled. Without a
+    compile cache (``prepare_cache``, which has said why) every call returns None.
     """
     what = what or function.__name__.strip("_").replace("_", " ")
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_directory()))
+    ready = prepare_cache(notice)
     state: dict[str, Callable | None] = {"program": None}
 
     def call(*args):
+        if not ready:
+            return None
         if state["program"] is None:
             import torch
 

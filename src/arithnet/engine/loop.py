@@ -8,6 +8,7 @@ S runs, N networks (S × starts before selection, S after).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from arithnet import random as counter_random
-from arithnet.engine.compiler import compiled_stance, fresh_compiler
+from arithnet.engine.compiler import compiled_stance, fresh_compiler, prepare_cache
 from arithnet.engine.config import EngineConfig, Problem
 from arithnet.engine.history import History
 from arithnet.engine.losses import get_loss
@@ -73,6 +74,8 @@ class Training:
     def __init__(
         self, problem: Problem, config: EngineConfig, on_log: LogCallback | None, make_step: StepFactory | None
     ) -> None:
+        if config.compile and not prepare_cache():  # no cache to compile into: eagerly (prepare_cache said so)
+            config = dataclasses.replace(config, compile=False)
         self.problem, self.config, self.on_log = problem, config, on_log
         if config.compile:
             fresh_compiler()

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from arithnet.checks import check_count
+from arithnet.checks import check_at_most, check_count
 from arithnet.data import Range
 from arithnet.devices import known_device
 from arithnet.operations import get_operation
@@ -14,6 +14,15 @@ from arithnet.operations import get_operation
 #: The most seeds one command trains: 100,000 seeds of the 8-start ÷ network
 #: are about 2 GB of weights, snapshots and Adam moments.
 MAX_SEEDS = 100_000
+#: The most steps of one training (as for ``arithnet bench``).
+MAX_STEPS = 10_000_000
+#: A saved configuration may ask for no more than the command line can: its largest
+#: training is 100,000 seeds of ×'s 16 starts, each start a batch of 64 inputs per step,
+#: keeping 200 snapshots per seed.
+MAX_NETWORKS = MAX_SEEDS * 16
+MAX_STEP_INPUTS = MAX_NETWORKS * 64
+MAX_SNAPSHOTS = 10_000
+MAX_SNAPSHOTS_KEPT = MAX_SEEDS * 200
 
 
 @dataclass(frozen=True)
@@ -53,13 +62,32 @@ class TrainConfig:
             raise ValueError(f"number of seeds must be at most {MAX_SEEDS:,}, got {self.n_seeds:,}")
         if self.steps is not None:
             check_count("number of steps", self.steps)
+            check_at_most("steps", self.steps, MAX_STEPS)
         check_count("first seed", self.first_seed, minimum=0)
         if self.first_seed + self.n_seeds > 2**32:
             raise ValueError(f"seeds must lie in [0, 2**32), got first seed {self.first_seed}")
         check_count("number of snapshots", self.n_snapshots, minimum=2)
+        check_at_most("n_snapshots", self.n_snapshots, MAX_SNAPSHOTS)
         if self.train_range is not None and not isinstance(self.train_range, Range):
             raise ValueError(f"train_range must be a Range, e.g. Range(0.1, 10), got {self.train_range!r}")
         known_device(self.device)
+        if self.compile is not None and not isinstance(self.compile, bool):
+            raise ValueError(f"compile must be true, false or null, got {self.compile!r}")
+        self._check_sizes(recipe)
+
+    def _check_sizes(self, recipe) -> None:
+        """What the seeds, starts, batch and snapshots ask of memory together: no more than the command line can."""
+        settings = self.settings if self.settings is not None else recipe.settings_for(get_operation(self.operation))
+        n_starts, batch = getattr(settings, "n_starts", 1), getattr(settings, "batch_size", 1)
+        networks = self.n_seeds * n_starts
+        starts = f"{self.n_seeds:,} seeds × {n_starts:,} starts"
+        check_at_most(starts, networks, MAX_NETWORKS, " networks (n_seeds × settings.n_starts)")
+        inputs = f"{networks:,} networks × a batch of {batch:,}"
+        fields = "n_seeds × settings.n_starts × settings.batch_size"
+        check_at_most(inputs, networks * batch, MAX_STEP_INPUTS, f" inputs per step ({fields})")
+        snapshots = f"{self.n_seeds:,} seeds × {self.n_snapshots:,} snapshots"
+        kept = self.n_seeds * self.n_snapshots
+        check_at_most(snapshots, kept, MAX_SNAPSHOTS_KEPT, " snapshots kept (n_seeds × n_snapshots)")
 
     @property
     def seeds(self) -> list[int]:

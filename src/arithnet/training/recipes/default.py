@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import torch
 
-from arithnet.checks import check_count, check_positive
+from arithnet.checks import check_at_most, check_count, check_flag, check_positive
 from arithnet.data import BatchStream, Range
 from arithnet.engine import EngineConfig, Fit, Problem, ProgressCallback
 from arithnet.engine import fit as engine_fit
 from arithnet.operations import Operation, get_operation
+from arithnet.training.config import MAX_STEPS
 from arithnet.training.polish import polish_, verification_inputs
 from arithnet.training.recipes.base import Recipe
 from arithnet.units import UNITS, Unit
@@ -57,14 +58,35 @@ class DefaultSettings:
     eps: float = 1e-300
 
     def __post_init__(self) -> None:
+        """Every field within bounds, so that settings read from a file cannot ask for more than the command line."""
         for name in ("steps", "batch_size", "n_starts", "select_at", "select_window"):
             check_count(name.replace("_", " "), getattr(self, name))
+        check_at_most("settings.steps", self.steps, MAX_STEPS)
+        if self.select_window > self.select_at:
+            raise ValueError(
+                f"settings.select_window must be at most settings.select_at ({self.select_at}), "
+                f"got {self.select_window}: the starts are compared over the window's steps before select_at"
+            )
         check_positive("learning rate", self.lr)
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
-        low, high = self.init_in
-        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-            raise ValueError(f"init_in must be a finite interval (low, high), got {self.init_in!r}")
+        for name in ("log_uniform", "scale_inputs", "log_power", "snap_readout", "log_space_loss", "nonnegative_in"):
+            check_flag(f"settings.{name}", getattr(self, name))
+        for name in ("init_in", "init_out"):
+            _check_interval(f"settings.{name}", getattr(self, name))
+        if not _is_number(self.eps) or not 0 <= self.eps < math.inf:
+            raise ValueError(f"settings.eps must be a finite number of at least 0, got {self.eps!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_interval(name: str, value: object) -> None:
+    """A pair (low, high) of finite numbers, low ≤ high; ValueError naming ``name`` otherwise."""
+    pair = tuple(value) if isinstance(value, tuple | list) else ()
+    if len(pair) != 2 or not all(_is_number(end) and math.isfinite(end) for end in pair) or pair[0] > pair[1]:
+        raise ValueError(f"{name} must be a finite interval (low, high), got {value!r}")
 
 
 SETTINGS = {
