@@ -117,7 +117,7 @@ def test_nesting_is_bounded_without_recursion(tmp_path):
     deep = '{"abs": ' * 100_000 + '{"input": "a"}' + "}" * 100_000
     header = '{"format": "arithnet-law", "version": 2, "inputs": ["a"], "target": "y", "tree": '
     path.write_text(header + deep + "}")
-    with pytest.raises(ValueError, match="JSON nested too deeply|nested more than 200 levels deep"):
+    with pytest.raises(ValueError, match=r"JSON nested too deeply|nested more than 200 levels deep"):
         load_law(path)
     tree: object = {"input": "a"}
     for _ in range(300):

@@ -226,7 +226,8 @@ def test_names_equal_under_nfkc_are_refused_naming_both(tmp_path, first, second)
 
 def test_an_input_without_a_name_is_refused(tmp_path):
     path = write(tmp_path, ",y\n1,2\n3,4\n")
-    with pytest.raises(ValueError, match=exactly(f"{path}: column 1 has no name; name it, or leave it out of the inputs")):
+    message = f"{path}: column 1 has no name; name it, or leave it out of the inputs"
+    with pytest.raises(ValueError, match=exactly(message)):
         read_table(path, "y")
 
 

@@ -104,9 +104,7 @@ def ratio_expression(structure: Structure, values, relative, symbols, settings, 
 
 
 def effective(structure: Structure, readings: list[ConstantReading]) -> Structure:
-    """The structure as the law is written: the terms whose constant snapped to 0 left out (role 0).
-
-    """
+    """The structure as the law is written: the terms whose constant snapped to 0 left out (role 0)."""
     roles = structure.roles.copy()
     for reading in readings:
         if reading.term is not None and reading.snapped is not None and reading.snapped == 0:
