@@ -325,3 +325,11 @@ def test_predict_refuses_an_output_it_cannot_write(lens, tmp_path, output, messa
     result = run("predict", lens[1] / "law.json", new, "--output", tmp_path / output)
     assert message in one_line_error(result)
     assert sorted(os.listdir(tmp_path)) == ["dir", "file", "new.csv"] and os.listdir(tmp_path / "dir") == []
+
+
+def test_fit_refuses_a_table_too_wide_before_reading_it(tmp_path):
+    frame = pd.DataFrame(np.ones((30, 102)), columns=[f"c{i}" for i in range(101)] + ["y"])
+    data = write_csv(frame, tmp_path / "wide.csv")
+    message = "wide.csv: 101 input columns; a search takes at most 100: choose them with --columns"
+    assert message in one_line_error(run("fit", data, "--target", "y", "--out", tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

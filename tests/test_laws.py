@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -375,3 +376,26 @@ def test_constants_snapped_in_turn_follow_their_correlation():
     assert turned.errors.tolist() == [0.0, 0.0, 0.0]
     squared = Structure(exponents[0], roles[0], fitted[0], errors[0], 2, "y^2 = ratio 2/1")
     assert snapped_in_turn(rows, squared, 24, 4.0) is None  # under a power the readout's own way
+
+
+def test_a_law_of_three_columns_among_forty_is_found_after_screening():
+    rng = np.random.default_rng(4)
+    x = rng.uniform(1, 5, (600, 40))
+    fit = fit_law(table_from_arrays(x, x[:, 0] * x[:, 1] / (x[:, 0] + x[:, 2])))
+    assert fit.verification == Verdict.EXACT and str(fit.law) == "y = x0*x1/(x0 + x2)"
+    assert fit.notes[0].startswith("37 of 40 columns looked unrelated to the target and were left out of the search")
+
+
+@pytest.mark.parametrize(
+    ("rows", "inputs", "message"),
+    [
+        (50, 101, "101 input columns; a search takes at most 100: choose them with --columns"),
+        (100_001, 100, "100,001 rows of 100 input columns, more than the 10,000,000 input cells a search takes"),
+    ],
+)
+def test_a_table_beyond_the_limits_is_refused_saying_what_to_do(rows, inputs, message):
+    from arithnet.laws.config import check_size
+
+    with pytest.raises(ValueError, match=re.escape(f"data.csv: {message}")):
+        check_size(rows, inputs, "data.csv")
+    check_size(100_000, 100, "data.csv")  # the documented largest table passes

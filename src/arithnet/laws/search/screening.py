@@ -48,7 +48,7 @@ def screened_columns(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
 
 def _features(x: np.ndarray) -> np.ndarray:
     """log|x| where a column is one-signed without zeros (products become sums, which trees split on), else x."""
-    one_signed = ((x > 0).all(0) | (x < 0).all(0))
+    one_signed = (x > 0).all(0) | (x < 0).all(0)
     with np.errstate(divide="ignore"):
         return np.where(one_signed, np.log(np.abs(x)), x)
 
