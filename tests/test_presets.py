@@ -12,6 +12,7 @@ from arithnet.bench.grid import bench_grid
 from arithnet.bench.presets import FLOAT32_EPS, TABLE, covered_operations, preset_rows, preset_settings
 from arithnet.bench.protocol import BenchConfig, build_model, run_group
 from arithnet.bench.runner import run_threshold
+from arithnet.training.rules import training_rules
 
 
 def only_config(**kwargs) -> BenchConfig:
@@ -23,6 +24,10 @@ def only_config(**kwargs) -> BenchConfig:
 
 def built(config: BenchConfig):
     return build_model(config, 1)
+
+
+def rules(config: BenchConfig):
+    return training_rules(built(config), dict(config.unit_options))
 
 
 # -- the table's values reach the runs -------------------------------------------------------
@@ -60,7 +65,7 @@ def test_npu_beta_schedule_by_operation(operation, schedule):
 
 def test_inalu_uses_the_primers_restart_rule_and_value_clipping():
     config = only_config(units="iNALU", ops="div", preset="primer", ranges="7")
-    assert built(config).restart_rule == "primer"
+    assert rules(config)[0].restart_rule == "primer"
     assert config.resolved().clip_grad_value == 0.1
 
 

@@ -44,6 +44,7 @@ from arithnet.engine import fit as engine_fit
 from arithnet.engine.compiler import should_compile
 from arithnet.engine.config import SCHEDULES
 from arithnet.operations import get_operation
+from arithnet.training.rules import rule_options, training_rules, unit_options
 from arithnet.units import Stack, Unit, get_unit
 
 TASKS = ("primer", "iclr")
@@ -115,7 +116,7 @@ class BenchConfig:
             check_count(name, value)
         check_positive("learning rate", self.lr, allow_none=True)
         self._check_later_fields()
-        build_model(self, 1)  # a bad unit option fails here, not in a worker
+        training_rules(build_model(self, 1), dict(self.unit_options))  # a bad option fails here, not in a worker
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype!r}")
         known_device(self.device)
@@ -226,7 +227,8 @@ def build_model(config: BenchConfig, n_networks: int) -> Unit:
 
 def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict) -> Unit:
     if len(names) == 1:
-        return get_unit(names[0]).build(config.input_size, 1, n_networks, **options)
+        spec = get_unit(names[0])
+        return spec.build(config.input_size, 1, n_networks, **unit_options(spec.cls, options))
     # As in the ICLR reference code, both layers get the options: each layer those it takes.
     first, second = get_unit(names[0]), get_unit(names[1])
     for name in options:
@@ -234,12 +236,14 @@ def _build(names: list[str], config: BenchConfig, n_networks: int, options: dict
             raise ValueError(f"bad unit option for {config.unit}: neither {names[0]} nor {names[1]} takes {name!r}")
     first_options = {name: value for name, value in options.items() if takes_option(first.cls, name)}
     second_options = {name: value for name, value in options.items() if takes_option(second.cls, name)}
-    hidden = first.build(config.input_size, config.hidden, n_networks, **first_options)
-    return Stack(hidden, second.build(config.hidden, 1, n_networks, **second_options))
+    hidden = first.build(config.input_size, config.hidden, n_networks, **unit_options(first.cls, first_options))
+    return Stack(hidden, second.build(config.hidden, 1, n_networks, **unit_options(second.cls, second_options)))
 
 
 def takes_option(cls: type[Unit], name: str) -> bool:
-    """Whether the unit's constructor takes the option ``name`` (its options are keyword-only)."""
+    """Whether the unit's constructor (its options are keyword-only) or its training rules take the option ``name``."""
+    if name in rule_options(cls):
+        return True
     parameters = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return True
@@ -275,6 +279,7 @@ def run_group(
         build=lambda n: build_model(head, n).to(dtype).to(head.device),
         batch=lambda step: data.batch(step, head.batch_size),
         evaluate=lambda unit: {"valid": mse(unit, *valid_set), "test": mse(unit, *test_set)},
+        callbacks=lambda unit: training_rules(unit, dict(head.unit_options)),
     )
     fit = engine_fit(problem, head.engine_config(), progress, on_log=solved_at.update)
     unit = fit.unit.cpu()
