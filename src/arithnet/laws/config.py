@@ -74,6 +74,8 @@ class FitConfig:
             short says so).
         screen_columns: a table of more than 10 input columns is first screened for the columns that matter
             (laws/search/screening.py).
+        factored_stages: train FactorNets, sums of terms that are numerators times powers of sums
+            (laws/search/factored.py), after the closed-form stages.
         min_rows: fewer rows are refused (and fewer than 2·(inputs + 2): a law needs rows to spare).
     """
 
@@ -99,6 +101,7 @@ class FitConfig:
     time_budget: float = 60.0
     min_rows: int = 8
     screen_columns: bool = True
+    factored_stages: bool = True
 
     def __post_init__(self) -> None:
         check_count("seed", self.seed, minimum=0)
@@ -110,8 +113,9 @@ class FitConfig:
             raise ValueError(f"n_starts ({self.n_starts}) must be a multiple of n_kept ({self.n_kept}), and larger")
         for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
             check_positive(name.replace("_", " "), getattr(self, name))
-        if not isinstance(self.screen_columns, bool):
-            raise ValueError(f"screen_columns must be true or false, got {self.screen_columns!r}")
+        for name in ("screen_columns", "factored_stages", "lattice_stage", "shared_starts", "lattice_pull"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not self.snap_sigmas or not all(isinstance(v, int | float) and v > 0 for v in self.snap_sigmas):
             raise ValueError(f"snap sigmas must be positive numbers, at least one, got {self.snap_sigmas!r}")
         if not self.stages or not all(g >= 1 for g in self.exponent_grids):

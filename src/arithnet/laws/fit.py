@@ -106,7 +106,7 @@ def result(search: Search, table: Table) -> LawFit:
             candidate.verified = Verdict.NOISE
         level = search.noise_level() if consistent else None
     front = pareto_front([search.tidied(c) for c in pareto_front(candidates)])
-    chosen = choose(front)
+    chosen = search.tidied(choose(front), always=True)
     law = Law.from_sympy(chosen.expression, table.names, table.target)
     verdict, rivals = chosen.verified, []
     if verdict == Verdict.NOISE:

@@ -20,6 +20,8 @@ import sympy
 from arithnet.laws.config import FitConfig
 from arithnet.laws.law.symbolic import from_sympy
 from arithnet.laws.readout.algebra import law_values, monomials, relative_rms
+from arithnet.laws.readout.composite import expression as composite_expression
+from arithnet.laws.readout.composite import from_run, library_values, simplified
 from arithnet.laws.readout.expression import (
     effective,
     exponent_denominator,
@@ -47,6 +49,9 @@ IN_TURN = 8
 #: and the readout's memory stays bounded whatever the table's length.
 READOUT_ROWS = 4096
 
+#: Runs of a factored stage read out (the lowest training errors), and at most how many of one variant.
+FACTORED_READOUTS = 12
+FACTORED_PER_VARIANT = 2
 #: The least time a trained stage starts with: importing torch alone takes a few seconds and cannot be cut short.
 TRAINED_STAGE_SECONDS = 3.0
 #: progress(fraction done, what is running)
@@ -97,6 +102,15 @@ class Search:
         if self.config.lattice_stage:
             yield "lattice", self.lattice_stage, False
             yield "polynomial library", self.polynomial_stage, False
+        if self.config.factored_stages:
+            from arithnet.laws.search.factored_stages import default_stages
+
+            for index, (name, variants) in enumerate(default_stages()):
+                yield (
+                    name,
+                    lambda index=index, name=name, variants=variants: self.factored_stage(index, name, variants),
+                    True,
+                )
         for index, stage in enumerate(self.config.stages):
             name = f"trained, {stage.n_terms} monomials"
             yield name, lambda index=index, stage=stage, name=name: self.trained_stage(index, stage, name), True
@@ -136,6 +150,33 @@ class Search:
         )
         labels = [v.label for v in variants for _ in range(self.config.n_kept)]
         self.add(shortlist(self.rows, exponents, roles, powers, labels, self.grids), name)
+
+    def factored_stage(self, index: int, name: str, variants) -> None:
+        """Train a factored stage's FactorNets, read out their best runs (readout.composite) and judge them."""
+        self.budget.check(name, needed=TRAINED_STAGE_SECONDS)
+        from arithnet.laws.search.factored import train_factored
+        from arithnet.laws.search.factored_stages import POLISH_STEPS, STEPS
+
+        total = STEPS + POLISH_STEPS
+
+        def progress(step: int) -> None:
+            self.budget.check(name)
+            if self.progress is not None:
+                self.progress(step / total, name)
+
+        library, runs, labels = train_factored(self.training_rows, variants, index, self.config, progress)
+        phi = library_values(self.rows.x, library)
+        for run in best_runs(runs, labels):
+            self.budget.check(name)
+            composite = from_run({key: value[run] for key, value in runs.items()}, library, phi, labels[run])
+            if composite is None:
+                continue
+            composite = simplified(composite, phi, self.rows.y)
+            settings = (self.config.max_denominator, self.config.snap_sigmas[0], exponent_denominator(self.grids))
+            expression, readings = composite_expression(composite, self.rows, self.symbols, settings)
+            key = sympy.srepr(expression)
+            if key not in self.candidates:
+                self.candidates[key] = self.judge(expression, composite.label, name, composite.key(), readings)
 
     @property
     def grids(self) -> tuple[int, ...]:
@@ -196,9 +237,10 @@ class Search:
         limit = level * noise_band(len(self.rows.y_held))
         return [c for c in self.candidates.values() if c.error <= limit and c.unstructured]
 
-    def tidied(self, candidate: Candidate) -> Candidate:
-        """The candidate in its shortest form (readout.tidy); left as it is once the budget is spent."""
-        if self.budget.spent():
+    def tidied(self, candidate: Candidate, always: bool = False) -> Candidate:
+        """The candidate in its shortest form (readout.tidy); once the budget is spent, only the chosen law
+        (``always``): tidying is bounded (at most TIDY_MAX_SIZE nodes go through sympy's simplify)."""
+        if self.budget.spent() and not always:
             return candidate
         x = self.judge.evidence.x_held
         expression = tidy(candidate.expression, self.names, self.positive, x)
@@ -262,7 +304,7 @@ NEIGHBOUR_STEPS = (-1.0, -0.5, 0.5, 1.0)
 
 def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
     """The structure of ``key`` (power, {(role, exponents)}) with one exponent moved, its coefficients refitted."""
-    if not key:
+    if not key or key[0] == "factored":  # a factored law's neighbours: not listed yet
         return []
     power, terms = key
     roles = np.array([float(role) for role, _ in sorted(terms)])
@@ -281,6 +323,18 @@ def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
         ContinuousFit(stacked[n], fitted_roles[n], coefficients[n], float(power), "a lattice neighbour of the law")
         for n in range(len(stacked))
     ]
+
+
+def best_runs(runs: dict, labels: list[str]) -> list[int]:
+    """The runs to read out: lowest training error first, at most FACTORED_PER_VARIANT of one variant."""
+    chosen, per_label = [], dict.fromkeys(labels, 0)
+    for run in np.argsort(runs["loss"], kind="stable").tolist():
+        if np.isfinite(runs["loss"][run]) and per_label[labels[run]] < FACTORED_PER_VARIANT:
+            chosen.append(run)
+            per_label[labels[run]] += 1
+        if len(chosen) == FACTORED_READOUTS:
+            break
+    return chosen
 
 
 def on_lattice(exponents: np.ndarray, grids: tuple[int, ...]) -> bool:

@@ -11,12 +11,19 @@ every input 3 times larger or 3 times smaller, is a competitor, and the verdict
 is AMBIGUOUS. Candidates that agree outside too are the same law written
 otherwise, or the law with a term too small to matter.
 
-A rival must also be as plausible as the chosen law by the Bayesian
-information criterion, n·ln(RSS/n) + k·ln(n), within ln(n): at the same fit it
-may have at most one parameter more. A fit with many more free constants
-always fits the noise somewhere, and says nothing about the law. Parameters
-are counted alike for both: every constant fitted, and every exponent that is
-not 0 (a lattice exponent is a choice the data made, a free one a number).
+Outside means two kinds of rows: every input 3 times larger or 3 times
+smaller (the report gives these two differences), and each input alone 3 times
+larger or smaller (a law of x₁/x₂ alone, such as x₀·exp(−x₁/x₂), looks the same
+when every input grows together, and only moving one input shows it).
+
+Plausibility is the Bayesian information criterion, n·ln(RSS/n) + k·ln(n),
+with every constant fitted and every non-zero exponent counted alike. A rival
+as plausible as the chosen law or more is a competitor whatever its
+predictions: the data prefer it, or cannot tell them apart (x^1.37 against a
+ratio of monomials that matches it to 0.7% even 10 times outside). A rival
+less plausible by at most ln(n), at the same fit one parameter more, is a
+competitor when it leads elsewhere outside. A fit with many more free
+constants always fits the noise somewhere, and says nothing about the law.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ FACTORS = (3.0, 1.0 / 3.0)
 #: A law that fits to the noise competes when it differs from the chosen law by more than this many noise
 #: levels outside (relative RMS difference): inside, two laws at the noise level differ by up to about √2.
 DISAGREEMENT = 3.0
+#: Two laws whose predictions differ by less than this everywhere outside are one law written two ways.
+SAME_LAW = 1e-9
 #: Fewer rows than this share where both laws are defined outside, and they are not compared.
 MIN_COMPARED = 0.5
 
@@ -68,9 +77,20 @@ def difference(reference: np.ndarray, other: np.ndarray) -> float:
     return float(np.sqrt(np.mean((other[both] - reference[both]) ** 2)) / scale) if scale > 0 else float("nan")
 
 
+def probes(x: np.ndarray) -> list[np.ndarray]:
+    """Rows outside the data: every input times each of FACTORS, then each input alone times each of them."""
+    rows = [x * factor for factor in FACTORS]
+    for column in range(x.shape[1]):
+        for factor in FACTORS:
+            moved = x.copy()
+            moved[:, column] *= factor
+            rows.append(moved)
+    return rows
+
+
 def outside(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> list[np.ndarray]:
-    """The predictions on rows ``x`` with every input multiplied by each of FACTORS."""
-    return [predict(x * factor) for factor in FACTORS]
+    """The predictions on every probe of ``x``: the first two are every input ×3 and ×1/3."""
+    return [predict(rows) for rows in probes(x)]
 
 
 @dataclass
@@ -94,13 +114,17 @@ class Rival:
 
 
 def competitors(chosen: Rival, rivals: list[Rival], x: np.ndarray, noise: float, n_rows: int) -> list[Competitor]:
-    """The rivals of another structure, as plausible by BIC, that differ from ``chosen`` outside the data."""
+    """The rivals of another structure that the data cannot tell from ``chosen`` (module docstring)."""
     reference = outside(chosen.predict, x)
     found = []
     for rival in rivals:
-        if rival.structure == chosen.structure or rival.bic(n_rows) > chosen.bic(n_rows) + math.log(n_rows):
+        margin = rival.bic(n_rows) - chosen.bic(n_rows)
+        if rival.structure == chosen.structure or margin > math.log(n_rows):
             continue
-        differences = tuple(difference(r, o) for r, o in zip(reference, outside(rival.predict, x)))
-        if any(np.isfinite(d) and d > DISAGREEMENT * noise for d in differences):
-            found.append(Competitor(rival.law, rival.stage, rival.error, differences))
+        differences = [difference(r, o) for r, o in zip(reference, outside(rival.predict, x))]
+        if all(not np.isfinite(d) or d < SAME_LAW for d in differences):
+            continue  # the same law written otherwise (a/(a/b + 1) for a·b/(a + b))
+        elsewhere = any(np.isfinite(d) and d > DISAGREEMENT * noise for d in differences)
+        if margin <= 0 or elsewhere:
+            found.append(Competitor(rival.law, rival.stage, rival.error, (differences[0], differences[1])))
     return sorted(found, key=lambda c: c.error)

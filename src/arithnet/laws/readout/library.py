@@ -1,0 +1,24 @@
+"""Libraries of monomials: every product of the columns of total degree up to d (SINDy's library)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+
+def monomial_library(n_inputs: int, degree: int) -> np.ndarray:
+    """(L, I) integer exponents: 1, then each degree in turn (x₀, x₁, …, x₀², x₀x₁, …)."""
+    terms = [np.zeros(n_inputs)]
+    for total in range(1, degree + 1):
+        for combination in itertools.combinations_with_replacement(range(n_inputs), total):
+            term = np.zeros(n_inputs)
+            for i in combination:
+                term[i] += 1.0
+            terms.append(term)
+    return np.stack(terms)
+
+
+def library_size(n_inputs: int, degree: int) -> int:
+    """How many monomials ``monomial_library`` has: C(I + d, d)."""
+    return int(np.prod(np.arange(n_inputs + 1, n_inputs + degree + 1)) // np.prod(np.arange(1, degree + 1)))
