@@ -73,6 +73,7 @@ def select(spec: str):
         return [BY_ID[id_] for id_ in ids]
     return select_feynman(spec)
 
+
 TOOLS = ("arithnet", "logls", "gplearn")
 GPLEARN_BUDGETS = {"small": (200, 10), "standard": (1000, 40)}
 EXACT, CLOSE = 1e-6, 1e-3
