@@ -57,15 +57,16 @@ from rich.table import Table as RichTable
 from feynman import BY_ID as FEYNMAN_BY_ID
 from feynman import sample, sample_outside
 from feynman import select as select_feynman
+from outside import OUTSIDE
 from panel import DEVELOPMENT, HELD_OUT
 
-BY_ID = {**FEYNMAN_BY_ID, **{law.id: law for law in DEVELOPMENT + HELD_OUT}}
-PANELS = {"development": DEVELOPMENT, "held-out": HELD_OUT}
+BY_ID = {**FEYNMAN_BY_ID, **{law.id: law for law in DEVELOPMENT + HELD_OUT + OUTSIDE}}
+PANELS = {"development": DEVELOPMENT, "held-out": HELD_OUT, "outside": OUTSIDE}
 
 
 def select(spec: str):
-    """Feynman laws (``all``, ``power``, ``rational``, ids) or a part of the made-up panel (``development``,
-    ``held-out``, or panel ids such as D.R1)."""
+    """Feynman laws (``all``, ``power``, ``rational``, ids), a part of the made-up panel (``development``,
+    ``held-out``, or panel ids such as D.R1), or the laws outside the class (``outside``, ids such as O.exp1)."""
     if spec in PANELS:
         return PANELS[spec]
     ids = [part.strip() for part in spec.split(",") if part.strip()]

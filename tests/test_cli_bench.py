@@ -93,6 +93,12 @@ def test_bad_unit_options_are_refused(tmp_path):
     assert "unit option foo: NAU takes no option 'foo'" in run_bad(tmp_path, *nau, "--option", "foo=1")
 
 
+def test_a_bad_training_rule_option_is_refused_before_anything_is_created(tmp_path):
+    output = run_bad(tmp_path, "bench", "--units", "iNALU", "--ops", "div", "--option", "restart_rule='keras'")
+    assert "restart_rule must be one of" in output
+    assert sorted(tmp_path.iterdir()) == []  # no store, no report
+
+
 def test_bad_unit_option_values_are_refused_not_kept_as_text(tmp_path):
     output = run_bad(tmp_path, "bench", "--units", "NAU", "--ops", "add", "--option", "regularization_scale=abc")
     assert "unit option regularization_scale=abc" in output and "quote a string" in output

@@ -66,12 +66,14 @@ def test_fit_finds_the_law_and_writes_its_files(lens):
     assert law.inputs == ("a", "b") and law.target == "y" and law.used() == ("a", "b")
     saved = json.loads((out / "law.json").read_text())
     assert saved["columns"] == ["a", "b", "y"] and saved["data"] == data
-    assert saved["verification"] == "exact" and saved["text"] == "y = a*b/(a + b)" and saved["rows"] == 300
+    assert saved["verification"] == "exact" and saved["law"] == "y = a*b/(a + b)" and saved["rows"] == 300
+    assert saved["stage"] == "lattice" and saved["tree"]["mul"] and saved["stopped_by_time_budget"] is None
     assert (out / "law.png").read_bytes().startswith(b"\x89PNG")
     for text in (
         "law: y = a*b/(a + b)",
         r"LaTeX: y = \frac{a b}{a + b}",
         "verification: exact on the held-out rows",
+        "found by: the lattice stage",
         "relative RMS error over all rows",
         "→",
         "time: ",
@@ -90,20 +92,38 @@ def test_fit_json_is_one_object_and_other_files_stay(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)  # exactly one JSON object: anything else on stdout fails here
     assert summary["files"] == [str(out / "law.json")] and summary["rows"] == 300
-    assert summary["verification"] in ("exact", "noise", "none") and summary["candidates"]
+    # The budget stops the search after the power law, which does not reach a·b/(a + b).
+    assert summary["verification"] == "not verified" and summary["stopped_by_time_budget"] == "lattice"
+    assert summary["candidates"][0]["stage"] == "power law"
     assert sorted(os.listdir(out)) == ["law.json", "notes.txt"]  # the stale figure went, the notes stayed
     saved = json.loads((out / "law.json").read_text())
     assert saved["config"]["time_budget"] == 0.001 and saved["config"]["seed"] == 0
     assert str(load_law(out / "law.json")) == summary["law"]
 
 
-def test_fit_report_of_a_law_found_in_a_hurry(tmp_path):
+def test_fit_report_of_a_search_the_budget_cut_short(tmp_path):
     data = write_csv(lens_frame(), tmp_path / "lens.csv")
     result = run("fit", data, "--target", "y", "--out", tmp_path / "out", "--seed", "3", *QUICK)
     assert result.exit_code == 0, result.output
-    verification = json.loads((tmp_path / "out" / "law.json").read_text())["verification"]
-    expected = {"exact": "exact on", "noise": "verified to the noise level", "none": "not verified: the best"}
-    assert f"verification: {expected[verification]}" in result.stdout
+    assert "verification: not verified: the best candidate misses the held-out rows by" in result.stdout
+    assert "note: stopped by the time budget (0.001 s) during the lattice stage" in result.stdout
+    assert "found by: the power law stage" in result.stdout
+
+
+def test_fit_report_of_a_noisy_law_gives_its_constants_intervals(tmp_path):
+    frame = lens_frame()
+    frame["y"] = 2 * frame["y"] * (1 + 0.01 * np.random.default_rng(1).standard_normal(len(frame)))
+    result = run("fit", write_csv(frame, tmp_path / "noisy.csv"), "--target", "y", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "out" / "law.json").read_text())
+    assert saved["verification"] == "noise" and saved["law"] == "y = 2*a*b/(a + b)"
+    # y = 2/(1/a + c/b): c and the factor 2 are the law's fitted constants, each snapped within its interval.
+    assert [constant["value"] for constant in saved["constants"]] == ["1", "2"]
+    constant = saved["constants"][1]
+    assert constant["snapped_within"][0] < 2 < constant["snapped_within"][1]
+    low, high = constant["interval_95"]
+    assert low < constant["fitted"] < high and high - low < 0.1
+    assert "constant: 2, snapped within [" in result.stdout
 
 
 def test_fit_reads_parquet(tmp_path):
@@ -254,6 +274,49 @@ def test_predict_bad_input_gets_one_line_and_writes_nothing(lens, tmp_path, law,
     assert not (tmp_path / "out").exists()
 
 
+HAND_EDITED = [
+    ("a renamed input", lambda d: d | {"inputs": ["z", "b"]}, "input 'a' is not among the law's declared inputs"),
+    ("a removed input", lambda d: d | {"inputs": ["b"]}, "input 'a' is not among the law's declared inputs"),
+    ("inputs twice", lambda d: d | {"inputs": ["a", "b", "b"]}, "input 'b' is declared twice"),
+    ("inputs not text", lambda d: d | {"inputs": [1, 2]}, '"inputs" must be a list of column names'),
+    ("a law of 42", lambda d: d | {"tree": 42}, "a node must be an object with one key, got 42"),
+    ("code as a law", lambda d: d | {"tree": "__import__('os')"}, "a node must be an object with one key"),
+    ("a function", lambda d: d | {"tree": {"function": "f"}}, "unknown node 'function'"),
+    ("an undeclared symbol", lambda d: d | {"tree": {"input": "c"}}, "input 'c' is not among the law's declared"),
+    ("version 1", lambda d: d | {"version": 1}, "version 1, which this arithnet no longer reads"),
+    ("not an object", lambda d: [d], "not an arithnet law file"),
+]
+
+
+@pytest.mark.parametrize(("case", "edit", "message"), HAND_EDITED, ids=[case for case, _, _ in HAND_EDITED])
+def test_predict_with_a_hand_edited_law_file_gets_one_line(lens, tmp_path, case, edit, message):
+    edited = tmp_path / "law.json"
+    edited.write_text(json.dumps(edit(json.loads((lens[1] / "law.json").read_text()))))
+    new = write_csv(lens_frame().iloc[:5], tmp_path / "new.csv")
+    assert message in one_line_error(run("predict", edited, new))
+
+
+def test_a_division_by_zero_predicts_nan(lens, tmp_path):
+    new = pd.DataFrame({"a": [0.0, 1.0], "b": [0.0, 1.0]})
+    result = run("predict", lens[1] / "law.json", write_csv(new, tmp_path / "new.csv"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["0.0,0.0,nan", "1.0,1.0,0.5"]
+
+
+@pytest.mark.parametrize("names", [("pi", "sqrt"), ("Symbol", "mass (kg)"), ("E", "I")])
+def test_columns_named_like_constants_and_functions_fit_and_predict(tmp_path, names):
+    frame = lens_frame().rename(columns={"a": names[0], "b": names[1]})
+    data = write_csv(frame, tmp_path / "named.csv")
+    result = run("fit", data, "--target", "y", "--out", tmp_path / "out", "--json", "--no-figure")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)["law"]
+    assert printed.startswith("y = ") and all(f"`{n}`" in printed or n == "Symbol" for n in names), printed
+    predicted = run("predict", tmp_path / "out" / "law.json", data)
+    assert predicted.exit_code == 0, predicted.output
+    (tmp_path / "p.csv").write_text(predicted.stdout)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["prediction"], expected(lens_frame()), rtol=1e-12)
+
+
 @pytest.mark.parametrize(("output", "message"), [("dir", "is a directory"), ("file/pred.csv", "Not a directory")])
 def test_predict_refuses_an_output_it_cannot_write(lens, tmp_path, output, message):
     (tmp_path / "dir").mkdir()
@@ -262,3 +325,11 @@ def test_predict_refuses_an_output_it_cannot_write(lens, tmp_path, output, messa
     result = run("predict", lens[1] / "law.json", new, "--output", tmp_path / output)
     assert message in one_line_error(result)
     assert sorted(os.listdir(tmp_path)) == ["dir", "file", "new.csv"] and os.listdir(tmp_path / "dir") == []
+
+
+def test_fit_refuses_a_table_too_wide_before_reading_it(tmp_path):
+    frame = pd.DataFrame(np.ones((30, 102)), columns=[f"c{i}" for i in range(101)] + ["y"])
+    data = write_csv(frame, tmp_path / "wide.csv")
+    message = "wide.csv: 101 input columns; a search takes at most 100: choose them with --columns"
+    assert message in one_line_error(run("fit", data, "--target", "y", "--out", tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

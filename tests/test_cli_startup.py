@@ -66,7 +66,7 @@ def files(tmp_path):
     good.assign(b=[*b[:5], np.nan, *b[6:]]).to_csv(tmp_path / "nan.csv", index=False)
     good[["a"]].to_csv(tmp_path / "no_b.csv", index=False)
     x, y = sympy.symbols("a b")
-    (tmp_path / "law.json").write_text(json.dumps(Law(x * y / (x + y), ("a", "b"), "y").to_dict()))
+    (tmp_path / "law.json").write_text(json.dumps(Law.from_sympy(x * y / (x + y), ("a", "b"), "y").to_dict()))
     (tmp_path / "foreign.json").write_text('{"law": "a*b"}')
     (tmp_path / "file").write_text("not a directory")
     (tmp_path / "dir").mkdir()

@@ -15,7 +15,8 @@ from arithnet.bench.protocol import BenchConfig, run_group, run_threshold
 from arithnet.engine import EngineConfig, Problem, compiler, fit
 from arithnet.engine.clipping import clip_gradients_
 from arithnet.engine.compiler import cache_directory, should_compile
-from arithnet.units import UNITS
+from arithnet.training.rules import training_rules
+from arithnet.units import UNITS, LogParts
 
 
 def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
@@ -116,7 +117,8 @@ def _inalu_problem(n_runs: int, stall_loss: float) -> Problem:
         return x, x[..., 0] / x[..., 1]
 
     options = dict(stall_window=20, stall_check_every=10, stall_loss=stall_loss)
-    return Problem(keys, lambda n: UNITS["iNALU"].build(2, 1, n, **options).double(), batch)
+    build = lambda n: UNITS["iNALU"].build(2, 1, n).double()  # noqa: E731
+    return Problem(keys, build, batch, callbacks=lambda unit: training_rules(unit, options))
 
 
 def test_inalu_restarts_stalled_runs_through_its_hook():
@@ -238,7 +240,7 @@ def test_every_bench_unit_trains_compiled_without_falling_back(name, capsys):
     # in torch 2.13 (KeyError 'buf44'), and the fallback test above covers what then happens.
     # NALU and G-NALU represent no operation exactly.
     spec = UNITS[name]
-    options = {"loss": "log"} if spec.cls.has_log_parts else {}
+    options = {"loss": "log"} if issubclass(spec.cls, LogParts) else {}
     configs = [
         BenchConfig(unit=name, operation=sorted(spec.operations)[0], input_size=10, range_name=str(r), steps=30,
                     log_every=10, compile=True, n_valid=100, n_test=100, **options)
@@ -265,7 +267,8 @@ def _inalu_restart_problem(rule: str, n_runs: int = 3) -> Problem:
         return x, x[..., 0] / x[..., 1]
 
     options = dict(restart_rule=rule, stall_loss=0.0, stall_min_losses=20, stall_window=20, stall_check_every=10)
-    return Problem(keys, lambda n: UNITS["iNALU"].build(2, 1, n, **options).double(), batch)
+    build = lambda n: UNITS["iNALU"].build(2, 1, n).double()  # noqa: E731
+    return Problem(keys, build, batch, callbacks=lambda unit: training_rules(unit, options))
 
 
 @pytest.mark.parametrize(("rule", "resets"), [("window", True), ("tf", False)])

@@ -14,8 +14,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arithnet.engine import restart_
+from arithnet.training.rules import InaluRestarts
+from arithnet.training.rules.stalls import run_halves
 from arithnet.units import INALU, NAU, NMRU, NMU, NPU, NRU, UNITS, RealNPU
-from arithnet.units.inalu import run_halves
 
 F64 = torch.float64
 #: The reference codes' ε: float32's machine epsilon (torch.finfo(torch.float).eps).
@@ -255,31 +257,33 @@ def test_primer_rule_takes_the_reference_decisions_with_runs_per_log():
     generator = torch.Generator().manual_seed(11)
     values = 1 + 3 * torch.rand(n_steps // log_every + 1, n_seeds, dtype=F64, generator=generator)
     values[20:30, 0] = 0.5  # seed 0 learns for a while
-    unit = INALU(2, 1, n_seeds=n_seeds, restart_rule="primer", stall_min_losses=30).double()
-    assert not unit.restart_resets_optimizer and unit.loss_history.shape == (n_seeds, 0)
-    unit.observe_interpolation_mse(values[0])  # the log at step 0 (log_step_zero)
+    unit = INALU(2, 1, n_seeds=n_seeds).double()
+    rule = InaluRestarts(n_seeds, restart_rule="primer", stall_min_losses=30)
+    assert not rule.resets_optimizer and rule.loss_history.shape == (n_seeds, 0)
+    rule.on_log(0, {"valid": values[0]})  # the log at step 0 (log_step_zero)
     taken = [[] for _ in range(n_seeds)]
     for step in range(1, n_steps + 1):
-        mask = unit.observe_loss(torch.zeros(n_seeds, dtype=F64), step)
+        mask = rule.on_step(step, torch.zeros(n_seeds, dtype=F64))
         if mask is not None and mask.any():
-            unit.reinitialize_(mask)
+            restart_(unit, mask, None, rule, [rule])
             for s in torch.nonzero(mask).flatten().tolist():
                 taken[s].append(step - 1)
         if step % log_every == 0:
-            unit.observe_interpolation_mse(values[step // log_every])
+            rule.on_log(step, {"valid": values[step // log_every]})
     for s in range(n_seeds):
         logged = {k * log_every: float(values[k, s]) for k in range(len(values))}
         assert taken[s] == primer_reference(logged, n_steps, 10, 30), s
     assert sum(map(len, taken)) > 4
-    assert unit.run_count.shape[-1] == n_steps // log_every + 1  # one run per log: bounded by steps / log_every
+    assert rule.run_count.shape[-1] == n_steps // log_every + 1  # one run per log: bounded by steps / log_every
 
 
 def test_tf_rule_splits_every_training_loss_exactly_and_redraws_from_u_minus_2_2():
     generator = torch.Generator().manual_seed(2)
-    unit = INALU(2, 1, n_seeds=2, restart_rule="tf", stall_min_losses=40, stall_check_every=10).double()
+    unit = INALU(2, 1, n_seeds=2).double()
+    rule = InaluRestarts(2, restart_rule="tf", stall_min_losses=40, stall_check_every=10)
     losses = 2 + torch.rand(200, 2, dtype=F64, generator=generator)
     for step in range(1, 121):
-        mask = unit.observe_loss(losses[step - 1], step)
+        mask = rule.on_step(step, losses[step - 1])
         if step % 20 == 0:  # n = step is a multiple of 2·10: the halves fall on block edges
             seen = losses[:step]
             first, second = seen[: step // 2], seen[step // 2 :]
@@ -290,11 +294,11 @@ def test_tf_rule_splits_every_training_loss_exactly_and_redraws_from_u_minus_2_2
         else:
             assert mask is None or not mask.any()
     assert mask.all()
-    unit.reinitialize_(torch.tensor([True, False]))
-    assert (unit.run_count[0] == 0).all() and (unit.run_count[1] > 0).any()
+    restart_(unit, torch.tensor([True, False]), None, rule, [rule])
+    assert (rule.run_count[0] == 0).all() and (rule.run_count[1] > 0).any()
     drawn = torch.cat([p[0].flatten() for p in unit.parameters()])
     assert drawn.abs().max() <= 2.0 and drawn.abs().max() > 1.0  # U[−2, 2], not iNALU's initial normals
-    assert not unit.restart_resets_optimizer
+    assert not rule.resets_optimizer
 
 
 def test_run_halves_cut_a_constant_run_exactly():
@@ -312,6 +316,6 @@ def test_run_halves_cut_a_constant_run_exactly():
 
 def test_bad_restart_rule_and_sign_rule_are_one_line_errors():
     with pytest.raises(ValueError, match="restart_rule must be one of"):
-        INALU(2, 1, restart_rule="keras")
+        InaluRestarts(2, restart_rule="keras")
     with pytest.raises(ValueError, match="sign_rule must be one of"):
         NMRU(2, 1, sign_rule="abs")

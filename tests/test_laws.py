@@ -1,40 +1,39 @@
-"""arithnet.laws: exact laws from noise-free tables, the noise level from noisy ones, and every refusal."""
+"""arithnet.laws: exact laws from noise-free tables, honest verdicts on noisy ones, any scale, and every refusal."""
 
 from __future__ import annotations
 
 import json
 import math
-from fractions import Fraction
+import re
 
 import numpy as np
 import pytest
 import sympy
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arithnet.laws import FitConfig, fit_law, load_law
-from arithnet.laws.constants import snap_constant
-from arithnet.laws.expression import Structure, constant
-from arithnet.laws.noise import structure_p_value
-from arithnet.laws.readout import refine, solve
-from arithnet.laws.snapping import snapped_in_turn
-from arithnet.laws.structures import Rows
+from arithnet.laws import FitConfig, Verdict, fit_law
+from arithnet.laws.readout.algebra import monomials, ratio, refine, signed_power, solve
+from arithnet.laws.readout.constants import snap_constant, snapped_constant
+from arithnet.laws.readout.in_turn import snapped_in_turn
+from arithnet.laws.readout.rows import Rows
+from arithnet.laws.readout.structure import Structure
+from arithnet.laws.verification.noise import structure_p_value
 from arithnet.tables import table_from_arrays
-from arithnet.units import LawNet
-from arithnet.units.law_net import monomials, ratio, signed_power
 
 ROWS = 1000
+POSITIVE = (1.0, 5.0)
 
 
-def table(formula: str, ranges: dict[str, tuple[float, float]], noise: float = 0.0, seed: int = 0):
+def table(formula: str, ranges: dict[str, tuple[float, float]], noise: float = 0.0, seed: int = 0, rows=ROWS):
     """Rows of ``formula`` with each variable uniform in its range; noise as SRBench adds it (× RMS(y))."""
     rng = np.random.default_rng(seed)
     names = list(ranges)
-    x = np.stack([rng.uniform(*ranges[n], ROWS) for n in names], 1)
-    expression = sympy.sympify(formula, locals={n: sympy.Symbol(n) for n in names})
-    y = sympy.lambdify([sympy.Symbol(n) for n in names], expression, "numpy")(*x.T) * np.ones(ROWS)
-    y = y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(ROWS)
+    x = np.stack([rng.uniform(*ranges[n], rows) for n in names], 1)
+    symbols = [sympy.Symbol(n) for n in names]
+    expression = sympy.parse_expr(formula, local_dict=dict(zip(names, symbols)))  # the test's own text
+    y = sympy.lambdify(symbols, expression, "numpy")(*x.T) * np.ones(rows)
+    y = y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(rows)
     return table_from_arrays(x, y, names=names), expression
 
 
@@ -54,38 +53,47 @@ def outside_error(fit, expression, ranges, factor=(3.0, 10.0), seed=1) -> float:
     return float(np.max(np.abs(fit.law.predict(x)[keep] - truth[keep]) / np.abs(truth[keep])))
 
 
-POSITIVE = (1.0, 5.0)
 EXACT_LAWS = [
-    ("a/b", {"a": (-5.0, 5.0), "b": (-5.0, -1.0)}),
-    ("a*b*c", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE}),
-    ("a**2/b", {"a": POSITIVE, "b": POSITIVE}),
-    ("sqrt(a)*b", {"a": POSITIVE, "b": POSITIVE}),
-    ("3*a/b**2", {"a": POSITIVE, "b": POSITIVE}),
-    ("a + b", {"a": POSITIVE, "b": POSITIVE}),
-    ("a - b", {"a": POSITIVE, "b": POSITIVE}),
-    ("x1*y1 + x2*y2", {"x1": (-3.0, 3.0), "y1": POSITIVE, "x2": POSITIVE, "y2": (-4.0, -1.0)}),
-    ("(a + b)/(c + d)", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE, "d": POSITIVE}),
-    ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}),
-    ("m/sqrt(1 - v**2/c**2)", {"m": POSITIVE, "v": (1.0, 2.0), "c": (3.0, 10.0)}),
-    ("q1*q2/(4*pi*eps*r**2)", {"q1": POSITIVE, "q2": POSITIVE, "eps": POSITIVE, "r": POSITIVE}),
+    ("a/b", {"a": (-5.0, 5.0), "b": (-5.0, -1.0)}, "power law"),
+    ("a*b*c", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE}, "power law"),
+    ("sqrt(a)*b", {"a": POSITIVE, "b": POSITIVE}, "power law"),
+    ("a - b", {"a": POSITIVE, "b": POSITIVE}, None),
+    ("x1*y1 + x2*y2", {"x1": (-3.0, 3.0), "y1": POSITIVE, "x2": POSITIVE, "y2": (-4.0, -1.0)}, None),
+    ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}, "lattice"),
+    ("m/sqrt(1 - v**2/c**2)", {"m": POSITIVE, "v": (1.0, 2.0), "c": (3.0, 10.0)}, "lattice"),
+    ("q1*q2/(4*pi*eps*r**2)", {"q1": POSITIVE, "q2": POSITIVE, "eps": POSITIVE, "r": POSITIVE}, "power law"),
 ]
 
 
-@pytest.mark.parametrize(("formula", "ranges"), EXACT_LAWS, ids=[f for f, _ in EXACT_LAWS])
-def test_exact_law_from_noise_free_rows(formula, ranges):
+@pytest.mark.parametrize(("formula", "ranges", "stage"), EXACT_LAWS, ids=[f for f, _, _ in EXACT_LAWS])
+def test_exact_law_from_noise_free_rows(formula, ranges, stage):
     data, expression = table(formula, ranges)
     fit = fit_law(data)
-    assert fit.verification == "exact"
+    assert fit.verification == Verdict.EXACT
     assert same_law(fit.law.expression, expression, ranges), fit.law
     assert outside_error(fit, expression, ranges) < 1e-12
     assert not any(isinstance(a, sympy.Float) for a in sympy.preorder_traversal(fit.law.expression))
+    assert stage is None or fit.chosen.stage == stage
+    assert "torch" not in fit.chosen.stage  # a law found before training never needed torch
+
+
+def test_a_ratio_of_sums_is_found_by_a_trained_stage():
+    ranges = dict.fromkeys("abcd", POSITIVE)
+    data, expression = table("(a + b)/(c + d)", ranges)
+    fit = fit_law(data)
+    assert fit.verification == Verdict.EXACT and same_law(fit.law.expression, expression, ranges)
+    assert fit.chosen.stage.startswith("trained")
+    assert fit.summary()["stage"] == fit.chosen.stage
 
 
 def test_power_law_constants_are_recognised_not_floats():
     data, _ = table("q1*q2/(4*pi*eps*r**2)", {"q1": POSITIVE, "q2": POSITIVE, "eps": POSITIVE, "r": POSITIVE})
     fit = fit_law(data)
     assert sympy.pi in fit.law.expression.atoms(sympy.NumberSymbol)
-    assert fit.seconds < 5
+    (reading,) = fit.chosen.constants
+    assert reading.snapped == 1 / (4 * sympy.pi) and reading.row()["value"] == "1/(4*pi)"
+    low, high = reading.row()["snapped_within"]
+    assert low <= 1 / (4 * math.pi) <= high
 
 
 @pytest.mark.parametrize(
@@ -93,18 +101,34 @@ def test_power_law_constants_are_recognised_not_floats():
     [
         ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}),
         ("x1*y1 + x2*y2", dict.fromkeys(("x1", "y1", "x2", "y2"), POSITIVE)),
+        ("1 + n*a/(1 - n*a/3)", {"n": (0.0, 1.0), "a": (0.0, 1.0)}),
     ],
 )
-def test_one_percent_noise_keeps_the_structure_and_says_noise(formula, ranges):
+def test_one_percent_noise_keeps_the_law_and_its_constants_and_says_noise(formula, ranges):
     data, expression = table(formula, ranges, noise=0.01)
     fit = fit_law(data)
-    assert fit.verification == "noise"
-    assert fit.noise_level == pytest.approx(0.01, rel=0.3)
-    # The structure: with its constants rounded to 1 decimal place the law is the truth.
-    rounded = fit.law.expression.xreplace(
-        {n: sympy.Rational(round(float(n), 1)) for n in fit.law.expression.atoms(sympy.Number)}
-    )
-    assert sympy.simplify(rounded - expression) == 0, fit.law
+    assert fit.verification == Verdict.NOISE and fit.competitors == []
+    assert fit.noise_level == pytest.approx(0.01, rel=0.1)
+    assert same_law(fit.law.expression, expression, ranges), fit.law  # the constants too, exactly
+
+
+def test_a_law_outside_the_class_at_the_noise_level_is_ambiguous_never_noise():
+    """x^1.37·y at 1% noise: laws of the class match it in range, and lead elsewhere outside; the fit says so."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 5, (ROWS, 2))
+    y = x[:, 0] ** 1.37 * x[:, 1]
+    fit = fit_law(table_from_arrays(x, y + 0.01 * np.sqrt(np.mean(y**2)) * rng.standard_normal(ROWS)))
+    assert fit.verification == Verdict.AMBIGUOUS and fit.competitors
+    assert any(abs(d) > 3 * fit.noise_level for c in fit.competitors for d in c.differences if np.isfinite(d))
+    summary = fit.summary()
+    assert summary["verification"] == "ambiguous" and summary["ambiguous_with"][0]["difference_at_3x"] is not None
+
+
+def test_a_clean_law_outside_the_class_is_not_verified():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(1, 5, (300, 2))
+    fit = fit_law(table_from_arrays(x, np.exp(x[:, 0]) * x[:, 1]), FitConfig(steps=40, polish_steps=10))
+    assert fit.verification == Verdict.NOT_VERIFIED and fit.noise_level is None
 
 
 def test_a_sum_with_a_zero_column_is_found():
@@ -113,16 +137,68 @@ def test_a_sum_with_a_zero_column_is_found():
     x[::10, 0] = 0.0
     zeroed = table_from_arrays(x, x[:, 0] + x[:, 1] * x[:, 2], names=data.names)
     fit = fit_law(zeroed)
-    assert fit.verification == "exact" and sympy.simplify(fit.law.expression - expression) == 0
+    assert fit.verification == Verdict.EXACT and sympy.simplify(fit.law.expression - expression) == 0
 
 
-def test_search_gives_up_at_the_time_budget_and_says_not_verified():
+def test_the_time_budget_stops_the_search_and_says_after_which_stage():
     rng = np.random.default_rng(3)
     x = rng.uniform(1, 5, (200, 2))
     data = table_from_arrays(x, np.exp(np.sin(x[:, 0])) + x[:, 1], names=["a", "b"])
-    fit = fit_law(data, FitConfig(time_budget=1.0, steps=40, polish_steps=10))
-    assert fit.verification == "none"
-    assert fit.noise_level is None
+    fit = fit_law(data, FitConfig(time_budget=1e-6))
+    assert fit.stopped == "lattice"  # the power law always runs; the budget stops the next stage
+    assert fit.notes[0].startswith("stopped by the time budget (1e-06 s) during the lattice stage")
+    assert fit.summary()["stopped_by_time_budget"] == "lattice"
+    assert fit.chosen.stage == "power law" and fit.verification == Verdict.NOT_VERIFIED
+
+
+def test_the_same_table_and_seed_give_the_same_law():
+    """The search's work is set by counts, not by the clock: two searches give the same candidates."""
+    data, _ = table("a*b/(a + b) + c", {"a": POSITIVE, "b": POSITIVE, "c": POSITIVE}, noise=0.01, rows=300)
+    config = FitConfig(steps=60, polish_steps=20, stages=FitConfig().stages[:1])
+    first, second = fit_law(data, config), fit_law(data, config)
+    assert [c.row() for c in first.candidates] == [c.row() for c in second.candidates]
+
+
+SCALES = [-300, -150, -31, 0, 31, 150, 300]
+
+
+@pytest.mark.parametrize("power", SCALES)
+def test_the_law_does_not_change_when_a_column_changes_scale(power):
+    """y = a·b/(a + b) with column a in units 10^power times smaller: the same structure, constants scaled."""
+    data, _ = table("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}, rows=300)
+    x = data.x.copy()
+    x[:, 0] *= 10.0**power
+    scaled = table_from_arrays(x, data.y, names=["a", "b"])
+    fit = fit_law(scaled)
+    assert fit.verification == Verdict.EXACT and fit.chosen.stage == "lattice"
+    np.testing.assert_allclose(fit.law.predict(x * 3), data.y * 0 + fit.law.predict(x * 3), equal_nan=False)
+    a, b = sympy.symbols("a b")
+    expected = a * b * 10 ** (-power) / (a * 10 ** (-power) + b)
+    ratio_to_truth = fit.law.predict(x * 3) / sympy.lambdify([a, b], expected)(*(x * 3).T)
+    np.testing.assert_allclose(ratio_to_truth, 1.0, rtol=1e-12)
+
+
+def test_an_electron_mass_in_kilograms_is_not_floored():
+    """E = m·v²/2 with m about 9.1e-31 kg and v about 1e6 m/s: the law, with its 1/2, as in any units."""
+    rng = np.random.default_rng(2)
+    m, v = rng.uniform(8e-31, 1e-30, 300), rng.uniform(1e5, 3e6, 300)
+    fit = fit_law(table_from_arrays(np.stack([m, v], 1), m * v**2 / 2, names=["m", "v"], target="energy"))
+    assert fit.verification == Verdict.EXACT and str(fit.law) == "energy = m*v**2/2"
+
+
+def test_shared_starts_sit_around_the_power_law():
+    """Half the starts of a trained stage begin at the power law's factor plus a lattice move (the base bug)."""
+    torch = pytest.importorskip("torch")
+    from arithnet.laws.model import LawNet
+    from arithnet.laws.search.trained import shared_factor_init
+    from arithnet.units import Sampler
+
+    power_law = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)
+    unit = LawNet(3, 1, 64, n_terms=2).double()
+    shared_factor_init(power_law)(unit, Sampler(torch.arange(64)))
+    shifted = unit.exponent.detach()[::2]  # (32, 2, 3): every other run
+    away = (shifted - power_law).abs().sum(-1)  # a move is at most one or two exponents by at most 2, plus jitter
+    assert float(away.max()) < 5.0 and float(unit.exponent.detach().abs().max()) < 8.0
 
 
 def test_too_few_rows_is_refused_naming_the_source():
@@ -155,23 +231,6 @@ def test_fit_config_round_trips_through_json():
         FitConfig.from_dict({"colour": 1})
 
 
-def test_law_json_round_trip_and_refusals(tmp_path):
-    data, expression = table("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE})
-    fit = fit_law(data)
-    path = tmp_path / "law.json"
-    path.write_text(json.dumps(fit.to_dict()))
-    law = load_law(path)
-    assert sympy.simplify(law.expression - expression) == 0 and law.inputs == ("a", "b")
-    (tmp_path / "other.json").write_text(json.dumps({"format": "something-else"}))
-    with pytest.raises(ValueError, match=r"other.json: not an arithnet law file"):
-        load_law(tmp_path / "other.json")
-    (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(ValueError, match=r"broken.json: not an arithnet law file \(JSONDecodeError\)"):
-        load_law(tmp_path / "broken.json")
-    with pytest.raises(ValueError, match=r"missing.json: no such file"):
-        load_law(tmp_path / "missing.json")
-
-
 def test_snap_constant_uses_the_tolerance_it_is_given():
     assert snap_constant(1 / (4 * math.pi), 1e-12, 12) == 1 / (4 * sympy.pi)
     assert snap_constant(2 * math.sqrt(math.pi), 0.01, 12) == 2 * sympy.sqrt(sympy.pi)
@@ -201,18 +260,26 @@ def test_structure_test_tells_noise_from_a_smooth_miss():
     assert structure_p_value(x, 0.05 * np.sin(x[:, 0]) * x[:, 1]) < 1e-10
 
 
-@given(st.lists(st.floats(-3, 3), min_size=6, max_size=6), st.floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-3))
-def test_monomials_have_the_complex_logarithm_sign(exponents, value):
-    """Integer exponents give (−1)^w exactly; the magnitude is |x|^w."""
-    w = torch.tensor([round(e) for e in exponents[:2]], dtype=torch.float64).reshape(1, 1, 2)
-    x = torch.tensor([[value, -abs(value)]], dtype=torch.float64)
+@given(st.lists(st.floats(-3, 3), min_size=2, max_size=2), st.floats(-1e3, 1e3).filter(lambda v: abs(v) > 1e-3))
+def test_monomials_have_the_complex_logarithm_sign_and_agree_with_the_network(exponents, value):
+    """Integer exponents give (−1)^w exactly; the readout's numpy and the network's torch compute the same."""
+    torch = pytest.importorskip("torch")
+    from arithnet.laws.model.law_net import monomials as network_monomials
+
+    w = np.array([round(e) for e in exponents], dtype=np.float64).reshape(1, 1, 2)
+    x = np.array([[value, -abs(value)]])
     m = monomials(x, w)[0, 0, 0]
     expected = value ** int(w[0, 0, 0]) * (-abs(value)) ** int(w[0, 0, 1])
-    assert torch.isclose(m, torch.tensor(expected, dtype=torch.float64), rtol=1e-12)
+    assert m == pytest.approx(expected, rel=1e-12)
+    trained = network_monomials(torch.from_numpy(x), torch.from_numpy(w))[0, 0, 0].item()
+    assert trained == pytest.approx(m, rel=1e-12)
 
 
 def test_lawnet_solves_its_sums_in_closed_form():
     """With the exponents of a·b/(a + b) = 1/(1/a + 1/b), the projected prediction is the target."""
+    torch = pytest.importorskip("torch")
+    from arithnet.laws.model import LawNet
+
     unit = LawNet(2, 1, 1, n_terms=2).double()
     with torch.no_grad():
         unit.exponent.copy_(torch.tensor([[[-1.0, 0.0], [0.0, -1.0]]]))
@@ -230,8 +297,8 @@ def test_a_power_of_a_column_at_zero_gets_a_note_naming_it():
     x = rng.uniform(1, 5, (300, 2))
     x[::7, 0] = 0.0
     y = np.exp(np.sin(3 * x[:, 0])) * x[:, 1]  # no arithmetic law; column a holds zeros
-    fit = fit_law(table_from_arrays(x, y, names=["a", "b"]), FitConfig(time_budget=1.0, steps=40, polish_steps=10))
-    assert fit.verification == "none"
+    fit = fit_law(table_from_arrays(x, y, names=["a", "b"]), FitConfig(steps=40, polish_steps=10))
+    assert fit.verification == Verdict.NOT_VERIFIED
     assert fit.notes == [
         "column 'a' is 0 in 43 rows (first: row 1): a negative or fractional power of a would need log 0 there; "
         "leave those rows out to search for such a law"
@@ -244,9 +311,9 @@ def noisy_ratio_rows(seed: int = 0):
     z = rng.uniform(0, 1, 1000)
     y = (3 + 2 * z) / (3 - z)
     y = y + 0.01 * np.sqrt(np.mean(y**2)) * rng.standard_normal(1000)
-    exponents = torch.tensor([[[0.0], [1.0], [1.0]]] * 2, dtype=torch.float64)
-    roles = torch.tensor([[1.0, 1.0, -1.0]] * 2, dtype=torch.float64)
-    return torch.tensor(z[:, None]), torch.tensor(y), exponents, roles, torch.tensor([1.0, 2.0], dtype=torch.float64)
+    exponents = np.array([[[0.0], [1.0], [1.0]]] * 2)
+    roles = np.array([[1.0, 1.0, -1.0]] * 2)
+    return z[:, None], y, exponents, roles, np.array([1.0, 2.0])
 
 
 def test_refine_is_scipy_least_squares_on_every_candidate_at_once():
@@ -262,53 +329,31 @@ def test_refine_is_scipy_least_squares_on_every_candidate_at_once():
     for i in range(2):
 
         def residual(c, i=i):
-            t = ratio(m[i : i + 1], torch.tensor(c)[None], roles[i : i + 1])[0]
-            return (y - signed_power(t, 1 / powers[i])).numpy()
+            return y - signed_power(ratio(m[i : i + 1], c[None], roles[i : i + 1])[0], 1 / powers[i])
 
-        reference = scipy_optimize.least_squares(residual, start[i].numpy(), xtol=1e-14, ftol=1e-14, gtol=1e-14)
-        np.testing.assert_allclose(refined[i].numpy(), reference.x, rtol=1e-6)
+        reference = scipy_optimize.least_squares(residual, start[i], xtol=1e-14, ftol=1e-14, gtol=1e-14)
+        np.testing.assert_allclose(refined[i], reference.x, rtol=1e-6)
 
 
 def test_refine_removes_the_bias_of_the_linear_ratio_solve():
     """On 1% noise t·Q = P puts 2/3 and −1/3 three standard errors off; the fit of P/Q puts them within one."""
     x, y, exponents, roles, powers = noisy_ratio_rows()
-    truth = torch.tensor([1.0, 2 / 3, -1 / 3], dtype=torch.float64)
+    truth = np.array([1.0, 2 / 3, -1 / 3])
     linear, linear_errors = solve(x, y, exponents, roles, powers)
     refined, refined_errors = refine(x, y, exponents, roles, powers, linear, linear_errors)
-    assert ((linear[0, 1:] - truth[1:]).abs() / linear_errors[0, 1:]).min() > 2.9
-    assert ((refined[0] - truth).abs() / refined_errors[0]).max() < 1.0
-
-
-def test_a_noisy_ratio_reads_out_with_its_own_rationals():
-    """1 + n·a/(1 − n·a/3) at 1% noise: 2/3 and 1/3, not the cheaper 2/π that a loose snap of a biased fit gave."""
-    data, expression = table("1 + n*a/(1 - n*a/3)", {"n": (0.0, 1.0), "a": (0.0, 1.0)}, noise=0.01)
-    fit = fit_law(data)
-    assert fit.verification == "noise"
-    assert same_law(fit.law.expression, expression, {"n": (0.0, 1.0), "a": (0.0, 1.0)}), fit.law
-
-
-def test_a_root_of_a_reciprocal_reads_as_a_reciprocal_root():
-    """m·c²/√(1 − v²/c²) is written with 1/√(…), not √(1/(…)): the shorter form is the law's complexity."""
-    ranges = {"m": POSITIVE, "v": (1.0, 2.0), "c": (3.0, 10.0)}
-    data, expression = table("m*c**2/sqrt(1 - v**2/c**2)", ranges)
-    fit = fit_law(data)
-    assert fit.verification == "exact" and same_law(fit.law.expression, expression, ranges)
-    assert "sqrt(1/" not in str(fit.law.expression), fit.law
+    assert (np.abs(linear[0, 1:] - truth[1:]) / linear_errors[0, 1:]).min() > 2.9
+    assert (np.abs(refined[0] - truth) / refined_errors[0]).max() < 1.0
 
 
 def test_refine_leaves_rows_where_a_candidate_is_infinite_out_of_its_step():
-    """A candidate whose denominator is 0 on a row (z = 1 in 1/(1 − z)) is refined on the other rows, not a crash.
-
-    Its first step leaves the pole (any finite fit beats an infinite one), and from there on every row counts.
-    """
-    z = torch.linspace(0.0, 1.0, 101, dtype=torch.float64)[:, None]
+    """A candidate whose denominator is 0 on a row (z = 1 in 1/(1 − z)) is refined on the other rows, not a crash."""
+    z = np.linspace(0.0, 1.0, 101)[:, None]
     y = 2.0 + z[:, 0]
-    exponents = torch.tensor([[[0.0], [1.0]]], dtype=torch.float64)
-    roles, powers = torch.tensor([[1.0, -1.0]], dtype=torch.float64), torch.ones(1, dtype=torch.float64)
-    start, errors = torch.tensor([[1.0, -1.0]], dtype=torch.float64), torch.zeros(1, 2, dtype=torch.float64)
-    refined, refined_errors = refine(z, y, exponents, roles, powers, start, errors)
+    exponents = np.array([[[0.0], [1.0]]])
+    roles, powers = np.array([[1.0, -1.0]]), np.ones(1)
+    refined, refined_errors = refine(z, y, exponents, roles, powers, np.array([[1.0, -1.0]]), np.zeros((1, 2)))
     fitted = ratio(monomials(z, exponents), refined, roles)[0]
-    assert torch.isfinite(fitted).all() and torch.isfinite(refined_errors).all()
+    assert np.isfinite(fitted).all() and np.isfinite(refined_errors).all()
 
 
 def test_constants_snapped_in_turn_follow_their_correlation():
@@ -321,12 +366,36 @@ def test_constants_snapped_in_turn_follow_their_correlation():
     x, y, exponents, roles, powers = noisy_ratio_rows(seed=43)
     start, errors = solve(x, y, exponents[:1], roles[:1], powers[:1])
     fitted, errors = refine(x, y, exponents[:1], roles[:1], powers[:1], start, errors)
-    one_by_one = [constant(float(v), float(e), 24, 4.0) for v, e in zip(fitted[0], errors[0], strict=True)]
+    one_by_one = [snapped_constant(float(v), float(e), 24, 4.0) for v, e in zip(fitted[0], errors[0], strict=True)]
     assert one_by_one == [1, sympy.sqrt(2) / 2, -1 / sympy.pi]
-    structure = Structure(exponents[0], roles[0], fitted[0], errors[0], Fraction(1), "y = ratio 2/1")
-    turned = snapped_in_turn(Rows(x, y, x, y), structure, 24, 4.0)
+    rows = Rows(x, y, x, y, np.zeros(1), 0.0)  # in the table's own units: scales of 1
+    structure = Structure(exponents[0], roles[0], fitted[0], errors[0], 1, "y = ratio 2/1")
+    turned = snapped_in_turn(rows, structure, 24, 4.0)
     assert turned is not None
     assert turned.coefficients.tolist() == pytest.approx([1.0, 2 / 3, -1 / 3], abs=1e-12)
     assert turned.errors.tolist() == [0.0, 0.0, 0.0]
-    squared = Structure(exponents[0], roles[0], fitted[0], errors[0], Fraction(2), "y^2 = ratio 2/1")
-    assert snapped_in_turn(Rows(x, y, x, y), squared, 24, 4.0) is None  # under a power the readout's own way
+    squared = Structure(exponents[0], roles[0], fitted[0], errors[0], 2, "y^2 = ratio 2/1")
+    assert snapped_in_turn(rows, squared, 24, 4.0) is None  # under a power the readout's own way
+
+
+def test_a_law_of_three_columns_among_forty_is_found_after_screening():
+    rng = np.random.default_rng(4)
+    x = rng.uniform(1, 5, (600, 40))
+    fit = fit_law(table_from_arrays(x, x[:, 0] * x[:, 1] / (x[:, 0] + x[:, 2])))
+    assert fit.verification == Verdict.EXACT and str(fit.law) == "y = x0*x1/(x0 + x2)"
+    assert fit.notes[0].startswith("37 of 40 columns looked unrelated to the target and were left out of the search")
+
+
+@pytest.mark.parametrize(
+    ("rows", "inputs", "message"),
+    [
+        (50, 101, "101 input columns; a search takes at most 100: choose them with --columns"),
+        (100_001, 100, "100,001 rows of 100 input columns, more than the 10,000,000 input cells a search takes"),
+    ],
+)
+def test_a_table_beyond_the_limits_is_refused_saying_what_to_do(rows, inputs, message):
+    from arithnet.laws.config import check_size
+
+    with pytest.raises(ValueError, match=re.escape(f"data.csv: {message}")):
+        check_size(rows, inputs, "data.csv")
+    check_size(100_000, 100, "data.csv")  # the documented largest table passes

@@ -7,6 +7,7 @@ import torch
 from arithnet.bench.protocol import BenchConfig, run_group, run_threshold
 from arithnet.engine.losses import projected
 from arithnet.random import stream_keys
+from arithnet.training.rules import RatioSnap
 from arithnet.units import RatioNet, Sampler
 
 
@@ -42,7 +43,8 @@ def test_projected_solves_the_numerator_for_any_denominator_at_the_true_one():
         unit.power.fill_(-1.0)
     x, target = ratio_batch()
     assert projected(unit, x, target).max() < 1e-16  # the ridge alone
-    unit.project_()  # keeps the solution, rescales v to max 1 (u follows), snaps all three
+    unit.project_()  # keeps the solution, rescales v to max 1 (u follows)
+    RatioSnap().after_step(unit, 1)  # the rule after the step: snaps all three
     assert unit.weight_num[0, 0].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     assert unit.weight_den[0, 0].tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     torch.testing.assert_close(unit(x)[..., 0], target, rtol=1e-14, atol=0)
@@ -56,4 +58,5 @@ def test_the_linear_start_is_not_snapped():
     with torch.no_grad():
         unit.power.fill_(0.01)  # near the integer 0, but v is still dense: nothing is snapped
     unit.project_()
+    RatioSnap().after_step(unit, 1)
     assert (unit.power == 0.01).all()

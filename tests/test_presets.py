@@ -21,6 +21,7 @@ from arithnet.bench.protocol import (
 from arithnet.bench.protocol import thresholds as th
 from arithnet.bench.protocol.presets import FLOAT32_EPS, TABLE
 from arithnet.bench.run import v1_keys
+from arithnet.training.rules import training_rules
 
 
 def only_config(**kwargs) -> ResolvedConfig:
@@ -32,6 +33,10 @@ def only_config(**kwargs) -> ResolvedConfig:
 
 def built(config: BenchConfig | ResolvedConfig):
     return build_model(config, 1)
+
+
+def rules(config: BenchConfig | ResolvedConfig):
+    return training_rules(built(config), dict(config.unit_options))
 
 
 # -- the table's values reach the runs -------------------------------------------------------
@@ -69,7 +74,7 @@ def test_npu_beta_schedule_by_operation(operation, schedule):
 
 def test_inalu_uses_the_primers_restart_rule_and_value_clipping():
     config = only_config(units="iNALU", ops="div", preset="primer", ranges="7")
-    assert built(config).restart_rule == "primer"
+    assert rules(config)[0].restart_rule == "primer"
     assert config.clip_grad_value == 0.1
 
 

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 import arithnet.units
 from arithnet import UNITS, get_operation, is_exact, read_formula
+from arithnet.engine import Callback, restart_
 from arithnet.formula import input_symbols
 from arithnet.random import stream_keys
-from arithnet.units import INALU, NAU, NMU, LogExp, Sampler, Stack, Unit
+from arithnet.training.rules import InaluRestarts, training_rules
+from arithnet.units import INALU, NAU, NMU, LogExp, LogParts, Sampler, Stack, Unit, WatchesInterpolation
 
 UNIT_OPERATIONS = [(name, op) for name, spec in UNITS.items() for op in sorted(spec.operations)]
 
@@ -156,8 +158,18 @@ UNIT_CLASSES = sorted({spec.cls for spec in UNITS.values()} | {Stack}, key=lambd
 
 
 def stacked(n_seeds: int | None = None) -> Stack:
-    """NAU then iNALU: a stack whose second unit watches the losses."""
-    return Stack(NAU(2, 2, n_seeds), INALU(2, 1, n_seeds, stall_window=4)).double()
+    """NAU then iNALU: a stack whose second unit trains with restarts (``training_rules(stack, RESTARTS)``)."""
+    return Stack(NAU(2, 2, n_seeds), INALU(2, 1, n_seeds)).double()
+
+
+#: The stack's restart rule watches a window of 4 losses.
+RESTARTS = {"stall_window": 4}
+
+
+def observe_interpolation(unit: Unit, mse: torch.Tensor) -> None:
+    """Report an interpolation MSE to a unit that watches it (iNALU's regulariser waits for a fit)."""
+    if isinstance(unit, WatchesInterpolation):
+        unit.observe_interpolation_mse(mse)
 
 
 def test_unit_modules_docstring_examples_run():
@@ -217,7 +229,7 @@ STEPS = [0, 1, 5_000, 10_000, 10_001, 16_250, 27_500, 56_250, 62_500, 75_000, 1_
 @pytest.mark.parametrize("name", sorted(UNITS))
 def test_regularization_of_a_tensor_step_equals_that_of_an_int_step(name, n_seeds, dtype):
     unit = UNITS[name].build(2, 1, n_seeds).to(dtype)
-    unit.observe_interpolation_mse(torch.tensor(0.5))  # iNALU's regulariser waits for a fit
+    observe_interpolation(unit, torch.tensor(0.5))  # iNALU's regulariser waits for a fit
     shape = () if n_seeds is None else (n_seeds,)
     for step in STEPS:
         from_int = unit.regularization(step)
@@ -230,51 +242,53 @@ def test_some_regularizations_are_nonzero_at_the_steps_checked():
     # Otherwise the comparison above would be of zeros only.
     for name in ["NAU", "NMU", "NPU", "RealNPU-mod", "NRU", "NMRU", "iNALU"]:
         unit = UNITS[name].build(2, 1)
-        unit.observe_interpolation_mse(torch.tensor(0.5))
+        observe_interpolation(unit, torch.tensor(0.5))
         assert any(float(unit.regularization(torch.tensor(step)).detach()) != 0.0 for step in STEPS), name
 
 
 @pytest.mark.parametrize("name", sorted(UNITS))
 def test_units_that_do_not_watch_the_loss_never_restart(name):
-    unit = UNITS[name].build(2, 1, 2)
-    assert unit.observes_loss == (name == "iNALU")
-    if not unit.observes_loss:
-        assert all(unit.observe_loss(torch.full((2,), 5.0), step) is None for step in range(1, 21))
+    rules = training_rules(UNITS[name].build(2, 1, 2))
+    watching = [rule for rule in rules if type(rule).on_step is not Callback.on_step]
+    assert bool(watching) == (name == "iNALU")
+    others = [rule for rule in rules if rule not in watching]
+    assert all(rule.on_step(step, torch.full((2,), 5.0)) is None for rule in others for step in range(1, 21))
 
 
 def test_observe_loss_restarts_a_stalled_run_and_not_a_learning_one():
-    unit = INALU(2, 1, n_seeds=2).double()  # the paper's window of 5,000 steps, checked every 10
+    unit = INALU(2, 1, n_seeds=2).double()
+    (rule,) = training_rules(unit)  # the paper's window of 5,000 steps, checked every 10
     steps = torch.arange(1, 5_001, dtype=torch.float64)
     losses = torch.stack([torch.full_like(steps, 3.0), 10.0 - steps / 1_000], dim=1)  # constant > 1, decreasing
-    answers = {step: unit.observe_loss(loss, step) for step, loss in zip(range(1, 5_001), losses)}
+    answers = {step: rule.on_step(step, loss) for step, loss in zip(range(1, 5_001), losses)}
     assert all(answers[step] is None for step in answers if step % 10 != 0)
     assert not any(answers[step].any() for step in range(10, 5_000, 10))  # no full window before step 5,000
     assert answers[5_000].tolist() == [True, False]
     before = {name: p.detach().clone() for name, p in unit.named_parameters()}
-    unit.reinitialize_(answers[5_000], Sampler(stream_keys([0, 1])))
-    assert unit.loss_history[0].isnan().all() and not unit.loss_history[1].isnan().any()
+    restart_(unit, answers[5_000], Sampler(stream_keys([0, 1])), rule, [rule])
+    assert rule.loss_history[0].isnan().all() and not rule.loss_history[1].isnan().any()
     for name, parameter in unit.named_parameters():
         assert not torch.equal(parameter[0], before[name][0]) and torch.equal(parameter[1], before[name][1]), name
 
 
 def test_stack_watches_the_loss_when_one_of_its_units_does():
-    assert not Stack(NAU(2, 2), NMU(2, 1)).observes_loss
+    assert not training_rules(Stack(NAU(2, 2), NMU(2, 1)))
     unit = stacked(2)
-    assert unit.observes_loss
+    (rule,) = training_rules(unit, RESTARTS)
+    assert isinstance(rule, InaluRestarts)
     answer = None
     for step in range(7, 11):
-        answer = unit.observe_loss(torch.tensor([5.0, 0.5], dtype=torch.float64), step)
+        answer = rule.on_step(step, torch.tensor([5.0, 0.5], dtype=torch.float64))
     assert answer.tolist() == [True, False]
-    unit.reinitialize_(answer, Sampler(stream_keys([0, 1])))
-    assert unit.second.loss_history[0].isnan().all()
+    restart_(unit, answer, Sampler(stream_keys([0, 1])), rule, [rule])
+    assert rule.loss_history[0].isnan().all()
 
 
 @pytest.mark.parametrize("name", sorted(UNITS))
 def test_select_equals_building_and_loading_the_chosen_seeds(name):
     unit = UNITS[name].build(2, 1, 4).double()
     unit.reset_parameters(Sampler(stream_keys(range(4))))
-    unit.observe_interpolation_mse(torch.tensor([0.5, 2.0, 0.5, 2.0], dtype=torch.float64))
-    unit.observe_loss(torch.arange(4, dtype=torch.float64), 1)
+    observe_interpolation(unit, torch.tensor([0.5, 2.0, 0.5, 2.0], dtype=torch.float64))
     index = torch.tensor([2, 0, 2])
     chosen = unit.select(index)
     assert type(chosen) is type(unit) and chosen.n_seeds == 3 and unit.n_seeds == 4
@@ -302,7 +316,8 @@ def test_select_on_a_stack_selects_both_units():
     unit.reset_parameters(Sampler(stream_keys(range(4))))
     chosen = unit.select(torch.tensor([3, 1]))
     assert chosen.n_seeds == chosen.first.n_seeds == chosen.second.n_seeds == 2
-    assert chosen.second.loss_history.shape == (2, 4)
+    (rule,) = training_rules(unit, RESTARTS)
+    assert rule.select(torch.tensor([3, 1])).loss_history.shape == (2, 4)
     x = torch.rand(4, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) + 0.5
     torch.testing.assert_close(chosen(x[[3, 1]]), unit(x)[[3, 1]], rtol=0, atol=0)
 
@@ -311,10 +326,9 @@ def test_select_on_a_stack_selects_both_units():
 def test_log_parts_where_declared(name):
     unit = UNITS[name].build(2, 1, 2).double()
     x = torch.rand(2, 5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) + 0.5
-    assert unit.has_log_parts == (UNITS[name].cls is LogExp)
-    if not unit.has_log_parts:
-        with pytest.raises(NotImplementedError):
-            unit.log_parts(x)
+    assert isinstance(unit, LogParts) == (UNITS[name].cls is LogExp)
+    if not isinstance(unit, LogParts):
+        assert not hasattr(unit, "log_parts")  # no log-space form to ask for
         return
     real, imaginary = unit.log_parts(x)
     assert real.shape == imaginary.shape == (2, 5, 1)
@@ -322,9 +336,9 @@ def test_log_parts_where_declared(name):
 
 
 def test_stack_log_parts_follow_its_second_unit():
-    assert not stacked().has_log_parts
+    assert not isinstance(stacked(), LogParts)
     unit = Stack(NAU(2, 2), LogExp(2, 1)).double()
-    assert unit.has_log_parts
+    assert isinstance(unit, LogParts)
     x = torch.tensor([[1.5, 2.0], [3.0, -0.5]], dtype=torch.float64)
     real, imaginary = unit.log_parts(x)
     torch.testing.assert_close(torch.exp(real) * torch.cos(imaginary), unit(x))

@@ -13,10 +13,12 @@ import pytest
 import torch
 
 from arithnet import UNITS
+from arithnet.engine import restart_
 from arithnet.random import stream_keys
 from arithnet.schedules import ramp as regularization_ramp
+from arithnet.training.rules import InaluRestarts, inalu_restarts
+from arithnet.training.rules.stalls import loss_stalled
 from arithnet.units import INALU, NALU, NAU, NMU, NACMul, Sampler
-from arithnet.units.inalu import loss_stalled
 from arithnet.units.nac import nac_uniform_bound, nac_weight_variance
 from arithnet.units.nalu import GOLDEN_SCALE
 
@@ -215,24 +217,24 @@ def test_inalu_regularization_per_seed_and_its_gradient():
 
 
 # -- iNALU: stalls and restarts ------------------------------------------------------------
-def feed(unit: INALU, losses, last_step: int):
-    """Hand ``losses`` (T, ...) to ``observe_loss`` as steps last_step − T + 1, …, last_step; the last answer."""
+def feed(rule: InaluRestarts, losses, last_step: int):
+    """Hand ``losses`` (T, ...) to ``on_step`` as steps last_step − T + 1, …, last_step; the last answer."""
     answer = None
     for offset, loss in enumerate(torch.as_tensor(losses, dtype=F64)):
-        answer = unit.observe_loss(loss, last_step - len(losses) + 1 + offset)
+        answer = rule.on_step(last_step - len(losses) + 1 + offset, loss)
     return answer
 
 
 def test_inalu_stall_test_on_a_small_window():
     def stalled(losses, step):
-        answer = feed(INALU(2, 1, stall_window=4), losses, step)
+        answer = feed(InaluRestarts(stall_window=4), losses, step)
         return answer is not None and bool(answer)
 
     # Halves [3, 3] and [2, 4]: 3 ≤ 3 + 1 and 3 > 1: stalled.
     assert stalled([3.0, 3.0, 2.0, 4.0], step=10)
     # Only the last window counts: the early 100s do not make it look like progress.
     assert stalled([100.0, 100.0, 3.0, 3.0, 2.0, 4.0], step=20)
-    assert feed(INALU(2, 1, stall_window=4), [3.0, 3.0, 2.0, 4.0], 15) is None  # checked every 10 steps
+    assert feed(InaluRestarts(stall_window=4), [3.0, 3.0, 2.0, 4.0], 15) is None  # checked every 10 steps
     assert not stalled([9.0, 7.0, 2.0, 4.0], step=10)  # 8 > 3 + 1: still learning
     assert not stalled([0.9, 0.9, 0.9, 0.9], step=10)  # low loss: not stalled
     assert not stalled([3.0, 2.0, 4.0], step=10)  # window not full yet
@@ -249,28 +251,29 @@ def test_inalu_stall_rule_on_losses_oldest_first():
 def test_inalu_stall_test_with_the_paper_window_per_seed():
     steps = torch.arange(6_000, dtype=F64)
     losses = torch.stack([torch.full_like(steps, 5.0), 10.0 - steps / 1_000, torch.full_like(steps, 0.5)], dim=1)
-    unit = INALU(2, 1, n_seeds=3)
-    assert unit.loss_history.shape == (3, 5_000)
-    assert feed(unit, losses, 6_000).tolist() == [True, False, False]
-    assert feed(INALU(2, 1, n_seeds=3), losses[:4_990], 4_990).tolist() == [False, False, False]
-    assert feed(INALU(2, 1, n_seeds=3, reinitialize_on_stall=False), losses, 6_000) is None
+    rule = InaluRestarts(3)
+    assert rule.loss_history.shape == (3, 5_000)
+    assert feed(rule, losses, 6_000).tolist() == [True, False, False]
+    assert feed(InaluRestarts(3), losses[:4_990], 4_990).tolist() == [False, False, False]
+    # reinitialize_on_stall=False: no restart rule at all, so nothing ever asks for a restart.
+    assert inalu_restarts(INALU(2, 1, n_seeds=3), reinitialize_on_stall=False) == []
 
 
 def test_inalu_restart_forgets_the_seeds_losses():
-    unit = INALU(2, 1, n_seeds=2, stall_window=4)
-    assert feed(unit, [[5.0, 5.0]] * 4, 10).tolist() == [True, True]
-    unit.reinitialize_(torch.tensor([True, False]), Sampler(stream_keys([0, 1])))
-    assert unit.loss_history[0].isnan().all() and not unit.loss_history[1].isnan().any()
+    unit, rule = INALU(2, 1, n_seeds=2), InaluRestarts(2, stall_window=4)
+    assert feed(rule, [[5.0, 5.0]] * 4, 10).tolist() == [True, True]
+    restart_(unit, torch.tensor([True, False]), Sampler(stream_keys([0, 1])), rule, [rule])
+    assert rule.loss_history[0].isnan().all() and not rule.loss_history[1].isnan().any()
     # Seed 0 needs a full window of its own losses again; seed 1 still stalls.
-    assert feed(unit, [[5.0, 5.0]] * 10, 20).tolist() == [True, True]
-    unit.reinitialize_(torch.tensor([True, False]), Sampler(stream_keys([0, 1])))
-    assert feed(unit, [[5.0, 5.0]] * 3, 30).tolist() == [False, True]
+    assert feed(rule, [[5.0, 5.0]] * 10, 20).tolist() == [True, True]
+    restart_(unit, torch.tensor([True, False]), Sampler(stream_keys([0, 1])), rule, [rule])
+    assert feed(rule, [[5.0, 5.0]] * 3, 30).tolist() == [False, True]
 
 
 def test_inalu_loss_history_stays_float64_in_a_float32_unit():
-    unit = INALU(2, 1, n_seeds=2, stall_window=4).float()
-    assert feed(unit, torch.full((4, 2), 5.0), 10).tolist() == [True, True]
-    assert unit.loss_history.dtype == F64
+    (rule,) = inalu_restarts(INALU(2, 1, n_seeds=2).float(), stall_window=4)
+    assert feed(rule, torch.full((4, 2), 5.0), 10).tolist() == [True, True]
+    assert rule.loss_history.dtype == F64
 
 
 def test_inalu_reinitializes_only_the_masked_seeds_from_their_own_streams():
@@ -279,7 +282,7 @@ def test_inalu_reinitializes_only_the_masked_seeds_from_their_own_streams():
         for parameter in unit.parameters():
             parameter.fill_(123.0)
     unit.observe_interpolation_mse(tensor([0.1, 0.1, 0.1]))
-    unit.reinitialize_(torch.tensor([True, False, True]), Sampler(stream_keys([0, 1, 2])))
+    restart_(unit, torch.tensor([True, False, True]), Sampler(stream_keys([0, 1, 2])))
     assert unit.interpolation_fit.tolist() == [False, True, False]
     fresh = INALU(2, 1, n_seeds=1).double()
     fresh.reset_parameters(Sampler(stream_keys([2])))
@@ -292,9 +295,9 @@ def test_inalu_reinitializes_only_the_masked_seeds_from_their_own_streams():
 def test_inalu_reinitialize_without_seeds():
     unit = INALU(2, 1).double()
     before = {name: p.detach().clone() for name, p in unit.named_parameters()}
-    unit.reinitialize_(torch.tensor(False))
+    restart_(unit, torch.tensor(False))
     assert all(torch.equal(p, before[name]) for name, p in unit.named_parameters())
-    unit.reinitialize_(torch.tensor(True))
+    restart_(unit, torch.tensor(True))
     assert not any(torch.equal(p, before[name]) for name, p in unit.named_parameters())
 
 

@@ -31,7 +31,7 @@ from arithnet.laws import FitConfig, LawFit, fit_law
 from arithnet.tables import input_matrix, table_from_arrays
 
 #: The columns of ``equations_``: PySR's names first, then arithnet's verification, template and choice.
-EQUATION_COLUMNS = ("complexity", "loss", "equation", "sympy_format", "verified", "template", "chosen")
+EQUATION_COLUMNS = ("complexity", "loss", "equation", "sympy_format", "verified", "template", "stage", "chosen")
 
 #: The defaults of the parameters are fit_law's own.
 DEFAULTS = FitConfig()
@@ -57,12 +57,12 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
     The parameters are those of :class:`arithnet.laws.FitConfig` a user would
     tune, with its defaults; they are checked when ``fit`` builds the FitConfig, which raises
     ``ValueError`` for a bad value. The search is deterministic for a given
-    ``seed`` as long as it ends before ``time_budget`` (a stage that starts
-    depends on the clock).
+    ``seed``: its work is set by counts; ``time_budget`` only caps it (a
+    search it cuts short says so in ``fit_.stopped``).
 
     Parameters:
         seed: the search's random stream (starts and the held-out split).
-        time_budget: seconds; no new stage of the search starts after this.
+        time_budget: seconds; a cap on the whole search.
         n_starts: networks per shape and target power in a stage.
         steps: Adam steps of each stage's search, on a subset of the rows.
         polish_steps: Adam steps of each stage's polish, on every training row.
@@ -75,9 +75,10 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
         fit_: the whole :class:`arithnet.laws.LawFit` (candidates, timings, configuration).
         equations_: a pandas DataFrame like PySR's, one row per candidate on the Pareto front,
             simplest first, with columns complexity, loss (held-out relative RMS error),
-            equation (text), sympy_format (sympy expression), verified ("exact", "noise" or ""),
-            template (the network it came from) and chosen (True on the law that was chosen).
-        verification_: "exact", "noise" or "none".
+            equation (text), sympy_format (sympy expression), verified ("exact", "noise" or "not verified"),
+            template (the shape it came from), stage (the stage of the search that found it) and chosen
+            (True on the law that was chosen).
+        verification_: "exact", "noise", "ambiguous" or "not verified" (arithnet.laws.Verdict).
         n_features_in_: the number of input columns.
         feature_names_in_: the input column names, only when X was a DataFrame with string column names.
 
@@ -178,10 +179,11 @@ def equations_frame(found: LawFit) -> pd.DataFrame:
         {
             "complexity": candidate.complexity,
             "loss": candidate.error,
-            "equation": sympy.sstr(candidate.expression),
+            "equation": candidate.row()["law"],
             "sympy_format": candidate.expression,
-            "verified": candidate.verified,
+            "verified": candidate.verified.value,
             "template": candidate.template,
+            "stage": candidate.stage,
             "chosen": candidate is found.chosen,
         }
         for candidate in found.candidates

@@ -27,7 +27,7 @@ class Operation:
 
     def expression(self, a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
         """The target formula in sympy, e.g. a/b for div."""
-        return sympy.sympify(self.compute(a, b))
+        return self.compute(a, b)  # the same function on sympy symbols builds the formula
 
 
 OPERATIONS: dict[str, Operation] = {

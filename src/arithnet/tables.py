@@ -62,6 +62,27 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     return _read_frame(Path(path), str(path))
 
 
+def file_shape(path: str | Path) -> tuple[int, int]:
+    """(data rows, columns) of a CSV or Parquet file, without reading its cells: to refuse a table that is too
+    large before reading it. A CSV's rows are its lines after the header; a file that cannot be read says so
+    later, in :func:`read_frame`'s words, so this returns (0, 0) for it."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            import pyarrow.parquet
+
+            metadata = pyarrow.parquet.ParquetFile(path).metadata
+            return metadata.num_rows, metadata.num_columns
+        with path.open("rb") as stream:
+            header = stream.readline()
+            rows, last = 0, b"\n"
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                rows, last = rows + chunk.count(b"\n"), chunk[-1:]
+        return rows + (last != b"\n"), header.count(b",") + 1  # a last line without its newline counts too
+    except Exception:  # a file that cannot be read is refused by read_frame, with its reason
+        return 0, 0
+
+
 def _read_frame(path: Path, source: str) -> pd.DataFrame:
     """:func:`read_frame`, naming the file ``source`` in messages."""
     if not path.exists():

@@ -237,7 +237,7 @@ def _resolved_configs(pairs, preset: str | None, task: str, input_size: int, ran
         limits.check_memory(config)
         resolved = config.resolved()
         check_strict_json(resolved)  # what is not the user's (a unit's defaults) is finite
-        check_model(resolved)  # the unit options' values: only building a unit checks them
+        check_model(resolved)  # the unit options' values: only building a unit and its rules checks them
         configs[unit, operation] = resolved
     return configs
 

@@ -43,13 +43,21 @@ def command(
     seed: Seed = None,
     time_budget: TimeBudget = None,
     figure: Annotated[bool, typer.Option("--figure/--no-figure", help="Write law.png, or not.")] = True,
+    screen: Annotated[
+        bool | None,
+        typer.Option(
+            "--screen/--no-screen",
+            help="Leave out of a table of over 10 input columns those unrelated to the target \\[default: screen].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Find the exact law that gives the --target column of DATA from the other columns."""
     from arithnet.files import strict_json
     from arithnet.laws.outputs import prepare_law_output, save_law, summary_content
 
     try:
-        table, in_file, config = _checked_input(data, target, columns, seed, time_budget)
+        table, in_file, config = _checked_input(data, target, columns, seed, time_budget, screen)
         prepare_law_output(out)  # refused before the search, which takes seconds to minutes
         fit = _search(table, config, quiet=as_json)
         written = save_law(fit, table, out, in_file, figure)
@@ -61,14 +69,16 @@ def command(
     _print_report(fit, written)
 
 
-def _checked_input(data: Path, target: str, columns: str | None, seed: int | None, time_budget: float | None):
+def _checked_input(data: Path, target: str, columns: str | None, seed, time_budget, screen: bool | None):
     """(checked table, every column of the file, FitConfig): every refusal before anything is written."""
-    from arithnet.laws.config import FitConfig, check_rows
-    from arithnet.tables import read_frame, table_from_frame
+    from arithnet.laws.config import FitConfig, check_rows, check_size
+    from arithnet.tables import file_shape, read_frame, table_from_frame
 
     # Options not given are left to FitConfig, so the command's defaults are the library's.
-    given = {"seed": seed, "time_budget": time_budget}
+    given = {"seed": seed, "time_budget": time_budget, "screen_columns": screen}
     config = FitConfig(**{name: value for name, value in given.items() if value is not None})
+    n_rows, n_columns = file_shape(data)  # a table too large is refused before it is read
+    check_size(n_rows, len(columns.split(",")) if columns is not None else max(n_columns - 1, 0), str(data))
     frame = read_frame(data)
     table = table_from_frame(frame, target, columns.split(",") if columns is not None else None, str(data))
     check_rows(table, config)

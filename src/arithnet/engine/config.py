@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from arithnet.checks import check_count, check_positive
+from arithnet.engine.callbacks import Callback
 from arithnet.engine.losses import LOSSES
 from arithnet.units import Sampler, Unit
 
@@ -84,6 +85,9 @@ class Problem:
             step with the lowest ``"valid"`` is each run's best.
         initialize: ``initialize(unit, sampler)`` draws the initial weights;
             None for ``unit.reset_parameters(sampler)``.
+        callbacks: ``callbacks(unit)`` gives the training rules for the unit
+            just built (engine.callbacks: restarts, snapping), called once;
+            None for none.
     """
 
     keys: torch.Tensor
@@ -91,3 +95,4 @@ class Problem:
     batch: Callable[[int], tuple[torch.Tensor, torch.Tensor]]
     evaluate: Callable[[Unit], dict[str, torch.Tensor]] | None = None
     initialize: Callable[[Unit, Sampler], None] | None = None
+    callbacks: Callable[[Unit], Sequence[Callback]] | None = None

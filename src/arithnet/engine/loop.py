@@ -1,9 +1,9 @@
 """The training loop: S runs as one tensor program, composed of the engine's parts.
 
-Per step: the batch, the (possibly compiled) gradient step, the unit's
-restart hook, the multi-start window, the snapshot history, and every
-``log_every`` steps the evaluation with best-step tracking. Shape letters:
-S runs, N networks (S × starts before selection, S after).
+Per step: the batch, the (possibly compiled) gradient step, the training
+rules (``engine.callbacks``: a snap, restarts), the multi-start window, the
+snapshot history, and every ``log_every`` steps the evaluation with best-step
+tracking. Shape letters: S runs, N networks (S × starts before selection, S after).
 """
 
 from __future__ import annotations
@@ -16,23 +16,23 @@ from dataclasses import dataclass, field
 import torch
 
 from arithnet import random as counter_random
+from arithnet.engine.callbacks import Callback, restart_
 from arithnet.engine.compiler import compiled_stance, fresh_compiler, prepare_cache
 from arithnet.engine.config import EngineConfig, Problem
 from arithnet.engine.history import History
-from arithnet.engine.losses import get_loss
-from arithnet.engine.step import GradientStep
+from arithnet.engine.losses import check_loss, get_loss
+from arithnet.engine.step import GradientStep, KeepsMoments, SelectsRuns, Step
 from arithnet.engine.tracking import BestStep
-from arithnet.units import Sampler, Unit
+from arithnet.units import Sampler, Unit, WatchesInterpolation
 
 #: Called with the number of steps done so far.
 ProgressCallback = Callable[[int], None]
-#: Makes the step object from the unit and the settings. A step is called as
-#: ``step(x, target, step_number) -> data loss (N,)`` and changes ``step.unit``'s
-#: weights in place; it also has ``optimizer.reset_(mask)`` (restarts),
-#: ``select(index)`` (multi-start selection) and ``finish()``. GradientStep
-#: (autograd or torch.func, Adam, clipping, projection) is the default; the
-#: seed post's recipes bring their hand-written updates.
-StepFactory = Callable[[Unit, EngineConfig], "GradientStep"]
+#: Makes the step object from the unit and the settings: a ``Step`` (engine.step).
+#: GradientStep (autograd or torch.func, Adam, clipping, projection) is the
+#: default; the seed post's recipes bring their hand-written updates. Multi-start
+#: selection needs a step that ``SelectsRuns``; a restart forgets the moments of
+#: a step that ``KeepsMoments``.
+StepFactory = Callable[[Unit, EngineConfig], Step]
 #: Called at every log step with the step and the evaluation's metrics (S,).
 LogCallback = Callable[[int, dict[str, torch.Tensor]], None]
 
@@ -45,7 +45,7 @@ class Fit:
     initial: dict[str, torch.Tensor]  # each parameter at step 0, (S, *shape)
     history: History | None
     best: BestStep | None
-    restarts: torch.Tensor  # (S,) restarts asked by the unit
+    restarts: torch.Tensor  # (S,) restarts asked by the training rules
     #: Per-run results a recipe adds after training, e.g. {"verified": (S,) bool}.
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
@@ -82,10 +82,14 @@ class Training:
         self.n_starts = config.n_starts
         self.keys = start_keys(problem.keys, self.n_starts)
         unit = problem.build(len(self.keys))
+        check_loss(config.loss, type(unit))
         (problem.initialize or type(unit).reset_parameters)(unit, Sampler(self.keys))
         unit.train()
         self.initial = {name: p.detach().clone() for name, p in unit.named_parameters()}
         self.step_fn = (make_step or _gradient_step)(unit, config)
+        if self.n_starts > 1 and not isinstance(self.step_fn, SelectsRuns):
+            raise ValueError("several starts need a training step that can select runs (select(index))")
+        self.callbacks: list[Callback] = list(problem.callbacks(unit)) if problem.callbacks else []
         self.history = History(unit, config.steps, config.n_snapshots) if config.n_snapshots else None
         if self.history is not None:
             self.history.record(0, unit, None)
@@ -133,8 +137,10 @@ class Training:
 
     def after_step(self, step: int, loss: torch.Tensor) -> None:
         c = self.config
-        if self.unit.observes_loss:
-            self.restart(self.unit.observe_loss(loss, step))
+        for callback in self.callbacks:
+            callback.after_step(self.unit, step)
+        for callback in self.callbacks:
+            self.restart(callback.on_step(step, loss), callback)
         if self.n_starts > 1 and c.select_at - c.select_window < step <= c.select_at:
             self.window_loss += loss.double()
         if self.history is not None:
@@ -142,20 +148,22 @@ class Training:
         if self.best is not None and (step % c.log_every == 0 or step == c.steps):
             self.log(step)
 
-    def restart(self, mask: torch.Tensor | None) -> None:
-        """Fresh weights (and moments, if the unit asks) for the runs in ``mask``, from keys derived from theirs."""
+    def restart(self, mask: torch.Tensor | None, rule: Callback) -> None:
+        """Fresh weights (and moments, if the rule asks) for the runs in ``mask``, from keys derived from theirs."""
         if mask is None or not bool(mask.any()):
             return
         self.restarts += mask.long().cpu()
-        self.unit.reinitialize_(mask, Sampler(counter_random.derive(self.keys, self.restarts)))
-        if self.unit.restart_resets_optimizer:  # the unit's rule: iNALU's reference codes keep the moments
-            self.step_fn.optimizer.reset_(mask)
+        sampler = Sampler(counter_random.derive(self.keys, self.restarts))
+        restart_(self.unit, mask, sampler, rule, self.callbacks)
+        if rule.resets_optimizer and isinstance(self.step_fn, KeepsMoments):  # iNALU's reference codes keep them
+            self.step_fn.reset_moments_(mask)
 
     def select_starts(self) -> None:
         """Each run keeps its start with the lowest loss over the window; a NaN loss never wins."""
         losses = torch.nan_to_num(self.window_loss, nan=math.inf).view(-1, self.n_starts)
         chosen = torch.arange(len(losses)) * self.n_starts + losses.argmin(1).cpu()
         self.step_fn = self.step_fn.select(chosen)
+        self.callbacks = [callback.select(chosen) for callback in self.callbacks]
         self.initial = {name: value[chosen] for name, value in self.initial.items()}
         self.keys, self.restarts = self.keys[chosen], self.restarts[chosen]
         for record in (self.history, self.best):
@@ -168,7 +176,10 @@ class Training:
         self.unit.eval()
         metrics = self.problem.evaluate(self.unit)
         self.unit.train()
-        self.unit.observe_interpolation_mse(metrics["valid"])
+        if isinstance(self.unit, WatchesInterpolation):
+            self.unit.observe_interpolation_mse(metrics["valid"])
+        for callback in self.callbacks:
+            callback.on_log(step, metrics)
         self.best.update(step, metrics, self.unit)
         if self.on_log is not None:
             self.on_log(step, metrics)

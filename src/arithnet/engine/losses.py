@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 
-from arithnet.units import Unit
+from arithnet.units import LogParts, Projected, Unit
 
 #: log|t| of a zero target would be −inf; 1e-30 keeps it finite and far below any real target.
 LOG_TARGET_FLOOR = 1e-30
@@ -27,7 +27,7 @@ def relative(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def log_space(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(Re z − log|t|)² + (cos Im z − sign t)² for units computing y = Re exp(z).
+    """(Re z − log|t|)² + (cos Im z − sign t)² for units computing y = Re exp(z) (``LogParts``).
 
     The error of exp(z) explodes with z, the error of z does not: this is
     arithnet's loss for × and ÷ with LogExp units (docs/recipes.md).
@@ -39,7 +39,7 @@ def log_space(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor
 
 
 def projected(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Relative squared error of the unit's prediction with its output layer solved for the batch.
+    """Relative squared error of the unit's prediction with its output layer solved for the batch (``Projected``).
 
     Variable projection (Golub & Pereyra): the output weights are a least-squares
     solve, so the gradient moves the other weights only (LawNet's exponents).
@@ -61,9 +61,9 @@ def get_loss(name: str) -> Loss:
 
 
 def check_loss(name: str, unit_class: type[Unit]) -> None:
-    """Raise ValueError when ``unit_class`` cannot be trained with loss ``name``."""
+    """Raise ValueError when ``unit_class`` cannot be trained with loss ``name`` (units.capabilities)."""
     get_loss(name)
-    if name == "log" and not getattr(unit_class, "has_log_parts", False):
+    if name == "log" and not issubclass(unit_class, LogParts):
         raise ValueError(f"the log-space loss needs a unit with log_parts (LogExp), not {unit_class.name}")
-    if name == "projected" and not getattr(unit_class, "has_projection", False):
+    if name == "projected" and not issubclass(unit_class, Projected):
         raise ValueError(f"the projected loss needs a unit with projected(x, target) (LawNet), not {unit_class.name}")

@@ -13,6 +13,8 @@ Shape letters: N runs, B batch, I inputs.
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 import torch
 from torch import nn
 
@@ -29,6 +31,35 @@ def lr_factor(schedule: str, step: int | torch.Tensor, steps: int) -> float | to
     return 1.0 if schedule == "constant" else cosine(step, steps)
 
 
+@runtime_checkable
+class Step(Protocol):
+    """What the loop needs of every step: GradientStep, or a recipe's own (the seed post's hand-written SGD).
+
+    ``step(x, target, step_number)`` → each run's data loss (N,), changing
+    ``unit``'s weights in place; ``finish()`` once training ends.
+    """
+
+    unit: Unit
+
+    def __call__(self, x: torch.Tensor, target: torch.Tensor, step: int) -> torch.Tensor: ...
+
+    def finish(self) -> None: ...
+
+
+@runtime_checkable
+class SelectsRuns(Protocol):
+    """A step that multi-start selection can narrow to some runs: ``select(index)`` → a step for those runs."""
+
+    def select(self, index: torch.Tensor) -> Step: ...
+
+
+@runtime_checkable
+class KeepsMoments(Protocol):
+    """A step whose optimiser keeps per-run moments, which a restart may forget: ``reset_moments_(mask)``."""
+
+    def reset_moments_(self, mask: torch.Tensor) -> None: ...
+
+
 class Objective(nn.Module):
     """The data loss (N,) and the loss to minimise, data plus the unit's regulariser (N,)."""
 
@@ -43,7 +74,9 @@ class Objective(nn.Module):
 
 
 class GradientStep:
-    """``step(x, target, step) -> data loss (N,)``, changing the unit's weights in place.
+    """``step(x, target, step) -> data loss (N,)``, changing the unit's weights in place (a ``Step``).
+
+    It also ``SelectsRuns`` (its Adam moments follow the runs) and ``KeepsMoments``.
 
     Args:
         unit: the runs' unit (N networks). loss: one of engine.losses.
@@ -80,6 +113,10 @@ class GradientStep:
         chosen.optimizer = self.optimizer.select(index, chosen.parameters)
         return chosen
 
+    def reset_moments_(self, mask: torch.Tensor) -> None:
+        """Forget the Adam moments of the runs in ``mask`` (N,): they start again."""
+        self.optimizer.reset_(mask)
+
     def finish(self) -> None:
         """Give the parameters back their gradients after compiled training."""
         for p in self.parameters:
@@ -94,7 +131,7 @@ class GradientStep:
     def _functional(self, x, target, step):
         def total_of(parameters):
             # tie_weights=False: no unit ties weights, and tying walks every buffer, which puts
-            # guards on buffers the step never reads (iNALU's growing restart list).
+            # guards on buffers the step never reads (a buffer that grows at every log, say).
             data, total = torch.func.functional_call(
                 self.objective, dict(zip(self.names, parameters)), (x, target, step), tie_weights=False
             )

@@ -70,7 +70,10 @@ class FitConfig:
             the noise estimate below what the law itself reaches (the planets' aphelion).
         exact_tolerance: the held-out relative error below which a law is exact.
         max_noise: the largest relative noise a law may be verified to.
-        time_budget: seconds; no new stage starts after this.
+        time_budget: seconds, a cap on the whole search (its work is set by counts; a search the cap cuts
+            short says so).
+        screen_columns: a table of more than 10 input columns is first screened for the columns that matter
+            (laws/search/screening.py).
         min_rows: fewer rows are refused (and fewer than 2·(inputs + 2): a law needs rows to spare).
     """
 
@@ -95,6 +98,7 @@ class FitConfig:
     max_noise: float = 0.1
     time_budget: float = 60.0
     min_rows: int = 8
+    screen_columns: bool = True
 
     def __post_init__(self) -> None:
         check_count("seed", self.seed, minimum=0)
@@ -106,6 +110,8 @@ class FitConfig:
             raise ValueError(f"n_starts ({self.n_starts}) must be a multiple of n_kept ({self.n_kept}), and larger")
         for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
             check_positive(name.replace("_", " "), getattr(self, name))
+        if not isinstance(self.screen_columns, bool):
+            raise ValueError(f"screen_columns must be true or false, got {self.screen_columns!r}")
         if not self.snap_sigmas or not all(isinstance(v, int | float) and v > 0 for v in self.snap_sigmas):
             raise ValueError(f"snap sigmas must be positive numbers, at least one, got {self.snap_sigmas!r}")
         if not self.stages or not all(g >= 1 for g in self.exponent_grids):
@@ -147,8 +153,28 @@ def power_value(text: str) -> float:
     return float(Fraction(text))
 
 
+#: The largest table a search takes: input columns, and input cells (rows × inputs); documented in docs/laws.md.
+MAX_INPUTS = 100
+MAX_CELLS = 10_000_000
+
+
+def check_size(n_rows: int, n_inputs: int, source: str) -> None:
+    """Refuse a table beyond the search's documented limits, saying what to do (before it is read, where possible)."""
+    if n_inputs > MAX_INPUTS:
+        raise ValueError(
+            f"{source}: {n_inputs} input columns; a search takes at most {MAX_INPUTS}: choose them with --columns"
+        )
+    if n_rows * n_inputs > MAX_CELLS:
+        most = MAX_CELLS // n_inputs
+        raise ValueError(
+            f"{source}: {n_rows:,} rows of {n_inputs} input columns, more than the {MAX_CELLS:,} input cells a search "
+            f"takes: sample at most {most:,} rows (a few thousand pin a law)"
+        )
+
+
 def check_rows(table: Table, config: FitConfig) -> None:
     """Refuse a table with fewer rows than the search needs: ``min_rows``, and 2·(inputs + 2) (rows to spare)."""
     needed = max(config.min_rows, 2 * (len(table.names) + 2))
     if len(table.y) < needed:
         raise ValueError(f"{table.source}: {len(table.y)} rows; the search needs at least {needed}")
+    check_size(len(table.y), len(table.names), table.source)

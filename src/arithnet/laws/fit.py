@@ -12,6 +12,8 @@ import numpy as np
 from arithnet import random as counter_random
 from arithnet.laws.config import FitConfig, check_rows
 from arithnet.laws.law import Law
+from arithnet.laws.search.budget import Budget
+from arithnet.laws.search.screening import screened_columns, screening_note
 from arithnet.laws.search.search import Search
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Competitor, competitors
@@ -152,8 +154,15 @@ def fit_law(table: Table, config: FitConfig | None = None, progress: FitProgress
 
     config = config or FitConfig()
     check_rows(table, config)
+    budget = Budget(config.time_budget)
     x, y = np.asarray(table.x, dtype=np.float64), np.asarray(table.y, dtype=np.float64)
-    search = Search(x, y, table.names, split_rows(len(y), config), config, progress)
+    train, held = split_rows(len(y), config)
     with threadpool_limits(limits=1):  # one BLAS thread: the solves are small, and cores are used by processes
+        kept = screened_columns(x[train], y[train], config.seed) if config.screen_columns else np.arange(x.shape[1])
+        names = tuple(table.names[i] for i in kept)
+        search = Search(x[:, kept], y, names, (train, held), config, budget, progress)
         search.run()
-    return result(search, table)
+    fit = result(search, table)
+    if (note := screening_note(table.names, kept)) is not None:
+        fit.notes.insert(0, note)
+    return fit

@@ -5,7 +5,7 @@ Training ends near the answer, not at it: on a narrow range such as
 may stop at (x0 + 0.0087·x1)^1.026 / (0.0092·x0 + x1)^1.026 with a training
 error of 3e-3. Such a near miss is one rounding away from the exact network.
 Every weight is rounded to a grid (1, then ½, ¼, 1/12), first as trained, then
-after the unit's ``canonical_`` form; each candidate network is evaluated on
+after the unit's canonical form (``CanonicalForm``); each candidate network is evaluated on
 fresh samples of the training range, and a seed takes the first candidate
 whose largest relative error there is below 1e-12 (float64 arithmetic on exact
 weights gives 1e-16 to 5e-14). A candidate that is not exact is never kept, so
@@ -23,7 +23,7 @@ import torch
 from arithnet import random as counter_random
 from arithnet.data import Range, sample_uniform
 from arithnet.operations import Operation
-from arithnet.units import Unit
+from arithnet.units import CanonicalForm, Refit, Unit
 
 #: Grids tried in order, coarsest (simplest formula) first.
 GRIDS = (1.0, 0.5, 0.25, 1.0 / 12.0)
@@ -42,18 +42,26 @@ def verification_inputs(keys: torch.Tensor, train_range: Range, log_uniform: boo
     return sample_uniform(u, train_range, log_uniform and not train_range.contains_zero)
 
 
+def canonical_form_(unit: Unit) -> Unit:
+    """The unit in its canonical form, in place (``CanonicalForm``); as it is for a unit without one."""
+    if isinstance(unit, CanonicalForm):
+        unit.canonical_()
+    return unit
+
+
 def candidates(unit: Unit, x: torch.Tensor, target: torch.Tensor) -> Iterator[list[torch.Tensor]]:
     """Snapped parameter lists: each grid on the weights as trained, in canonical form, then refitted.
 
-    The refit (``Unit.refit_``) solves the unit's least-squares part on
-    samples of the training data: what training would reach with no end to
-    its steps, where the structure is right.
+    The refit (``Refit``) solves the unit's least-squares part on samples of
+    the training data: what training would reach with no end to its steps,
+    where the structure is right. A unit without a canonical form or a refit
+    gives the weights as trained in their place.
     """
-    canonical = copy.deepcopy(unit)
-    canonical.canonical_()
+    canonical = canonical_form_(copy.deepcopy(unit))
     refitted = copy.deepcopy(unit)
-    refitted.refit_(x, target[..., None])
-    refitted.canonical_()
+    if isinstance(refitted, Refit):
+        refitted.refit_(x, target[..., None])
+    canonical_form_(refitted)
     for source in (unit, canonical, refitted):
         for grid in GRIDS:
             yield [torch.round(p.detach() / grid) * grid for p in source.parameters()]

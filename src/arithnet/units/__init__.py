@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arithnet.units.base import Unit
+from arithnet.units.capabilities import CanonicalForm, LogParts, Projected, Refit, RunState, WatchesInterpolation
 from arithnet.units.inalu import INALU
 from arithnet.units.init import Sampler
 from arithnet.units.linear_net import LinearNet
@@ -18,7 +19,7 @@ from arithnet.units.ratio_net import RatioNet
 from arithnet.units.realnpu import RealNPU
 from arithnet.units.registry import UnitSpec, build_registry
 from arithnet.units.square_net import SquareNet
-from arithnet.units.stack import Stack
+from arithnet.units.stack import LogPartsStack, Stack, layers
 
 #: Every unit (and variant) by its registry name.
 UNITS: dict[str, UnitSpec] = build_registry(
@@ -56,16 +57,24 @@ __all__ = [
     "NPU",
     "NRU",
     "UNITS",
+    "CanonicalForm",
     "LinearNet",
     "LogExp",
+    "LogParts",
+    "LogPartsStack",
     "NACAdd",
     "NACMul",
+    "Projected",
     "RatioNet",
     "RealNPU",
+    "Refit",
+    "RunState",
     "Sampler",
     "SquareNet",
     "Stack",
     "Unit",
     "UnitSpec",
+    "WatchesInterpolation",
     "get_unit",
+    "layers",
 ]

@@ -1,4 +1,4 @@
-"""What every arithnet unit offers the training engine, the formula reader and the tests.
+"""What every arithnet unit is: its maths, and what the engine, the formula reader and the tests read of it.
 
 A unit is a ``torch.nn.Module``. Built with ``n_seeds=None`` it is an ordinary
 layer: weights of shape (O, I), input (B, I), output (B, O). Built with
@@ -24,57 +24,41 @@ Input, the same for every unit (checked once, in ``Unit.__call__``, before
 - anything else (other ranks, a last dimension other than I, a leading
   dimension other than S) is a ValueError naming the unit and the shape.
 
-The engine never asks a unit's name. It only uses this interface (S is the
-number of runs, () replaces (S,) for a unit without seeds):
+The engine never asks a unit's name. What every unit is (S is the number
+of runs, () replaces (S,) for a unit without seeds):
 
 - ``Cls(in_features, out_features, n_seeds=None, *, **options)``: every
   registered unit; all options are keyword-only. ``UnitSpec.build(I, O, S,
   **options)`` builds a registry entry with its variant's options.
   (``Stack(first, second)`` is built from two units instead.)
 - ``in_features``, ``out_features``, ``n_seeds``: I, O and S (or None).
-- ``reset_parameters(sampler=None)``: draws initial weights; called by the
-  engine once after building, with a ``Sampler`` keyed by the runs' streams.
-- ``default_lr``, ``grad_clip_value``, ``grad_clip_norm`` (class attributes):
-  the paper's learning rate and gradient clipping (None: none); read once when
-  the engine sets up the optimiser and the clipping. A variant that trains
-  with other clipping answers through the classmethod
-  ``training_clipping(options)`` (and ``UnitSpec.grad_clip_value`` /
-  ``grad_clip_norm``, which ask it with the variant's options); its instances
-  carry the same values as instance attributes.
+- ``forward(x)``: the maths, through ``__call__``, which checks the input.
+- ``reset_parameters(sampler=None)``: draws every run's weights; called by the
+  engine once after building, with a ``Sampler`` keyed by the runs' streams,
+  and again for a restart (the engine keeps the restarted runs' new weights only).
 - ``regularization(step)`` → (S,) in the dtype of the parameters: the penalty
   added to each run's data loss at ``step``, every step, before ``backward``.
   ``step`` is a Python int or a 0-d tensor (the compiled step passes a tensor
   so that torch.compile does not recompile each step); both give the same
   value. Zero by default.
 - ``project_()``: the clamp or projection applied in place after every
-  optimiser step; nothing by default.
-- ``observes_loss`` (bool): True when the unit wants the training losses.
-  Only then the engine calls ``observe_loss(loss, step)`` after every optimiser
-  step (and ``project_``) with each run's data loss (S,) (without the
-  regulariser) and the int step; it answers a bool mask (S,) of runs to start
-  again, or None for none. The unit keeps the history it needs in its own
-  non-persistent buffers (iNALU: ``loss_history`` (S, window)).
-- ``reinitialize_(mask, sampler=None)``: fresh weights for the runs in
-  ``mask`` (S,) bool, the others untouched; also clears those runs' loss
-  history and other per-run state. The engine calls it with the mask from
-  ``observe_loss`` and then, if ``restart_resets_optimizer`` (default True;
-  iNALU's "primer" and "tf" rules keep the moments, as their codes do),
-  resets those runs' optimiser moments itself.
-- ``observe_interpolation_mse(mse)``: the engine reports each run's latest
-  interpolation (validation) MSE (S,) whenever it evaluates one; iNALU
-  switches its regulariser on it, the others ignore it.
+  optimiser step, part of the unit's maths (a constraint on its weights, or a
+  change of weights that keeps the function); nothing by default.
+- ``expression(inputs, seed_index)``: the unit as sympy expressions of
+  ``inputs``, weights as floats, for the formula reader.
+
+And what describes it, read by the engine's setup, the evaluation and the tests:
+
+- ``default_lr``, ``grad_clip_value``, ``grad_clip_norm`` (class attributes):
+  the paper's learning rate and gradient clipping (None: none). A variant that
+  trains with other clipping answers through the classmethod
+  ``training_clipping(options)`` (and ``UnitSpec.grad_clip_value`` /
+  ``grad_clip_norm``, which ask it with the variant's options); its instances
+  carry the same values as instance attributes.
 - ``select(index)`` → a new unit of the same class and options holding the
   runs ``index`` (K,) (K may differ from S; indices may repeat), every
   parameter and buffer indexed along dim 0: the engine's multi-start
   selection (keep each seed's best start).
-- ``has_log_parts`` (bool) and ``log_parts(x)`` → (real, imaginary), each
-  shaped like the output (S, B, O): z with output = Re exp(z), for the
-  log-space loss. Only where ``has_log_parts`` (LogExp; a Stack follows its
-  second unit); other units raise NotImplementedError.
-- ``has_projection`` (bool) and ``projected(x, target)`` → the output (S, B, O)
-  with the unit's output layer solved in closed form for ``target`` (S, B),
-  differentiable in the other weights, for the projected loss (variable
-  projection). Only where ``has_projection`` (LawNet).
 - ``train()`` / ``eval()``: NRU and NMRU compute differently in training and
   at evaluation; the engine evaluates in eval mode.
 - ``operations``, ``exact_solution(operation, in_features=2)`` (classmethod):
@@ -85,14 +69,19 @@ number of runs, () replaces (S,) for a unit without seeds):
   ``UnitSpec.exact_solution(operation, in_features)`` passes a registry
   variant's own. ``exact_rtol`` is its relative error in float64,
   ``handles_signs`` False when it is exact for positive inputs only.
-- ``sparsity_weights()``, ``expression(inputs, seed_index)``: the weights
-  whose distance to {−1, 0, 1} is the sparsity error, and the unit as sympy
-  expressions, for the evaluation and the formula reader.
+- ``sparsity_weights()``: the weights whose distance to {−1, 0, 1} is the
+  sparsity error.
+
+Anything more a unit offers is a small protocol of ``units/capabilities.py``
+that the engine, the losses or the readout check for (the log-space form,
+the closed-form output layer, the readout's canonical form and refit, the
+interpolation MSE, per-run state). How a unit is trained beyond that (iNALU's
+restarts, RatioNet's snapping) is not the unit's: those are training rules,
+engine callbacks (``arithnet.engine.callbacks``) that the code training the
+unit supplies (``arithnet.training.rules``).
 
 Per step the engine calls: forward, ``regularization(step)``, backward,
-clipping, optimiser step, ``project_()``, then (if ``observes_loss``)
-``observe_loss(loss, step)`` and, for a mask with any True,
-``reinitialize_(mask, sampler)``.
+clipping, optimiser step, ``project_()``.
 """
 
 from __future__ import annotations
@@ -104,7 +93,6 @@ import sympy
 import torch
 from torch import nn
 
-from arithnet.schedules import ramp
 from arithnet.units.init import Sampler
 
 #: The input dtypes every unit takes; it computes in its parameters' dtype whichever it gets.
@@ -131,16 +119,6 @@ class Unit(nn.Module):
     #: gradient norm clipped to grad_clip_norm (None: no clipping).
     grad_clip_value: ClassVar[float | None] = None
     grad_clip_norm: ClassVar[float | None] = None
-    #: True when the engine must forget a run's Adam moments when the unit
-    #: restarts it (``reinitialize_``); an instance may set it from its options.
-    restart_resets_optimizer: bool = True
-    #: True when the engine must report every step's training losses to
-    #: ``observe_loss`` (iNALU's restarts).
-    observes_loss: ClassVar[bool] = False
-    #: True when ``log_parts`` is implemented (the log-space loss needs it).
-    has_log_parts: ClassVar[bool] = False
-    #: True when ``projected`` is implemented (the projected loss needs it).
-    has_projection: ClassVar[bool] = False
     #: Other registry names for this class with fixed options, e.g.
     #: ``{"G-NALU": {"golden": True}}``: variants are options, not classes.
     variants: ClassVar[dict[str, dict[str, Any]]] = {}
@@ -208,18 +186,9 @@ class Unit(nn.Module):
         parameter = next(self.parameters())
         return torch.as_tensor(value, dtype=parameter.dtype, device=parameter.device)
 
-    # -- engine interface ---------------------------------------------------
-    @classmethod
-    def training_clipping(cls, options: dict[str, Any]) -> tuple[float | None, float | None]:
-        """(grad_clip_value, grad_clip_norm) of the paper for a unit built with ``options``.
-
-        The class attributes by default; a class whose variants train with
-        other clipping (NMRU-vanilla: none) overrides it, and its instances
-        set the two attributes to the same answer.
-        """
-        return cls.grad_clip_value, cls.grad_clip_norm
-
+    # -- the maths: weights, penalty, projection --------------------------------
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
+        """Draw every run's weights, from ``sampler`` (torch's global generator if None)."""
         raise NotImplementedError
 
     def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
@@ -231,57 +200,16 @@ class Unit(nn.Module):
     def project_(self) -> None:
         """Clamp or project the weights in place after an optimiser step."""
 
-    def observe_interpolation_mse(self, mse: torch.Tensor) -> None:
-        """The engine reports each run's latest interpolation MSE (S,); most units ignore it."""
+    # -- for the engine and the evaluation ---------------------------------------
+    @classmethod
+    def training_clipping(cls, options: dict[str, Any]) -> tuple[float | None, float | None]:
+        """(grad_clip_value, grad_clip_norm) of the paper for a unit built with ``options``.
 
-    def observe_loss(self, loss: torch.Tensor, step: int) -> torch.Tensor | None:
-        """Runs (S,) bool to start again after ``step``'s data losses ``loss`` (S,); None: none.
-
-        Called only when ``observes_loss`` is True.
+        The class attributes by default; a class whose variants train with
+        other clipping (NMRU-vanilla: none) overrides it, and its instances
+        set the two attributes to the same answer.
         """
-        return None
-
-    @torch.no_grad()
-    def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
-        """Fresh initial weights for the runs in ``mask`` (S,); the others keep theirs.
-
-        Every run is drawn and only the masked ones are kept, so with a keyed
-        ``Sampler`` a run's new weights depend on its own stream alone. Units
-        with per-run state (iNALU) also clear it for the masked runs.
-        """
-        mask = torch.as_tensor(mask, dtype=torch.bool)
-        previous = [parameter.clone() for parameter in self.parameters()]
-        self.redraw_parameters_(sampler)
-        for parameter, before in zip(self.parameters(), previous):
-            chosen = mask.reshape(mask.shape + (1,) * (parameter.dim() - mask.dim())).to(parameter.device)
-            parameter.copy_(torch.where(chosen, parameter, before))
-
-    def redraw_parameters_(self, sampler: Sampler | None = None) -> None:
-        """The weights a restart draws (``reinitialize_``): the initial distribution by default."""
-        self.reset_parameters(sampler)
-
-    @torch.no_grad()
-    def canonical_(self) -> None:
-        """Move the weights, in place, to a standard form of the same (or nearly the same) function.
-
-        For units whose weights have a symmetry (a hidden row scaled by c and
-        the next layer by 1/c², say), the standard form is the one whose
-        rounded weights read as a simple formula. Used by the default recipe's
-        snap-and-verify readout, which verifies every candidate on data, so a
-        form that changes the function slightly is only ever a candidate.
-        Nothing by default.
-        """
-
-    @torch.no_grad()
-    def refit_(self, x: torch.Tensor, target: torch.Tensor) -> None:
-        """Solve, in place, the part of the fit that is least squares once the structure is fixed.
-
-        ``x`` (S, B, I) and ``target`` (S, B, O) are samples of the training
-        data. A unit whose last layer is linear in some representation of the
-        inputs (LinearNet, SquareNet's quadratic form, LogExp's log|h|) sets that
-        layer to its float64 least-squares solution, after pruning what its
-        structure allows; the snap-and-verify readout then rounds it. Nothing by default.
-        """
+        return cls.grad_clip_value, cls.grad_clip_norm
 
     def select(self, index: torch.Tensor) -> Unit:
         """A new unit of the same class and options holding the runs ``index`` (K,), indices may repeat.
@@ -304,29 +232,9 @@ class Unit(nn.Module):
                     setattr(module, name, buffer[index.to(buffer.device)])
         return chosen
 
-    def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(Re z, Im z) with output = Re exp(z), each shaped like the output; only where ``has_log_parts``."""
-        raise NotImplementedError(f"{type(self).__name__} has no log-space form (has_log_parts is False)")
-
-    def projected(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """The output with the output layer solved for ``target``; only where ``has_projection``."""
-        raise NotImplementedError(f"{type(self).__name__} has no closed-form output layer (has_projection is False)")
-
     def sparsity_weights(self) -> list[torch.Tensor]:
         """The weights whose distance to {−1, 0, 1} is the sparsity error, each (S, ...)."""
         return list(self.parameters())
-
-    # -- regularisation ramp (ICLR 2020), shared by the units that use it -------
-    def _set_ramp(self, scale: float, start: int, end: int) -> None:
-        if end < start:
-            raise ValueError("regularization_end must not come before regularization_start")
-        self.regularization_scale = scale
-        self.regularization_start = start
-        self.regularization_end = end
-
-    def ramp_weight(self, step: int | torch.Tensor) -> float | torch.Tensor:
-        """λ(t) of the unit's ramped regulariser at ``step``: a float for an int step, else a tensor."""
-        return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)
 
     # -- formulas -----------------------------------------------------------
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:

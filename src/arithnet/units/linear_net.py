@@ -21,6 +21,8 @@ class LinearNet(Unit):
 
     Addition is ``W = [1, 1]``, subtraction ``W = [1, -1]``.
 
+    Capabilities (``units.capabilities``): ``Refit`` (the readout).
+
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.
 

@@ -68,6 +68,9 @@ class LogExp(Unit):
     there) and ``Re z`` is clamped at 60 before ``exp``, so forward and
     backward stay finite for any finite input.
 
+    Capabilities (``units.capabilities``): ``LogParts`` (the log-space loss),
+    ``CanonicalForm`` and ``Refit`` (the readout).
+
     Args:
         in_features: I, number of inputs.
         out_features: O, number of outputs.
@@ -99,7 +102,6 @@ class LogExp(Unit):
     name: ClassVar[str] = "LogExp"
     operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
     default_lr: ClassVar[float] = 1e-2
-    has_log_parts: ClassVar[bool] = True
     variants: ClassVar[dict[str, dict[str, Any]]] = {"LogExp-direct": {"mixing": False}}
 
     def __init__(

@@ -10,6 +10,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.ramp import RampedRegularization
 
 
 # -- pure functions -------------------------------------------------------------
@@ -30,7 +31,7 @@ def nau_sparsity(weight: torch.Tensor) -> torch.Tensor:
 
 
 # -- unit -------------------------------------------------------------------------
-class NAU(Unit):
+class NAU(RampedRegularization, Unit):
     r"""Neural addition unit, :math:`z = W x` with W clamped to [−1, 1].
 
     W is clamped in the forward pass and, by ``project_``, in place after every

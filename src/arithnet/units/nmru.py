@@ -14,6 +14,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.ramp import RampedRegularization
 
 #: How the NMRU gets the sign of its output (nalm-division's three NMRU layers).
 SIGN_RULES = ("cosine", "product", "gated")
@@ -93,7 +94,7 @@ def signed_factor(feature: sympy.Expr, weight: float, gate: float = 1.0) -> tupl
     return w * sympy.Abs(f) + 1 - w, (f / sympy.Abs(f)) ** w
 
 
-class NMRU(Unit):
+class NMRU(RampedRegularization, Unit):
     r"""Neural Multiplicative Reciprocal Unit.
 
     .. math:: x' = [x, 1/(x + \varepsilon)], \quad

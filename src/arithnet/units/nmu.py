@@ -9,6 +9,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.ramp import RampedRegularization
 
 
 # -- pure functions -------------------------------------------------------------
@@ -35,7 +36,7 @@ def nmu_sparsity(weight: torch.Tensor) -> torch.Tensor:
 
 
 # -- unit -------------------------------------------------------------------------
-class NMU(Unit):
+class NMU(RampedRegularization, Unit):
     r"""Neural multiplication unit, :math:`z_o = \prod_i (W_{oi} x_i + 1 - W_{oi})`.
 
     W is clamped to [0, 1] in place after every optimiser step (``project_``);

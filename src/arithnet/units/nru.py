@@ -14,6 +14,7 @@ import torch
 
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
+from arithnet.units.ramp import RampedRegularization
 
 #: Steepness of the training-time selection tanh(1000·W)² (division paper).
 SELECTION_STEEPNESS = 1000.0
@@ -69,7 +70,7 @@ def nru_sparsity(weight: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
     return penalty.reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
 
 
-class NRU(Unit):
+class NRU(RampedRegularization, Unit):
     r"""Neural Reciprocal Unit.
 
     .. math:: y_o = \prod_i \big(\operatorname{sign}(x_i)\,|x_i|^{W_{oi}}\, t_{oi} + 1 - t_{oi}\big),

@@ -46,30 +46,6 @@ def solve_numerator(x: torch.Tensor, factor: torch.Tensor, target: torch.Tensor)
     return torch.linalg.solve(gram, design.mT @ target.double()[..., None])[..., 0]
 
 
-def integers_near(value: torch.Tensor, tolerance: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The nearest integers to ``value`` and whether each lies within ``tolerance`` of them."""
-    rounded = value.round()
-    return rounded, (value - rounded).abs() <= tolerance
-
-
-@torch.no_grad()
-def snap_(weight_num: torch.Tensor, weight_den: torch.Tensor, power: torch.Tensor, tolerance: float) -> None:
-    """Set (u, v, p) of an output to integers, in place, where every weight of the three lies within ``tolerance``.
-
-    All three or none, so that the linear start (p = 0 while v is still dense)
-    is not held at p = 0. u must be snapped too, not only v and p: the u
-    solved from float32 targets is off by about 1e-6, which alone puts the
-    ICLR task's test MSE above the ÷ threshold (4.9e-12).
-    """
-    num, num_close = integers_near(weight_num, tolerance)
-    den, den_close = integers_near(weight_den, tolerance)
-    integer, power_close = integers_near(power, tolerance)
-    close = num_close.all(-1) & den_close.all(-1) & power_close
-    weight_num.copy_(torch.where(close[..., None], num, weight_num))
-    weight_den.copy_(torch.where(close[..., None], den, weight_den))
-    power.copy_(torch.where(close, integer, power))
-
-
 class RatioNet(Unit):
     r"""Two sums of the inputs and a power: :math:`y = (u \cdot x)\,|v \cdot x|^{p} \cos(\pi p [v \cdot x < 0])`.
 
@@ -78,18 +54,23 @@ class RatioNet(Unit):
     least squares) and uses that solution as u's value; by the envelope
     theorem the gradient of the loss at fixed u is then the gradient of the
     reduced problem in v and p, so nothing is differentiated through the
-    solve. ``project_`` keeps the solution as ``weight_num``, rescales each
-    row of ``weight_den`` to largest magnitude 1 (u takes the scale: the
-    function does not change), and snaps: where every weight of u, v and p
-    lies within ``snap_tolerance`` of an integer, all three are set to those
-    integers, so that float32 weights reach the ε-perfect thresholds.
-    Trained with another loss (mse), u is a weight like any other.
+    solve. ``project_`` keeps the solution as ``weight_num``, clamps p, and
+    rescales each row of ``weight_den`` to largest magnitude 1 (u takes the
+    scale: the function does not change). Trained with another loss (mse), u
+    is a weight like any other.
+
+    The benchmark trains it with one more rule, which is not the unit's maths:
+    after every step, where every weight of u, v and p lies near an integer,
+    all three are set to those integers, so that float32 weights reach the
+    ε-perfect thresholds (``arithnet.training.rules.RatioSnap``, its option
+    ``snap_tolerance``).
+
+    Capabilities (``units.capabilities``): ``Projected`` (the projected loss).
 
     Args:
         in_features: I. out_features: O (the projected loss needs O = 1). n_seeds: S copies, or None.
         init_den: bounds of the uniform initialisation of v (the sum inside the power).
         max_power: |p| is clamped to this after every step.
-        snap_tolerance: 0 for no snapping.
         eps: floor of |v·x| (1e-7, the ε of the NALM papers).
 
     Shape:
@@ -112,7 +93,6 @@ class RatioNet(Unit):
     name: ClassVar[str] = "RatioNet"
     operations: ClassVar[frozenset[str]] = frozenset({"mul", "div"})
     default_lr: ClassVar[float] = 1e-2
-    has_projection: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -122,11 +102,10 @@ class RatioNet(Unit):
         *,
         init_den: tuple[float, float] = (0.0, 1.0),
         max_power: float = 4.0,
-        snap_tolerance: float = 0.02,
         eps: float = 1e-7,
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
-        self.init_den, self.max_power, self.snap_tolerance, self.eps = init_den, max_power, snap_tolerance, eps
+        self.init_den, self.max_power, self.eps = init_den, max_power, eps
         self.weight_num = self._parameter(out_features, in_features)
         self.weight_den = self._parameter(out_features, in_features)
         self.power = self._parameter(out_features)
@@ -163,8 +142,6 @@ class RatioNet(Unit):
         scale = self.weight_den.abs().amax(-1).clamp_min(1e-30)
         self.weight_den.div_(scale[..., None])
         self.weight_num.mul_(scale.pow(self.power)[..., None])
-        if self.snap_tolerance > 0:
-            snap_(self.weight_num, self.weight_den, self.power, self.snap_tolerance)
 
     def sparsity_weights(self) -> list[torch.Tensor]:
         return [self.weight_num, self.weight_den]
@@ -191,7 +168,4 @@ class RatioNet(Unit):
         return {"weight_num": weight_num, "weight_den": weight_den, "power": power}
 
     def extra_repr(self) -> str:
-        return (
-            f"{super().extra_repr()}, init_den={self.init_den}, max_power={self.max_power}, "
-            f"snap_tolerance={self.snap_tolerance}, eps={self.eps}"
-        )
+        return f"{super().extra_repr()}, init_den={self.init_den}, max_power={self.max_power}, eps={self.eps}"

@@ -12,6 +12,7 @@ from arithnet.schedules import l1_weight
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 from arithnet.units.npu import GATE_GRADIENTS, clip_gate, npu, npu_expression, per_seed_sum, power_solution
+from arithnet.units.ramp import RampedRegularization
 
 
 def per_seed_mean(tensor: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
@@ -19,7 +20,7 @@ def per_seed_mean(tensor: torch.Tensor, n_seeds: int | None) -> torch.Tensor:
     return tensor.reshape(-1 if n_seeds is None else (n_seeds, -1)).mean(-1)
 
 
-class RealNPU(Unit):
+class RealNPU(RampedRegularization, Unit):
     r"""Real Neural Power Unit: the NPU with real weights only.
 
     .. math:: z = \exp(W \log r) \odot \cos(\pi W ([x < 0] \odot \hat g)), \quad

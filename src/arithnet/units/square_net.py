@@ -24,6 +24,8 @@ class SquareNet(Unit):
     Multiplication by quarter squares, ab = ((a + b)² − (a − b)²) / 4:
     ``W_in = [[1, 1], [1, -1]]`` and ``W_out = [1/4, -1/4]``.
 
+    Capabilities (``units.capabilities``): ``CanonicalForm`` and ``Refit`` (the readout).
+
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.
         hidden_features: H (default I).

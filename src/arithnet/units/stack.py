@@ -6,6 +6,7 @@ import sympy
 import torch
 
 from arithnet.units.base import Unit
+from arithnet.units.capabilities import LogParts, RunState, WatchesInterpolation
 from arithnet.units.init import Sampler
 
 
@@ -14,14 +15,22 @@ def stack(x: torch.Tensor, first: Unit, second: Unit) -> torch.Tensor:
     return second(first(x))
 
 
+def layers(unit: Unit) -> list[Unit]:
+    """The units a model is made of, in the order they draw their weights: a stack's two (or more), else the unit."""
+    return [*layers(unit.first), *layers(unit.second)] if isinstance(unit, Stack) else [unit]
+
+
 class Stack(Unit):
-    """``second(first(x))``, with both units' penalties, projections, restarts and formulas.
+    """``second(first(x))``, with both units' penalties, projections and formulas.
 
     Unlike the registered units a stack is built from two units, not from
     (in_features, out_features, n_seeds); everything else of the unit
-    interface it passes on to them: the penalties add up, a run restarts when
-    either unit asks, and ``log_parts`` is the second unit's, read at the
-    first unit's output.
+    interface it passes on to them: the penalties add up, the weights are
+    drawn first then second, an interpolation MSE and a restart reach both
+    units (each takes what it watches: ``WatchesInterpolation``, ``RunState``).
+    A stack has ``log_parts`` (``LogParts``) exactly when its second unit has:
+    ``Stack(first, second)`` is then a ``LogPartsStack``, whose ``log_parts``
+    is the second unit's, read at the first unit's output.
 
     Args:
         first: the unit reading the inputs, (…, B, I) → (…, B, H).
@@ -39,6 +48,13 @@ class Stack(Unit):
     # no solution (``exact_solution`` raises), so it promises none.
     operations = frozenset()
 
+    def __new__(cls, first: Unit | None = None, second: Unit | None = None) -> Stack:
+        # The class says what a stack offers (protocols are checked on it), and that follows its
+        # second unit; copies and pickles call __new__ with no units and keep the class they had.
+        if cls is Stack and isinstance(second, LogParts):
+            cls = LogPartsStack
+        return super().__new__(cls)
+
     def __init__(self, first: Unit, second: Unit) -> None:
         if first.out_features != second.in_features or first.n_seeds != second.n_seeds:
             raise ValueError("the units of a stack must agree on the hidden size and the number of seeds")
@@ -46,21 +62,6 @@ class Stack(Unit):
         self.first = first
         self.second = second
         self.default_lr = first.default_lr
-
-    # The engine reads these from the instance: they follow the two units.
-    @property
-    def observes_loss(self) -> bool:  # type: ignore[override]
-        return self.first.observes_loss or self.second.observes_loss
-
-    @property
-    def restart_resets_optimizer(self) -> bool:  # type: ignore[override]
-        """A restart forgets the moments if a watching part asks it (a stack restarts both parts at once)."""
-        watching = [unit for unit in (self.first, self.second) if unit.observes_loss]
-        return any(unit.restart_resets_optimizer for unit in watching) if watching else True
-
-    @property
-    def has_log_parts(self) -> bool:  # type: ignore[override]
-        return self.second.has_log_parts
 
     @property
     def label(self) -> str:
@@ -73,9 +74,6 @@ class Stack(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return stack(x, self.first, self.second)
 
-    def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.second.log_parts(self.first(x))
-
     def regularization(self, step: int | torch.Tensor) -> torch.Tensor:
         return self.first.regularization(step) + self.second.regularization(step)
 
@@ -85,23 +83,15 @@ class Stack(Unit):
         self.second.project_()
 
     def observe_interpolation_mse(self, mse: torch.Tensor) -> None:
-        self.first.observe_interpolation_mse(mse)
-        self.second.observe_interpolation_mse(mse)
-
-    def observe_loss(self, loss: torch.Tensor, step: int) -> torch.Tensor | None:
-        # Both units see every loss, so that each keeps a full history of its own.
-        answers = [unit.observe_loss(loss, step) for unit in (self.first, self.second) if unit.observes_loss]
-        answers = [answer for answer in answers if answer is not None]
-        if not answers:
-            return None
-        return answers[0] | answers[1] if len(answers) == 2 else answers[0]
+        for unit in (self.first, self.second):
+            if isinstance(unit, WatchesInterpolation):
+                unit.observe_interpolation_mse(mse)
 
     @torch.no_grad()
-    def reinitialize_(self, mask: torch.Tensor, sampler: Sampler | None = None) -> None:
-        # First, then second, as reset_parameters draws: the same numbers as
-        # re-initialising the stack as a whole, and each unit clears its own state.
-        self.first.reinitialize_(mask, sampler)
-        self.second.reinitialize_(mask, sampler)
+    def forget_runs_(self, mask: torch.Tensor) -> None:
+        for unit in (self.first, self.second):
+            if isinstance(unit, RunState):
+                unit.forget_runs_(mask)
 
     def sparsity_weights(self) -> list[torch.Tensor]:
         return self.first.sparsity_weights() + self.second.sparsity_weights()
@@ -118,3 +108,10 @@ class Stack(Unit):
 
     def extra_repr(self) -> str:
         return ""
+
+
+class LogPartsStack(Stack):
+    """A stack whose second unit has ``log_parts``: so has the stack (``Stack`` builds it)."""
+
+    def log_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.second.log_parts(self.first(x))

@@ -94,8 +94,8 @@ class BenchConfig(BenchFields):
     ``log_step_zero`` also evaluates the untrained model;
     ``threshold_subsets`` picks the ICLR task's ε-perfect thresholds
     (``THRESHOLD_SUBSETS``). Every field is checked here, but the values of
-    unit options, which only building the unit can check
-    (``model.check_model``, called by ``bench_grid``).
+    unit options, which only building the unit and its training rules can
+    check (``model.check_model``, called by ``bench_grid``).
     """
 
     def __post_init__(self) -> None:

@@ -7,9 +7,10 @@ does not depend on which other runs shared its group.
 
 The protocol (nalm.md, "Benchmark protocols"): a fresh batch of 128 every
 step, MSE loss plus the unit's regularization, Adam, the unit's projection
-after each step; every ``log_every`` steps the validation (interpolation) and
-test (extrapolation) MSE on fixed sets of 10,000 samples. The best step is
-the logged step with the lowest validation MSE; a run is solved under a
+and its training rules (engine callbacks, bench.protocol.model) after each
+step; every ``log_every`` steps the validation (interpolation) and test
+(extrapolation) MSE on fixed sets of 10,000 samples. The best step is the
+logged step with the lowest validation MSE; a run is solved under a
 criterion when the test MSE at that step is below the criterion's threshold;
 "solved at" is the first logged step whose test MSE is below it.
 
@@ -29,7 +30,7 @@ from arithnet import random as counter_random
 from arithnet.bench.protocol.config import BenchConfig, ResolvedConfig, resolve
 from arithnet.bench.protocol.data import GroupData
 from arithnet.bench.protocol.measure import mse, read_formulas, sparsity_errors
-from arithnet.bench.protocol.model import build_model
+from arithnet.bench.protocol.model import build_model, model_rules
 from arithnet.bench.protocol.rows import CRITERIA, RunRow
 from arithnet.bench.protocol.tasks import get_range
 from arithnet.bench.protocol.thresholds import threshold
@@ -77,6 +78,7 @@ def run_group(
         build=lambda n: build_model(head, n).to(dtype).to(head.device),
         batch=lambda step: data.batch(step, head.batch_size),
         evaluate=lambda unit: {"valid": mse(unit, *valid_set), "test": mse(unit, *test_set)},
+        callbacks=lambda unit: model_rules(head, unit),
     )
     fit = engine_fit(problem, head.engine_config(), progress, on_log=solved_at.update)
     unit = fit.unit.cpu()

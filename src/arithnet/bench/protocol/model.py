@@ -2,9 +2,12 @@
 
 Building is kept here, out of the configurations: a ``BenchConfig`` checks the
 names of its unit options (``check_option_names``, cheap); only building a
-unit checks their values, which ``check_model`` does once per (unit,
-operation) of a grid, in the process that plans it, and ``run_group`` does
-where the networks are trained.
+unit and its training rules checks their values, which ``check_model`` does
+once per (unit, operation) of a grid, in the process that plans it, and
+``run_group`` does where the networks are trained. A unit option is the
+constructor's or, for the units that train with rules (iNALU's restarts,
+RatioNet's snap; ``arithnet.training.rules``), a rule's: the constructor gets
+its own (``unit_options``), the rules theirs (``training_rules``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
+from arithnet.engine.callbacks import Callback
+from arithnet.training.rules import rule_options, training_rules, unit_options
 from arithnet.units import Stack, Unit, get_unit
 
 
@@ -25,7 +30,9 @@ def unit_names(name: str) -> list[str]:
 
 
 def takes_option(cls: type[Unit], name: str) -> bool:
-    """Whether the unit's constructor takes the option ``name`` (its options are keyword-only)."""
+    """Whether the unit's constructor (its options are keyword-only) or its training rules take the option ``name``."""
+    if name in rule_options(cls):
+        return True
     parameters = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return True
@@ -52,19 +59,25 @@ def build_model(config, n_networks: int) -> Unit:
     options = dict(config.unit_options)
     try:
         if len(names) == 1:
-            return get_unit(names[0]).build(config.input_size, 1, n_networks, **options)
+            spec = get_unit(names[0])
+            return spec.build(config.input_size, 1, n_networks, **unit_options(spec.cls, options))
         first, second = get_unit(names[0]), get_unit(names[1])
         first_options = {name: value for name, value in options.items() if takes_option(first.cls, name)}
         second_options = {name: value for name, value in options.items() if takes_option(second.cls, name)}
-        hidden = first.build(config.input_size, config.hidden, n_networks, **first_options)
-        return Stack(hidden, second.build(config.hidden, 1, n_networks, **second_options))
+        hidden = first.build(config.input_size, config.hidden, n_networks, **unit_options(first.cls, first_options))
+        return Stack(hidden, second.build(config.hidden, 1, n_networks, **unit_options(second.cls, second_options)))
     except TypeError as error:  # an option the unit does not take
         raise ValueError(f"bad unit option for {config.unit}: {error}") from None
 
 
-def check_model(config) -> None:
-    """Build one network of ``config``: a unit checks its options' values as it is built.
+def model_rules(config, unit: Unit) -> list[Callback]:
+    """The training rules of ``unit``, a model of ``config``, built from its unit options (engine callbacks)."""
+    return training_rules(unit, dict(config.unit_options))
 
-    So a bad value is refused where a grid is planned, in one line, and not in a worker.
+
+def check_model(config) -> None:
+    """Build one network of ``config`` and its training rules: each checks its options' values as it is built.
+
+    So a bad value, the unit's or a rule's, is refused where a grid is planned, in one line, and not in a worker.
     """
-    build_model(config, 1)
+    model_rules(config, build_model(config, 1))

@@ -160,7 +160,6 @@ class LawNet(Unit):
 
     operations: ClassVar[frozenset[str]] = frozenset()
     default_lr: ClassVar[float] = 0.05
-    has_projection: ClassVar[bool] = True
 
     def __init__(
         self,

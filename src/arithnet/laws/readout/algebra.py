@@ -88,7 +88,8 @@ def least_squares(design: np.ndarray, target: np.ndarray, weight: np.ndarray) ->
     The standard errors are σ²((AᵀA + 1e-12·I)⁻¹)ᵢᵢ on the scaled columns, σ²
     the residual variance: they set how far a constant may move when snapped.
     """
-    design, target = design * weight[..., None], target * weight
+    with np.errstate(invalid="ignore", over="ignore"):
+        design, target = design * weight[..., None], target * weight
     finite = np.isfinite(design).all(-1) & np.isfinite(target)
     design, target = np.where(finite[..., None], design, 0.0), np.where(finite, target, 0.0)
     scale = np.sqrt(np.mean(design**2, axis=-2))
@@ -198,4 +199,5 @@ def worst_relative(prediction: np.ndarray, y: np.ndarray) -> np.ndarray:
 def prune_terms(coefficients: np.ndarray, roles, m_rms: np.ndarray, t_rms: np.ndarray, threshold: float):
     """Mask (C, K) of the terms that matter: |coefficient|·RMS(monomial) above ``threshold``·RMS(t) in P, ·1 in Q."""
     reference = np.where(roles > 0, t_rms[:, None], 1.0)
-    return np.abs(coefficients) * m_rms > threshold * reference
+    with np.errstate(invalid="ignore"):
+        return np.abs(coefficients) * m_rms > threshold * reference

@@ -80,6 +80,7 @@ class ConstantReading:
     errors), or None when it stayed a float; ``interval`` is the fitted value's
     95% interval from the least-squares covariance (value ± 1.96σ). A constant
     beyond float64's range is kept as ``extended`` (a sympy Float), unsnapped.
+    ``term`` is the monomial it multiplies (None: a factor in front of a power).
     """
 
     fitted: float
@@ -87,6 +88,7 @@ class ConstantReading:
     snapped: sympy.Expr | None
     sigmas: float
     extended: sympy.Expr | None = None
+    term: int | None = None
 
     @property
     def interval(self) -> tuple[float, float]:

@@ -66,30 +66,35 @@ def monomial(exponents: np.ndarray, symbols: list[sympy.Symbol], denominator: in
     return sympy.Mul(*(s**p for s, p in zip(symbols, powers) if p != 0))
 
 
-def read_constant(value, error: float, settings, readings: list) -> sympy.Expr:
+def read_constant(value, error: float, settings, readings: list, term: int | None = None) -> sympy.Expr:
     """The constant as the law writes it (snapped within ``sigmas`` standard errors, else a float); its reading
     (fitted value, standard error, what it became) is appended to ``readings``. A constant beyond float64's
     range (an mpmath number) is no small rational and stays as it is."""
     max_denominator, sigmas, _ = settings
     if not isinstance(value, float):
         extended = sympy.Float(value, 17)
-        readings.append(ConstantReading(math.nan, 0.0, None, sigmas, extended))
+        readings.append(ConstantReading(math.nan, 0.0, None, sigmas, extended, term))
         return extended
     snapped = snapped_constant(value, error, max_denominator, sigmas)
-    readings.append(ConstantReading(value, error, snapped, sigmas))
+    readings.append(ConstantReading(value, error, snapped, sigmas, term=term))
     return snapped if snapped is not None else sympy.Float(value, 15)
 
 
-def ratio_expression(structure: Structure, values, relative, symbols, settings, readings, scale=1.0) -> sympy.Expr:
-    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ) with each coefficient snapped; the numerator's divided by ``scale`` first."""
+def ratio_expression(structure: Structure, values, relative, symbols, settings, readings, lead=None) -> sympy.Expr:
+    """(Σ aₖ mₖ)/(1 + Σ bₖ mₖ) with each coefficient snapped; the numerator's divided by term ``lead``'s first
+    (whose own coefficient is then 1 by construction, and no reading of the data)."""
     denominator = settings[2]
+    scale = abs(values[lead]) if lead is not None else 1.0
     numerator, below = sympy.Integer(0), sympy.Integer(1)
     for index, role in enumerate(structure.roles.tolist()):
         if role == 0:
             continue
         value = _float_if_possible(values[index] / scale) if role > 0 else values[index]
         error = float(relative[index] * abs(value)) if isinstance(value, float) else 0.0
-        snapped = read_constant(value, error, settings, readings)
+        if index == lead:
+            snapped = sympy.Integer(1 if value > 0 else -1)
+        else:
+            snapped = read_constant(value, error, settings, readings, index)
         term = snapped * monomial(structure.exponents[index], symbols, denominator)
         if role > 0:
             numerator += term
@@ -99,14 +104,11 @@ def ratio_expression(structure: Structure, values, relative, symbols, settings, 
 
 
 def effective(structure: Structure, readings: list[ConstantReading]) -> Structure:
-    """The structure as the law is written: the terms whose constant snapped to 0 left out (role 0).
-
-    The readings of ``law_expression`` come one per term of a non-zero role, in order.
-    """
+    """The structure as the law is written: the terms whose constant snapped to 0 left out (role 0)."""
     roles = structure.roles.copy()
-    for index, reading in zip(np.flatnonzero(roles), readings):
-        if reading.snapped is not None and reading.snapped == 0:
-            roles[index] = 0.0
+    for reading in readings:
+        if reading.term is not None and reading.snapped is not None and reading.snapped == 0:
+            roles[reading.term] = 0.0
     return Structure(structure.exponents, roles, structure.coefficients, structure.errors, structure.power,
                      structure.label)  # fmt: skip
 
@@ -154,7 +156,7 @@ def law_expression(structure: Structure, rows: Rows, symbols, sign: int, setting
         t = ratio_expression(structure, values, relative, symbols, settings, readings)
         return (t if structure.power == 1 else t ** (1 / q)), readings
     scale = abs(values[lead])
-    t = ratio_expression(structure, values, relative, symbols, settings, readings, scale=scale)
+    t = ratio_expression(structure, values, relative, symbols, settings, readings, lead=lead)
     outer = _float_if_possible(
         scale ** (1 / mpmath.mpf(float(structure.power)))
         if not isinstance(scale, float)

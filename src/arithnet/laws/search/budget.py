@@ -31,8 +31,9 @@ class Budget:
     def spent(self) -> bool:
         return self.elapsed() > self.seconds
 
-    def check(self, stage: str) -> None:
-        """Raise OutOfTime, recording ``stage``, when the budget is spent."""
-        if self.spent():
+    def check(self, stage: str, needed: float = 0.0) -> None:
+        """Raise OutOfTime, recording ``stage``, when the budget is spent, or has less than ``needed`` seconds left
+        (a step that cannot be cut short, such as importing torch for a trained stage, must fit in what is left)."""
+        if self.elapsed() + needed > self.seconds:
             self.stopped_in = self.stopped_in or stage
             raise OutOfTime(stage)

@@ -25,8 +25,10 @@ from arithnet.laws.readout.algebra import quick_errors
 #: The enumerated structures are first scored on this many training rows; the best KEPT go on.
 PREFILTER_ROWS = 128
 KEPT = 64
-#: Structures scored per batch: about 100 MB of monomials at 128 rows.
+#: Structures scored per batch: about 25 MB of monomials at 128 rows.
 CHUNK = 8192
+#: Groups enumerated per block: a block is at most 9 shifts × this many groups × 3 slots × the inputs.
+GROUPS_PER_BLOCK = 512
 
 #: The common factor is shifted along g in half-lattice steps (½ on g's largest exponent), up to one whole g
 #: either way: least squares on log|y| puts part of the sum in it (for ω₀²·(1 + v/c)/(1 − v/c) it finds
@@ -75,17 +77,19 @@ def shifts(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lattice_blocks(bases: np.ndarray, config: FitConfig):
-    """Every enumerated structure, one (centre, shape, power) block at a time: (exponents, roles, powers, label).
+    """Every enumerated structure, a block at a time: (exponents, roles, powers, label).
 
-    ``bases`` (N, I) are the power laws whose common factor is shifted (the plain and the |y|-weighted fit).
+    ``bases`` (N, I) are the power laws whose common factor is shifted (the
+    plain and the |y|-weighted fit). A block is one centre, shape and power,
+    and at most GROUPS_PER_BLOCK groups: its size stays bounded whatever the columns.
     """
-    g = groups(bases.shape[1])
-    shift, valid = shifts(g)
-    n = int(valid.sum())
-    for base in bases:
-        for label, used, role in SHAPES:
-            ratio = label.startswith("ratio")
-            for text in config.ratio_powers if ratio else config.sum_powers:
+    every = groups(bases.shape[1])
+    for start in range(0, len(every), GROUPS_PER_BLOCK):
+        g = every[start : start + GROUPS_PER_BLOCK]
+        shift, valid = shifts(g)
+        n = int(valid.sum())
+        for base, (label, used, role) in itertools.product(bases, SHAPES):
+            for text in config.ratio_powers if label.startswith("ratio") else config.sum_powers:
                 q = power_value(text)
                 factor = (np.round(2 * q * base) / 2) + shift[..., None] * g[None]  # (S, G, I)
                 slots = np.stack([factor, factor + g, np.broadcast_to(g, factor.shape)], -2)  # (S, G, 3, I)
@@ -107,14 +111,13 @@ def prefiltered(x: np.ndarray, y: np.ndarray, blocks, deadline=None):
     for exponents, roles, powers, label in blocks:
         for start in range(0, len(exponents), CHUNK):
             chunk = slice(start, start + CHUNK)
-            errors = quick_errors(x, y, exponents[chunk], roles[chunk], powers[chunk])
+            part = exponents[chunk], roles[chunk], powers[chunk]
+            errors = quick_errors(x, y, *part)
             for index in np.argsort(errors, kind="stable")[:KEPT].tolist():
-                kept.append(
-                    (float(errors[index]), exponents[chunk][index], roles[chunk][index], powers[chunk][index], label)
-                )
+                kept.append((float(errors[index]), part[0][index], part[1][index], part[2][index], label))
             kept = sorted(kept, key=lambda item: item[0])[:KEPT]
-            if deadline is not None and deadline():
-                break
+        if deadline is not None and deadline():
+            break
     exponents = np.stack([item[1] for item in kept])
     return exponents, np.stack([item[2] for item in kept]), np.array([item[3] for item in kept]), [k[4] for k in kept]
 

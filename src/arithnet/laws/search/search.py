@@ -47,6 +47,8 @@ IN_TURN = 8
 #: and the readout's memory stays bounded whatever the table's length.
 READOUT_ROWS = 4096
 
+#: The least time a trained stage starts with: importing torch alone takes a few seconds and cannot be cut short.
+TRAINED_STAGE_SECONDS = 3.0
 #: progress(fraction done, what is running)
 FitProgress = Callable[[float, str], None]
 
@@ -54,9 +56,8 @@ FitProgress = Callable[[float, str], None]
 class Search:
     """One call of ``fit_law`` on chosen columns: the scaled rows, the candidates so far, a short method per part."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, names, split, config: FitConfig, progress=None) -> None:
-        self.config, self.progress, self.names = config, progress, tuple(names)
-        self.budget = Budget(config.time_budget)
+    def __init__(self, x: np.ndarray, y: np.ndarray, names, split, config: FitConfig, budget: Budget, progress=None):
+        self.config, self.progress, self.names, self.budget = config, progress, tuple(names), budget
         train, held = split
         rows = Rows.scaled(x, y, train, held)
         self.rows = rows.head(READOUT_ROWS)
@@ -120,6 +121,7 @@ class Search:
             self.add(shortlist(self.rows, *polynomials, (2,)), "polynomial library")
 
     def trained_stage(self, index: int, stage, name: str) -> None:
+        self.budget.check(name, needed=TRAINED_STAGE_SECONDS)
         from arithnet.laws.search.trained import train_stage
 
         total = self.config.steps + self.config.polish_steps

@@ -19,9 +19,18 @@ STRUCTURE_P_VALUE = 1e-3
 NEIGHBOUR_SIGMAS = 4.0
 
 
+def standardised(x: np.ndarray) -> np.ndarray:
+    """Each column centred and divided by its standard deviation, computed on the column over its largest
+    magnitude first: a column of 1e300 would overflow its own variance."""
+    largest = np.abs(x).max(0)
+    x = x / np.where(largest > 0, largest, 1.0)
+    spread = x.std(0)
+    return (x - x.mean(0)) / np.where(spread > 0, spread, 1.0)
+
+
 def smooth_features(x: np.ndarray) -> np.ndarray:
     """Standardised inputs, their squares and cubes, and (when rows allow) their pairwise products: (B, F)."""
-    z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+    z = standardised(x)
     columns = [z, z**2, z**3]
     pairs = list(itertools.combinations(range(x.shape[1]), 2))
     if 3 * x.shape[1] + len(pairs) <= len(x) // 3:
@@ -60,7 +69,7 @@ def neighbour_ratio(x: np.ndarray, residual: np.ndarray) -> float:
     """
     if not np.isfinite(residual).all():
         return 0.0
-    z = (x - x.mean(0)) / np.where(x.std(0) > 0, x.std(0), 1.0)
+    z = standardised(x)
     _, nearest = spatial.cKDTree(z).query(z, k=2)
     variance = residual.var()
     if variance == 0:

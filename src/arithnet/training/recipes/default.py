@@ -28,7 +28,7 @@ from arithnet.operations import Operation, get_operation
 from arithnet.training.config import MAX_STEPS
 from arithnet.training.polish import polish_, verification_inputs
 from arithnet.training.recipes.base import Recipe
-from arithnet.units import UNITS, Unit
+from arithnet.units import UNITS, LogParts, Unit
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class DefaultRecipe(Recipe):
     def build(operation: Operation, n_networks: int, settings: DefaultSettings, device: str = "cpu") -> Unit:
         spec = UNITS[operation.network]
         options = {}
-        if spec.cls.has_log_parts:
+        if issubclass(spec.cls, LogParts):
             options = {
                 "nonnegative_in": settings.nonnegative_in,
                 "init_in": settings.init_in,
@@ -136,7 +136,7 @@ class DefaultRecipe(Recipe):
     @staticmethod
     def engine_config(operation: Operation, config) -> EngineConfig:
         s: DefaultSettings = config.settings
-        log_loss = UNITS[operation.network].cls.has_log_parts and s.log_space_loss
+        log_loss = issubclass(UNITS[operation.network].cls, LogParts) and s.log_space_loss
         return EngineConfig(
             steps=config.steps,
             lr=s.lr,
@@ -155,7 +155,7 @@ class DefaultRecipe(Recipe):
         log_uniform = s.log_uniform and not config.train_range.contains_zero
         batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
         scale = input_scale(config.train_range) if s.scale_inputs else 1.0
-        powered = s.scale_inputs and s.log_power and UNITS[operation.network].cls.has_log_parts
+        powered = s.scale_inputs and s.log_power and issubclass(UNITS[operation.network].cls, LogParts)
         power = log_power(config.train_range) if powered else 1.0
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:

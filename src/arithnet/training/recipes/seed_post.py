@@ -93,9 +93,11 @@ class SeedPostSettings:
 
 
 class SeedPostStep:
-    """The post's hand-written single-sample SGD step, in the engine's step protocol.
+    """The post's hand-written single-sample SGD step, an engine ``Step`` (engine.step).
 
-    Called with x (S, 1, 2) and targets (S, 1); changes the unit's weights in place.
+    Called with x (S, 1, 2) and targets (S, 1); changes the unit's weights in
+    place. Plain SGD keeps no moments, and the post trains one start per seed,
+    so it neither selects runs nor forgets moments.
     """
 
     def __init__(self, unit: LogExp, version: int, lr: float) -> None:
