@@ -30,10 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from arithnet.bench.grid import bench_grid
-from arithnet.bench.runner import pending_runs, run_grid
-from arithnet.bench.stats import solved_at_summary, wilson_interval
-from arithnet.bench.store import ResultsStore
+from arithnet.bench import bench_grid
+from arithnet.bench.report import solved_at_summary, wilson_interval
+from arithnet.bench.run import ResultsStore, pending_runs, run_grid
 
 
 def run(args: argparse.Namespace) -> dict[str, list]:

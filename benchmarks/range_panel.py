@@ -19,7 +19,7 @@ import time
 import torch
 
 from arithnet import Range, TrainConfig, train
-from arithnet.bench.tasks import PRIMER_RANGES
+from arithnet.bench.protocol import PRIMER_RANGES
 from arithnet.training.recipes.default import SETTINGS
 
 #: The Primer's nine training ranges, then the issue's wide, far and mixed-sign ones.

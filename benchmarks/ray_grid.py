@@ -1,4 +1,4 @@
-"""One grid trained twice: by local worker processes (bench.runner) and as Ray tasks (bench.cluster).
+"""One grid trained twice: by local worker processes (bench.run.runner) and as Ray tasks (bench.run.cluster).
 
 Both train the same 225 runs (NAU on addition, the Primer's 9 ranges, 25
 seeds) with the same number of CPUs, each into a fresh results store, and
@@ -20,11 +20,9 @@ from pathlib import Path
 
 import torch
 
-from arithnet.bench import limits
-from arithnet.bench.cluster import import_ray, joined, run_grid_ray
-from arithnet.bench.grid import bench_grid
-from arithnet.bench.runner import run_grid
-from arithnet.bench.store import ResultsStore
+from arithnet.bench import bench_grid
+from arithnet.bench.run import ResultsStore, limits, run_grid, run_grid_ray
+from arithnet.bench.run.cluster import import_ray, joined
 
 #: Ray within this factor of the local workers' wall time is the target (issue 10).
 TARGET_RATIO = 1.2

@@ -23,8 +23,7 @@ import time
 
 import torch
 
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import run_threshold
+from arithnet.bench.protocol import BenchConfig, run_group, run_threshold
 from arithnet.devices import check_device
 
 REFERENCE_STEPS_PER_SECOND = 450

@@ -8,9 +8,7 @@ from statistics import NormalDist
 import pytest
 import torch
 
-from arithnet.bench.data import GroupData, target_masks
-from arithnet.bench.distributions import Distribution
-from arithnet.bench.tasks import DIVISION_EXTRA_RANGES
+from arithnet.bench.protocol import DIVISION_EXTRA_RANGES, Distribution, GroupData, target_masks
 from arithnet.operations import get_operation
 from arithnet.random import stream_keys
 

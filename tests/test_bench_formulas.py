@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arithnet.bench.data import target_masks
-from arithnet.bench.measure import read_formulas
-from arithnet.bench.protocol import BenchConfig, build_model
+from arithnet.bench.protocol import BenchConfig, build_model, read_formulas, target_masks
 from arithnet.operations import get_operation
 from arithnet.random import stream_keys
 from arithnet.units import UNITS, Unit

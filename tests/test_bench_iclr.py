@@ -7,12 +7,17 @@ import math
 import pytest
 import torch
 
-from arithnet.bench import protocol
-from arithnet.bench.data import GroupData, index_offset, target_masks
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import run_threshold
-from arithnet.bench.tasks import get_range
-from arithnet.bench.thresholds import threshold
+from arithnet.bench.protocol import (
+    BenchConfig,
+    GroupData,
+    get_range,
+    index_offset,
+    run_group,
+    run_threshold,
+    target_masks,
+    threshold,
+)
+from arithnet.bench.protocol import group as group_module
 from arithnet.operations import get_operation
 from arithnet.random import stream_keys
 
@@ -62,14 +67,14 @@ def trained_stack():
         n_valid=200,
         n_test=200,
     )
-    original, fits = protocol.engine_fit, []
+    original, fits = group_module.engine_fit, []
 
     def recording_fit(*args, **kwargs):
         fits.append(original(*args, **kwargs))
         return fits[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(protocol, "engine_fit", recording_fit)
+        patch.setattr(group_module, "engine_fit", recording_fit)
         rows = run_group([config, config], [0, 1], run_threshold)
     return rows, fits[0]
 

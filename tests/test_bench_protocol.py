@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arithnet.bench import protocol
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import Grid, make_groups, run_threshold
+from arithnet.bench import Grid
+from arithnet.bench.protocol import BenchConfig, ResolvedConfig, resolve, run_group, run_threshold
+from arithnet.bench.protocol import group as group_module
+from arithnet.bench.run import make_groups
 
 
 def fast(**changes) -> BenchConfig:
@@ -89,13 +90,13 @@ def inalu(restart: bool) -> BenchConfig:
 
 
 def test_inalu_restarts_stalled_runs_in_the_benchmark(monkeypatch):
-    original, fits = protocol.engine_fit, []
+    original, fits = group_module.engine_fit, []
 
     def recording_fit(*args, **kwargs):
         fits.append(original(*args, **kwargs))
         return fits[-1]
 
-    monkeypatch.setattr(protocol, "engine_fit", recording_fit)
+    monkeypatch.setattr(group_module, "engine_fit", recording_fit)
     restarted = run_group([inalu(restart=True)] * 2, [0, 1], run_threshold)
     kept = run_group([inalu(restart=False)] * 2, [0, 1], run_threshold)
     # run_group's own engine run restarted every run, several times, and only with restarts on.
@@ -110,23 +111,38 @@ def test_inalu_restarts_stalled_runs_in_the_benchmark(monkeypatch):
 
 
 def test_keys_identify_configuration_and_seed():
-    assert fast().key(1) == fast().key(1)
-    assert fast().key(1) != fast().key(2)
-    assert fast().key(1) != fast(steps=1501).key(1)
+    assert fast().resolved().key(1) == fast().resolved().key(1)
+    assert fast().resolved().key(1) != fast().resolved().key(2)
+    assert fast().resolved().key(1) != fast(steps=1501).resolved().key(1)
     # The unit's paper values are part of the key even when left as None.
-    assert BenchConfig(unit="NMRU", operation="div").key(0) == BenchConfig(unit="NMRU", operation="div", lr=1e-2).key(0)
+    nmru, nmru_lr = BenchConfig(unit="NMRU", operation="div"), BenchConfig(unit="NMRU", operation="div", lr=1e-2)
+    assert nmru.resolved().key(0) == nmru_lr.resolved().key(0)
+    # Execution choices are not: a grid resumed without compiling, or on another device, is the same grid.
+    assert fast(compile=True).resolved().key(0) == fast(compile=False).resolved().key(0)
+    # Every other field is, at its default too, and so is the key's version.
+    plain = BenchConfig(unit="NAU", operation="add").resolved()
+    assert plain.key(3) == "6f5d14506e686345fa41ba3f"  # pinned: a change of the key must change KEY_VERSION
+    assert plain.key(3) != BenchConfig(unit="NAU", operation="add", preset="primer").resolved().key(3)
+
+
+def test_a_config_is_resolved_once_into_a_record_of_every_choice():
+    config = BenchConfig(unit="NMRU", operation="div", steps=30_000)
+    resolved = config.resolved()
+    assert isinstance(resolved, ResolvedConfig) and not isinstance(resolved, BenchConfig)
+    assert (resolved.lr, resolved.clip_grad_value, resolved.clip_grad_norm, resolved.compile) == (1e-2, None, 1.0, True)
+    assert resolve(resolved) is resolved and resolve(config) == resolved
+    assert ResolvedConfig.from_json(resolved.to_json()) == resolved  # what a row stores reads back as the record
+    assert resolved.engine_config().clip_grad_norm == 1.0 and resolved.engine_config().compile
 
 
 def test_a_runs_key_does_not_depend_on_a_needless_force():
     # NAU represents add: forcing it changes nothing, so neither its key, its group nor its stored configuration.
-    plain, forced = BenchConfig(unit="NAU", operation="add"), BenchConfig(unit="NAU", operation="add", force=True)
-    assert forced.key(3) == plain.key(3) == "b6201c71d75ef56c13f4e0b8"  # the key it always had unforced
-    assert forced.group_key() == plain.group_key()
-    assert forced.resolved().force is False and '"force": false' in forced.to_json()
-    needed = BenchConfig(unit="NAC*", operation="add", force=True)  # NAC* cannot represent add: forced it is
-    assert needed.resolved().force is True and needed.stored_keys(3) == (needed.key(3),)
-    # Earlier arithnet put the needless force in the key: a row stored so still counts as the run's.
-    assert plain.stored_keys(3) == forced.stored_keys(3) == (plain.key(3), "06fd8d8af5db62984b0ee5ba")
+    plain = BenchConfig(unit="NAU", operation="add").resolved()
+    forced = BenchConfig(unit="NAU", operation="add", force=True).resolved()
+    assert forced == plain and forced.key(3) == plain.key(3) and forced.group_key() == plain.group_key()
+    assert forced.force is False and '"force": false' in forced.to_json()
+    needed = BenchConfig(unit="NAC*", operation="add", force=True).resolved()  # NAC* cannot represent add
+    assert needed.force is True and '"force": true' in needed.to_json()
 
 
 @pytest.mark.parametrize(
@@ -156,7 +172,7 @@ def test_groups_split_work_between_processes():
         ("add", "sub"),
         tuple(str(i) for i in range(1, 10)),
         tuple(range(25)),
-        fast(unit="NAU", operation="add", loss="mse"),
+        {("NAU", op): fast(unit="NAU", operation=op, loss="mse").resolved() for op in ("add", "sub")},
     )
     runs = grid.runs()
     groups = make_groups(runs, jobs=2)

@@ -1,4 +1,4 @@
-"""Benchmark grids on Ray (bench.cluster): the rows of one machine, resumed, retried; bad input refused.
+"""Benchmark grids on Ray (bench.run.cluster): the rows of one machine, resumed, retried; bad input refused.
 
 One local Ray instance of 2 CPUs serves the module. It lives in a temporary
 directory of its own and Ray picks free ports, so pytest-xdist's two
@@ -23,10 +23,8 @@ import pytest
 import ray
 from typer.testing import CliRunner
 
-from arithnet.bench import cluster
-from arithnet.bench.grid import bench_grid
-from arithnet.bench.runner import WorkerFailed, pending_runs, run_grid
-from arithnet.bench.store import ResultsStore
+from arithnet.bench import bench_grid
+from arithnet.bench.run import ResultsStore, WorkerFailed, cluster, pending_runs, run_grid
 from arithnet.cli import app
 from arithnet.cli.bench import BenchCommand
 from arithnet.cli.shared import fill_optional_values
@@ -155,7 +153,7 @@ def test_the_command_reads_ray_with_or_without_an_address(tmp_path, monkeypatch,
     def refuse(given):
         raise ValueError(f"address {given}")
 
-    monkeypatch.setattr("arithnet.bench.cluster.check_ray", refuse)
+    monkeypatch.setattr("arithnet.bench.run.cluster.check_ray", refuse)
     result = CliRunner().invoke(app, [*CLI_GRID, "--store", str(tmp_path / "s.sqlite"), *args])
     assert result.exit_code == 2 and f"address {address}" in result.output
 

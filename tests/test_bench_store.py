@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
-from arithnet.bench import writer
-from arithnet.bench.rows import CRITERIA, RunRow
-from arithnet.bench.stats import (
+from arithnet.bench.protocol import CRITERIA, VERDICT_CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol.verdicts import verdicts
+from arithnet.bench.report import format_rate, markdown_summary
+from arithnet.bench.report.stats import (
     BETA_CLIP,
     beta_fit,
     rates_by_criterion,
@@ -26,10 +27,7 @@ from arithnet.bench.stats import (
     success_table,
     wilson_interval,
 )
-from arithnet.bench.store import ResultsStore, StoreRefused, check_writable
-from arithnet.bench.summary import format_rate, markdown_summary
-from arithnet.bench.verdicts import VERDICT_CRITERIA, Verdict, verdicts
-from arithnet.bench.writer import StoreWriter
+from arithnet.bench.run import ResultsStore, StoreRefused, StoreWriter, check_writable, writer
 
 
 def make_row(key: str = "k0", **overrides) -> RunRow:
@@ -98,7 +96,7 @@ def test_store_format_and_wal(tmp_path):
     ResultsStore(path).close()
     connection = sqlite3.connect(path)
     meta = dict(connection.execute("SELECT key, value FROM arithnet_meta"))
-    assert meta == {"format": "arithnet-results", "schema_version": "1"}
+    assert meta == {"format": "arithnet-results", "schema_version": "2"}
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
     assert columns == RunRow.column_names()
@@ -149,7 +147,10 @@ def _foreign_sqlite(path, statements):
         ("empty", "is not an arithnet results store: it is empty"),
         ("foreign", "is not an arithnet results store: it has no arithnet_meta table"),
         ("other_format", "is not an arithnet results store: its format is 'other'"),
-        ("schema_version", "is not an arithnet results store: its schema_version is '2'"),
+        (
+            "schema_version",
+            "is not an arithnet results store: its schema_version is '3'; this arithnet reads '1' and '2'",
+        ),
         ("columns", "is not an arithnet results store: its runs columns"),
         ("corrupt", "is corrupt"),
     ],
@@ -170,7 +171,7 @@ def test_foreign_files_are_refused_and_left_as_they_were(tmp_path, case, message
             path,
             [
                 meta,
-                "INSERT INTO arithnet_meta VALUES ('format', 'arithnet-results'), ('schema_version', '2')",
+                "INSERT INTO arithnet_meta VALUES ('format', 'arithnet-results'), ('schema_version', '3')",
                 "CREATE TABLE runs (key TEXT PRIMARY KEY)",
             ],
         )
@@ -598,7 +599,7 @@ def test_markdown_summary_lines():
 
 
 def test_write_report_writes_every_file_and_no_temporary(tmp_path):
-    from arithnet.bench.figures import FIGURES, write_report
+    from arithnet.bench.report.figures import FIGURES, write_report
 
     directory = tmp_path / "report"
     written = write_report(_synthetic_rows(), directory, criteria=("raw", "primer"))
@@ -621,7 +622,7 @@ def _error_bar_extents(container) -> np.ndarray:
 
 
 def test_success_figure_draws_the_table():
-    from arithnet.bench.figures import success_figure
+    from arithnet.bench.report.figures import success_figure
 
     table = [  # statistics as given, not computed from runs
         {"unit": "B", "operation": "mul", "rate": 0.25, "low": 0.1, "high": 0.5},
@@ -643,7 +644,7 @@ def test_success_figure_draws_the_table():
 
 
 def test_success_figure_of_computed_statistics():
-    from arithnet.bench.figures import success_figure
+    from arithnet.bench.report.figures import success_figure
 
     table = success_table(verdicts(_synthetic_rows()), ("unit", "operation"), "raw")
     ax = success_figure(table, "raw").axes[0]
@@ -658,7 +659,7 @@ def test_success_figure_of_computed_statistics():
 
 
 def test_success_by_range_figure_draws_the_table():
-    from arithnet.bench.figures import success_by_range_figure
+    from arithnet.bench.report.figures import success_by_range_figure
 
     table = success_table(verdicts(_synthetic_rows()), ("unit", "operation", "range_name"), "raw")
     figure = success_by_range_figure(table, "raw")
@@ -676,7 +677,7 @@ def _strip_values(ax) -> list[float]:
 
 
 def test_solved_at_figure_draws_the_solved_runs_steps():
-    from arithnet.bench.figures import solved_at_figure
+    from arithnet.bench.report.figures import solved_at_figure
 
     figure = solved_at_figure(verdicts(_synthetic_rows()), "raw")
     add, mul = figure.axes
@@ -688,7 +689,7 @@ def test_solved_at_figure_draws_the_solved_runs_steps():
 
 
 def test_sparsity_figure_draws_the_errors_and_the_table_interval():
-    from arithnet.bench.figures import sparsity_figure
+    from arithnet.bench.report.figures import sparsity_figure
 
     records = verdicts(_synthetic_rows())
     table = success_table(records, ("unit", "operation"), "raw")
@@ -706,7 +707,7 @@ def test_sparsity_figure_draws_the_errors_and_the_table_interval():
 
 
 def test_figures_without_runs():
-    from arithnet.bench.figures import solved_at_figure, sparsity_figure, success_by_range_figure, success_figure
+    from arithnet.bench.report.figures import solved_at_figure, sparsity_figure, success_by_range_figure, success_figure
 
     for figure in (success_figure([]), success_by_range_figure([]), solved_at_figure([]), sparsity_figure([], [])):
         assert figure.get_suptitle().endswith(": no runs")

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from arithnet import random as counter_random
-from arithnet.bench.protocol import BenchConfig, build_model
+from arithnet.bench import bench_grid
+from arithnet.bench.protocol import BenchConfig, build_model, check_model
 from arithnet.engine import Callback, EngineConfig, Problem, Step, fit, get_loss, restart_
 from arithnet.engine.step import GradientStep, KeepsMoments, SelectsRuns
 from arithnet.random import stream_keys
@@ -229,8 +230,13 @@ def test_the_bench_takes_rule_options_as_unit_options():
     assert isinstance(build_model(config, 2).second, INALU)
     with pytest.raises(ValueError, match="bad unit option for NAU"):
         BenchConfig(unit="NAU", operation="add", unit_options=(("restart_rule", "tf"),))
+    # A BenchConfig builds nothing: a rule checks its options' values when it is built, once per
+    # (unit, operation) where the grid is resolved, before anything is created.
+    bad = BenchConfig(unit="iNALU", operation="div", unit_options=(("restart_rule", "keras"),))
     with pytest.raises(ValueError, match="restart_rule must be one of"):
-        BenchConfig(unit="iNALU", operation="div", unit_options=(("restart_rule", "keras"),))
+        check_model(bad)
+    with pytest.raises(ValueError, match="restart_rule must be one of"):
+        bench_grid("iNALU", "div", ranges="7", seeds=1, unit_options={"restart_rule": "keras"})
 
 
 def test_a_rules_state_follows_the_runs_it_selects():

@@ -15,12 +15,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from arithnet.bench import limits
-from arithnet.bench import runner as runner_module
-from arithnet.bench import store as store_module
-from arithnet.bench import writer as writer_module
-from arithnet.bench.store import ResultsStore
-from arithnet.bench.workers import start_workers
+from arithnet.bench.run import ResultsStore, limits
+from arithnet.bench.run import runner as runner_module
+from arithnet.bench.run import store as store_module
+from arithnet.bench.run import writer as writer_module
+from arithnet.bench.run.workers import start_workers
 from arithnet.cli import app
 
 runner = CliRunner()
@@ -92,6 +91,12 @@ def test_bad_unit_options_are_refused(tmp_path):
     nau = ["bench", "--units", "NAU", "--ops", "add"]
     assert "must be NAME=VALUE" in run_bad(tmp_path, *nau, "--option", "oops")
     assert "unit option foo: NAU takes no option 'foo'" in run_bad(tmp_path, *nau, "--option", "foo=1")
+
+
+def test_a_bad_training_rule_option_is_refused_before_anything_is_created(tmp_path):
+    output = run_bad(tmp_path, "bench", "--units", "iNALU", "--ops", "div", "--option", "restart_rule='keras'")
+    assert "restart_rule must be one of" in output
+    assert sorted(tmp_path.iterdir()) == []  # no store, no report
 
 
 def test_bad_unit_option_values_are_refused_not_kept_as_text(tmp_path):
@@ -384,7 +389,7 @@ def test_compiling_without_a_writable_cache_runs_eagerly_and_keeps_the_runs(tmp_
 
 def _damaged_store(path, column: str, value) -> None:
     """A store holding one run of NAU on add (range 1, seed 0) whose ``column`` was changed by hand to ``value``."""
-    from arithnet.bench.rows import RunRow
+    from arithnet.bench.protocol import RunRow
 
     config = {"unit": "NAU", "operation": "add", "task": "primer", "input_size": 2, "range_name": "1", "steps": 200}
     numbers = dict(best_step=200, best_val_mse=1.0, best_test_mse=1.0, sparsity_error=0.1, seconds=1.0)
@@ -428,7 +433,8 @@ def test_a_typo_is_named_before_a_unit_that_needs_force(tmp_path):
 
 
 def test_force_does_not_make_a_run_anew_and_earlier_forced_rows_count(tmp_path):
-    from arithnet.bench.grid import bench_grid
+    from arithnet.bench import bench_grid
+    from arithnet.bench.run import v1_keys
 
     store, grid = tmp_path / "s.sqlite", ["--units", "NAU", "--ops", "add", "--ranges", "1", "--seeds", "2"]
     assert runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)]).exit_code == 0
@@ -436,13 +442,18 @@ def test_force_does_not_make_a_run_anew_and_earlier_forced_rows_count(tmp_path):
     assert forced.exit_code == 0 and "2 runs, 2 already in" in forced.output and "0 to train" in forced.output
     with ResultsStore(store) as results:
         assert len(results) == 2  # one row per run, not one per way of asking for it
-    # A row that an earlier arithnet stored under the key --force gave it is the run's row: not trained again.
-    (config, seed), _ = bench_grid("NAU", "add", ranges="1", seeds=2, steps=200).runs()
+    # A row that an earlier arithnet (keys of version 1, a store of schema 1) stored under the key --force
+    # gave it is the run's row: not trained again, and re-keyed as the run's when the store is upgraded.
+    runs = bench_grid("NAU", "add", ranges="1", seeds=2, steps=200).runs()
+    (config, seed), _ = runs
     with contextlib.closing(sqlite3.connect(store)) as connection, connection:
-        connection.execute("UPDATE runs SET key = ? WHERE key = ?", (config.stored_keys(seed)[1], config.key(seed)))
+        connection.execute("UPDATE runs SET key = ? WHERE key = ?", (v1_keys(config, seed)[1], config.key(seed)))
+        connection.execute("UPDATE arithnet_meta SET value = '1' WHERE key = 'schema_version'")
     again = runner.invoke(app, ["bench", *grid, "--steps", "200", "--store", str(store)])
     assert again.exit_code == 0 and "2 runs, 2 already in" in again.output and "| NAU  | add" not in again.output
     assert "│ NAU  │ add       │ 2 " in again.output  # both rows in the table
+    with ResultsStore(store) as results:
+        assert results.schema_version() == "2" and results.keys() == {config.key(seed) for config, seed in runs}
 
 
 def test_two_benches_on_one_store_each_leave_a_report_of_the_whole_store(tmp_path):

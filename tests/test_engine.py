@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from arithnet import random as counter_random
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import run_threshold
+from arithnet.bench.protocol import BenchConfig, run_group, run_threshold
 from arithnet.engine import EngineConfig, Problem, compiler, fit
 from arithnet.engine.clipping import clip_gradients_
 from arithnet.engine.compiler import cache_directory, should_compile

@@ -7,9 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from arithnet.bench.grid import Grid, bench_grid, default_steps, parse_unit_options, range_names
-from arithnet.bench.protocol import BenchConfig
-from arithnet.bench.tasks import GRIDS
+from arithnet.bench import Grid, bench_grid, default_steps, parse_unit_options, range_names
+from arithnet.bench.protocol import GRIDS, BenchConfig
 
 
 def test_range_names_expand_spans_grids_and_lists():
@@ -70,11 +69,23 @@ def test_bench_grid_is_what_the_command_builds():
     assert grid.units == ("NAU", "NAC+") and grid.operations == ("add",) and grid.ranges == ("6", "7")
     assert grid.seeds == (5, 6, 7)
     template = BenchConfig(unit="NAU", operation="add", range_name="6", steps=50_000, lr=0.01)
-    assert grid.template == template
+    nac = replace(template, unit="NAC+")
+    assert grid.configs == {("NAU", "add"): template.resolved(), ("NAC+", "add"): nac.resolved()}
     runs = grid.runs()
     assert len(runs) == 2 * 1 * 2 * 3
-    assert runs[0] == (template, 5)
-    assert runs[-1] == (replace(template, unit="NAC+", range_name="7"), 7)
+    assert runs[0] == (template.resolved(), 5)
+    assert runs[-1] == (replace(nac, range_name="7").resolved(), 7)
+
+
+def test_each_unit_and_operation_is_resolved_once(monkeypatch):
+    resolved = []
+    original = BenchConfig.resolved
+    monkeypatch.setattr(BenchConfig, "resolved", lambda config: resolved.append(config) or original(config))
+    runs = bench_grid("NMU,NPU", "mul,div", ranges="1-9", seeds=5, force=True).runs()
+    assert len(runs) == 2 * 2 * 9 * 5 and len(resolved) == 4
+    assert runs[0][0] is runs[4][0] and runs[0][0] is not runs[5][0]  # one record per range, shared by its seeds
+    assert {config.lr for config, _ in runs} == {1e-3, 5e-3}  # NMU's and NPU's own, not one template's
+    assert [config.force for config, _ in runs[::45]] == [False, True, False, False]  # NMU cannot divide
 
 
 def test_bench_grid_takes_sequences_and_mappings():
@@ -85,7 +96,7 @@ def test_bench_grid_takes_sequences_and_mappings():
         ["NAU"], ["add", "sub"], input_size=10, ranges=["1", "2"], seeds=2, unit_options={"regularization_start": 9}
     )
     assert by_text == by_sequence
-    assert by_text.template.steps == 100_000
+    assert by_text.configs["NAU", "add"].steps == 100_000
 
 
 @pytest.mark.parametrize(
@@ -110,12 +121,6 @@ def test_bench_grid_refuses_bad_settings(kwargs, message):
     kwargs = {"ops": "add", **kwargs}
     with pytest.raises(ValueError, match=message):
         bench_grid(**kwargs)
-
-
-def test_grid_is_still_importable_from_the_runner():
-    from arithnet.bench import runner
-
-    assert runner.Grid is Grid
 
 
 def test_library_exports():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from arithnet.bench.protocol import BenchConfig, run_group
-from arithnet.bench.runner import run_threshold
+from arithnet.bench.protocol import BenchConfig, run_group, run_threshold
 from arithnet.engine.losses import projected
 from arithnet.random import stream_keys
 from arithnet.training.rules import RatioSnap

@@ -1,4 +1,4 @@
-"""Paper presets (bench.presets): the table's cited values reach the runs, explicit settings win, bad input."""
+"""Paper presets (bench.protocol.presets): the table's cited values reach the runs, explicit settings win, bad input."""
 
 from __future__ import annotations
 
@@ -6,27 +6,36 @@ import re
 
 import pytest
 
-from arithnet.bench import presets
-from arithnet.bench import thresholds as th
-from arithnet.bench.grid import bench_grid
-from arithnet.bench.presets import FLOAT32_EPS, TABLE, covered_operations, preset_rows, preset_settings
-from arithnet.bench.protocol import BenchConfig, build_model, run_group
-from arithnet.bench.runner import run_threshold
+from arithnet.bench import bench_grid
+from arithnet.bench.protocol import (
+    BenchConfig,
+    ResolvedConfig,
+    build_model,
+    covered_operations,
+    preset_rows,
+    preset_settings,
+    presets,
+    run_group,
+    run_threshold,
+)
+from arithnet.bench.protocol import thresholds as th
+from arithnet.bench.protocol.presets import FLOAT32_EPS, TABLE
+from arithnet.bench.run import v1_keys
 from arithnet.training.rules import training_rules
 
 
-def only_config(**kwargs) -> BenchConfig:
+def only_config(**kwargs) -> ResolvedConfig:
     """The configuration of a one-range, one-seed preset grid."""
     runs = bench_grid(seeds=1, **kwargs).runs()
     assert len({config for config, _ in runs}) == 1
     return runs[0][0]
 
 
-def built(config: BenchConfig):
+def built(config: BenchConfig | ResolvedConfig):
     return build_model(config, 1)
 
 
-def rules(config: BenchConfig):
+def rules(config: BenchConfig | ResolvedConfig):
     return training_rules(built(config), dict(config.unit_options))
 
 
@@ -44,7 +53,7 @@ def test_primer_nmu_ramp_by_input_size(input_size, ramp):
 def test_nru_learns_at_lr_1_on_input_2_and_1e_3_on_input_10():
     two = only_config(units="NRU", ops="div", preset="division", ranges="7")
     ten = only_config(units="NRU", ops="div", preset="division", input_size=10, ranges="7")
-    assert two.resolved().lr == 1.0 and ten.resolved().lr == 1e-3
+    assert two.lr == 1.0 and ten.lr == 1e-3
     assert (built(two).regularization_start, built(two).regularization_end) == (20_000, 35_000)
 
 
@@ -60,13 +69,13 @@ def test_npu_beta_schedule_by_operation(operation, schedule):
     config = only_config(units="NPU", ops=operation, preset="primer", ranges="7")
     unit = built(config)
     assert (unit.l1_start, unit.l1_end) == schedule
-    assert unit.gate_gradient == "clamp" and config.resolved().lr == 5e-3
+    assert unit.gate_gradient == "clamp" and config.lr == 5e-3
 
 
 def test_inalu_uses_the_primers_restart_rule_and_value_clipping():
     config = only_config(units="iNALU", ops="div", preset="primer", ranges="7")
     assert rules(config)[0].restart_rule == "primer"
-    assert config.resolved().clip_grad_value == 0.1
+    assert config.clip_grad_value == 0.1
 
 
 def test_nmru_vanilla_trains_without_clipping():
@@ -159,11 +168,12 @@ def test_without_ops_a_preset_runs_each_unit_on_its_papers_operations():
 
 
 def test_no_preset_keeps_the_stored_keys():
-    # Keys computed before presets existed: stores written then still resume.
-    assert BenchConfig(unit="NAU", operation="add").key(3) == "b6201c71d75ef56c13f4e0b8"
-    nmu = BenchConfig(unit="NMU", operation="mul", unit_options=(("regularization_start", 20000),))
-    assert nmu.key(0) == "2eb7106c198f28e3271b7e0f"
-    assert BenchConfig(unit="NAU", operation="add", preset="primer").key(3) != "b6201c71d75ef56c13f4e0b8"
+    # Keys of version 1 computed before presets existed: a store written then resumes (bench.run.keys).
+    assert v1_keys(BenchConfig(unit="NAU", operation="add").resolved(), 3)[0] == "b6201c71d75ef56c13f4e0b8"
+    nmu = BenchConfig(unit="NMU", operation="mul", unit_options=(("regularization_start", 20000),)).resolved()
+    assert v1_keys(nmu, 0)[0] == "2eb7106c198f28e3271b7e0f"
+    preset = BenchConfig(unit="NAU", operation="add", preset="primer").resolved()
+    assert v1_keys(preset, 3)[0] != "b6201c71d75ef56c13f4e0b8"
 
 
 # -- bad input -----------------------------------------------------------------------------------

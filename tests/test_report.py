@@ -13,13 +13,12 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from arithnet import cli
-from arithnet.bench import report as report_module
-from arithnet.bench.presets import preset_settings
-from arithnet.bench.published import PUBLISHED, published
-from arithnet.bench.report import TABLES, belongs, long_table, markdown, replace_block, solved_curves
-from arithnet.bench.rows import RunRow
-from arithnet.bench.stats import solved_fraction_curve
-from arithnet.bench.store import ResultsStore
+from arithnet.bench.protocol import RunRow, preset_settings
+from arithnet.bench.report import PUBLISHED, TABLES, long_table, solved_fraction_curve
+from arithnet.bench.report import field_tables as report_module
+from arithnet.bench.report.field_tables import belongs, markdown, replace_block, solved_curves
+from arithnet.bench.report.published import published
+from arithnet.bench.run import ResultsStore
 from arithnet.cli import app
 
 runner = CliRunner()

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from arithnet.bench import thresholds as th
-from arithnet.bench.tasks import PRIMER_RANGES
+from arithnet.bench.protocol import PRIMER_RANGES
+from arithnet.bench.protocol import thresholds as th
 from arithnet.operations import OPERATIONS
 
 

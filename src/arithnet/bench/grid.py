@@ -2,11 +2,15 @@
 
 ``bench_grid`` turns the command's settings (names as comma-separated text or
 sequences, range spans such as ``1-9``, unit options as ``NAME=VALUE`` text)
-into a ``Grid``: every unit × operation × range × seed, each run a validated
-``BenchConfig``. The command line calls nothing else to build its grid, so a
-library user who passes the same settings gets the same runs and the same
-result-store keys. With a paper ``preset`` (bench.presets), each (unit,
-operation) gets that paper's settings, and the grid's runs differ by unit.
+into a ``Grid``: every unit × operation × range × seed. Each (unit,
+operation) is checked and resolved once (``BenchConfig.resolved``), and its
+runs share that record, one per range. The command line calls nothing else
+to build its grid, so a library user who passes the same settings gets the
+same runs and the same result-store keys. With a paper ``preset``
+(bench.protocol.presets), each (unit, operation) gets that paper's settings.
+
+The bench's entry point, above its three rooms: it may import
+``bench.protocol`` and ``bench.run`` (the limits), and none of them imports it.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from arithnet.bench import limits
-from arithnet.bench.names import SETTINGS, check_names
-from arithnet.bench.presets import PRESET_TASKS, covered_operations, preset_settings
-from arithnet.bench.protocol import BenchConfig
-from arithnet.bench.tasks import GRIDS
+from arithnet.bench.protocol import (
+    GRIDS,
+    PRESET_TASKS,
+    SETTINGS,
+    BenchConfig,
+    ResolvedConfig,
+    Run,
+    check_model,
+    check_names,
+    covered_operations,
+    preset_settings,
+)
+from arithnet.bench.run import limits
 from arithnet.files import finite_or_none
-
-Run = tuple[BenchConfig, int]
 
 #: The numbered ranges (the Primer's 1 to 9): what a ``LOW-HIGH`` span may cover.
 _NUMBERED = tuple(int(name) for grid in GRIDS.values() for name in grid if name.isdigit())
@@ -39,27 +49,26 @@ STEPS_OTHERWISE = 100_000
 class Grid:
     """The runs of one ``arithnet bench`` command.
 
-    Every (unit, operation) runs ``template`` but where ``templates`` holds a
-    configuration of its own for it (a preset's settings).
+    ``configs`` holds the resolved configuration of every (unit, operation)
+    that runs (a preset runs a unit on its paper's operations only), for the
+    first of ``ranges``; each range's runs get a copy for their range.
     """
 
     units: tuple[str, ...]
     operations: tuple[str, ...]
     ranges: tuple[str, ...]
     seeds: tuple[int, ...]
-    template: BenchConfig
-    templates: Mapping[tuple[str, str], BenchConfig] | None = None
+    configs: Mapping[tuple[str, str], ResolvedConfig]
 
     def runs(self) -> list[Run]:
-        """Every run, validated: a bad name or an impossible unit raises ValueError here."""
+        """Every run: units × operations (those in ``configs``) × ranges × seeds, in that order."""
         runs = []
         for unit in self.units:
             for operation in self.operations:
-                if self.templates is not None and (unit, operation) not in self.templates:
-                    continue  # a preset runs a unit on its paper's operations only
-                template = (self.templates or {}).get((unit, operation), self.template)
+                if (unit, operation) not in self.configs:
+                    continue
                 for range_name in self.ranges:
-                    config = replace(template, unit=unit, operation=operation, range_name=range_name)
+                    config = replace(self.configs[unit, operation], range_name=range_name)
                     runs.extend((config, seed) for seed in self.seeds)
         return runs
 
@@ -177,17 +186,17 @@ def bench_grid(
     ``dtype``, ``force``, ``device``, …); ``unit_options`` may be a mapping,
     (name, value) pairs or ``NAME=VALUE`` texts (see ``parse_unit_options``).
 
-    ``preset`` ("primer", "iclr", "division"; bench.presets) fills every
+    ``preset`` ("primer", "iclr", "division"; bench.protocol.presets) fills every
     setting of each (unit, operation) from the paper's table; what the caller
     passes explicitly wins: a setting that is not None, ``force=True``, and
     each unit option by name. A unit, task, input size or operation the
     preset does not cover is a ValueError naming it.
 
     Every name is checked first (``names.check_names``: every unknown one in
-    one line), then every run: a bad option or combination, a value
-    that strict JSON cannot store, a size beyond ``bench.limits`` (checked
-    before anything is built from it) or a run too big for this machine's
-    memory is a ValueError with one line naming it.
+    one line), then every (unit, operation), once: a bad option or
+    combination, a value that strict JSON cannot store, a size beyond
+    ``bench.run.limits`` (checked before anything is built from it) or a run
+    too big for this machine's memory is a ValueError with one line naming it.
     """
     default_task, default_size, default_ranges = PRESET_TASKS.get(preset, ("primer", 2, "primer"))
     unit_list, op_list = split_names(units), split_names(ops if ops is not None else ALL_OPERATIONS)
@@ -203,11 +212,8 @@ def bench_grid(
             raise ValueError(f"no {what} given: name at least one")
     given = _given_settings(options, steps)
     _check_sizes(len(unit_list), len(op_list), len(range_list), seeds, first_seed, given.get("steps"), input_size)
-    templates = _templates(pairs if preset is not None else pairs[:1], preset, task, input_size, range_list, given)
-    seed_numbers = tuple(range(first_seed, first_seed + seeds))
-    grid = Grid(unit_list, op_list, range_list, seed_numbers, templates[pairs[0]], templates if preset else None)
-    grid.runs()  # validate every combination now, not in a worker
-    return grid
+    configs = _resolved_configs(pairs, preset, task, input_size, range_list[0], given)
+    return Grid(unit_list, op_list, range_list, tuple(range(first_seed, first_seed + seeds)), configs)
 
 
 def _option_names(options: dict[str, Any]) -> list[str]:
@@ -218,17 +224,22 @@ def _option_names(options: dict[str, Any]) -> list[str]:
         return []
 
 
-def _templates(pairs, preset: str | None, task: str, input_size: int, range_list, given: dict) -> dict:
-    """A checked configuration per (unit, operation): the preset's settings (if any) and the caller's."""
-    templates = {}
+def _resolved_configs(pairs, preset: str | None, task: str, input_size: int, range_name: str, given: dict) -> dict:
+    """The checked, resolved configuration of each (unit, operation): the preset's settings (if any) and the caller's.
+
+    Checked here, in the process that plans the grid, so that nothing is refused in a worker.
+    """
+    configs = {}
     for unit, operation in pairs:
         fields = _run_settings(preset, unit, operation, task, input_size, given)
-        template = BenchConfig(unit=unit, operation=operation, range_name=range_list[0], **fields)
-        limits.check_at_most("the number of steps", template.steps, limits.MAX_STEPS)
-        limits.check_memory(template)
-        check_strict_json(template)  # what is not the user's (a unit's defaults) is finite
-        templates[unit, operation] = template
-    return templates
+        config = BenchConfig(unit=unit, operation=operation, range_name=range_name, **fields)
+        limits.check_at_most("the number of steps", config.steps, limits.MAX_STEPS)
+        limits.check_memory(config)
+        resolved = config.resolved()
+        check_strict_json(resolved)  # what is not the user's (a unit's defaults) is finite
+        check_model(resolved)  # the unit options' values: only building a unit and its rules checks them
+        configs[unit, operation] = resolved
+    return configs
 
 
 def _pairs(units, operations, preset: str | None, task: str, input_size: int) -> list[tuple[str, str]]:
@@ -265,7 +276,7 @@ def _run_settings(preset: str | None, unit: str, operation: str, task: str, inpu
 
 
 def _check_sizes(n_units: int, n_ops: int, n_ranges: int, seeds: int, first_seed: int, steps, input_size) -> None:
-    """Counts and sizes within their limits (bench.limits), before anything is built from them."""
+    """Counts and sizes within their limits (bench.run.limits), before anything is built from them."""
     if seeds < 1:
         raise ValueError(f"number of seeds must be at least 1, got {seeds}")
     if first_seed < 0:
@@ -285,9 +296,9 @@ def _non_finite(value: object) -> bool:
     return finite_or_none(value) != value
 
 
-def check_strict_json(config: BenchConfig) -> None:
+def check_strict_json(config: ResolvedConfig) -> None:
     """Refuse settings that strict JSON cannot hold (NaN, ±Infinity): every row stores its configuration as JSON."""
-    for name, value in asdict(config.resolved()).items():
+    for name, value in asdict(config).items():
         if name == "unit_options":
             for option, option_value in value:
                 if _non_finite(option_value):

@@ -97,7 +97,7 @@ def command(
     compile: Compile = None,
 ) -> None:
     """Run the field's benchmark protocol over units × operations × ranges × seeds."""
-    from arithnet.bench.grid import bench_grid
+    from arithnet.bench import bench_grid
 
     if show_preset is not None:
         return _show_preset(show_preset)  # prints the table, needs no --units
@@ -114,7 +114,7 @@ def command(
         )  # fmt: skip
         runs = grid.runs()
         if ray is not None:  # refused before the store is made, like every other bad input
-            from arithnet.bench.cluster import check_ray
+            from arithnet.bench.run import check_ray
 
             check_ray(ray)
         plan = _prepare(runs, store, report or store.parent / "report", jobs, ray)
@@ -128,7 +128,7 @@ def command(
 
 
 def _show_preset(name: str) -> None:
-    """Print a preset's table (bench.presets): each unit's settings with their values and sources.
+    """Print a preset's table (bench.protocol.presets): each unit's settings with their values and sources.
 
     One block per (unit, task, input size, operations), one line per setting:
     citations are long paths, which a table would fold into narrow columns.
@@ -137,7 +137,7 @@ def _show_preset(name: str) -> None:
 
     from rich.markup import escape
 
-    from arithnet.bench.presets import preset_rows
+    from arithnet.bench.protocol import preset_rows
 
     try:
         rows = preset_rows(name)
@@ -152,9 +152,7 @@ def _show_preset(name: str) -> None:
 
 def _prepare(runs, store: Path, report: Path, jobs: int, ray: str | None = None):
     """Every check, then the store and report directory: the plan of what is done and what to train."""
-    from arithnet.bench.limits import worker_count
-    from arithnet.bench.preflight import prepare_bench
-    from arithnet.bench.writer import side_file
+    from arithnet.bench.run import prepare_bench, side_file, worker_count
 
     plan = prepare_bench(runs, store, report)
     imported = f" ({plan.imported} imported from {side_file(store)})" if plan.imported else ""
@@ -169,10 +167,8 @@ def _prepare(runs, store: Path, report: Path, jobs: int, ray: str | None = None)
 
 def _run(plan, runs, store: Path, jobs: int, ray: str | None = None):
     """Train what is missing and write the report: (rows, report files)."""
-    from arithnet.bench.figures import write_report
-    from arithnet.bench.preflight import grid_rows, store_rows
-    from arithnet.bench.runner import run_grid
-    from arithnet.bench.writer import side_file
+    from arithnet.bench.report import write_report
+    from arithnet.bench.run import grid_rows, run_grid, side_file, store_rows
 
     with progress(
         TextColumn("benchmark"), TextColumn("{task.completed:.1f}/{task.total} runs"), total=len(plan.todo)
@@ -180,7 +176,7 @@ def _run(plan, runs, store: Path, jobs: int, ray: str | None = None):
         if ray is None:
             run_grid(plan.todo, store, jobs, lambda done, total: update(done))
         else:
-            from arithnet.bench.cluster import run_grid_ray
+            from arithnet.bench.run import run_grid_ray
 
             run_grid_ray(plan.todo, store, jobs, lambda done, total: update(done), address=ray)
     if side_file(store).exists():
@@ -195,7 +191,7 @@ def _stopped(stop: KeyboardInterrupt, plan, runs, store: Path) -> None:
     import signal
     import threading
 
-    from arithnet.bench.runner import GridStopped
+    from arithnet.bench.run import GridStopped
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped already: another Ctrl-C must not cut the exit
@@ -208,8 +204,7 @@ def _stopped(stop: KeyboardInterrupt, plan, runs, store: Path) -> None:
 
 
 def _print_table(rows) -> None:
-    from arithnet.bench.stats import rates_by_criterion
-    from arithnet.bench.summary import format_rate
+    from arithnet.bench.report import format_rate, rates_by_criterion
 
     table = Table(title="success rate [95% Wilson interval]", title_justify="left")
     for column in ("unit", "operation", "runs", "raw 1e-5", "ICLR ε-perfect", "Primer ε-perfect", "exact formula"):

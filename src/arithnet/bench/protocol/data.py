@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import torch
 
 from arithnet import random as counter_random
-from arithnet.bench.distributions import sample_parameters
-from arithnet.bench.tasks import RangePair
+from arithnet.bench.protocol.distributions import sample_parameters
+from arithnet.bench.protocol.tasks import RangePair
 from arithnet.engine.compiler import compiled
 from arithnet.operations import Operation
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arithnet.bench.distributions import Distribution as D
+from arithnet.bench.protocol.distributions import Distribution as D
 
 
 @dataclass(frozen=True)

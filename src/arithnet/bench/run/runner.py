@@ -5,8 +5,8 @@ rows are already in the results store are skipped, so running the same
 command again resumes it. The other runs are put into groups that share one
 tensor program (same configuration but for range and seed), split so that
 every worker has work and a group fits in memory, and trained by worker
-processes (bench.workers), one torch thread each. The main process alone
-writes the store, each group's rows as soon as they arrive (bench.writer):
+processes (bench.run.workers), one torch thread each. The main process alone
+writes the store, each group's rows as soon as they arrive (bench.run.writer):
 a bench stopped midway loses only unfinished groups.
 
 SIGINT or SIGTERM stops a grid in order: no new group starts, workers are
@@ -24,13 +24,11 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from arithnet.bench import limits
-from arithnet.bench.grid import Grid, Run  # noqa: F401  (Grid lives in grid.py, re-exported here)
-from arithnet.bench.protocol import BenchConfig
-from arithnet.bench.store import ResultsStore
-from arithnet.bench.thresholds import threshold
-from arithnet.bench.workers import Worker, kill_workers, receive, start_workers, stop_workers
-from arithnet.bench.writer import StoreWriter
+from arithnet.bench.protocol import Run
+from arithnet.bench.run import limits
+from arithnet.bench.run.store import ResultsStore
+from arithnet.bench.run.workers import Worker, kill_workers, receive, start_workers, stop_workers
+from arithnet.bench.run.writer import StoreWriter
 from arithnet.engine.compiler import prepare_cache
 
 #: Runs trained together in one process at most: beyond this the tensors
@@ -62,15 +60,10 @@ class WorkerFailed(RuntimeError):
     """A worker raised an error or died while training a group."""
 
 
-def run_threshold(criterion: str, config: BenchConfig) -> float:
-    published = config.threshold_subsets == "published"  # the ICLR authors' 26-element subsets (iclr preset)
-    return threshold(criterion, config.operation, config.range_name, config.input_size, config.task, published)
-
-
 def pending_runs(runs: Sequence[Run], store: ResultsStore) -> list[Run]:
-    """The runs not in ``store`` under any of their keys (``BenchConfig.stored_keys``)."""
+    """The runs whose keys ``store`` does not hold (an older store's rows count under their runs' keys)."""
     done = store.keys()
-    return [(config, seed) for config, seed in runs if done.isdisjoint(config.stored_keys(seed))]
+    return [(config, seed) for config, seed in runs if config.key(seed) not in done]
 
 
 def make_groups(runs: Sequence[Run], jobs: int, max_group: int = MAX_GROUP) -> list[list[Run]]:
@@ -88,7 +81,7 @@ def make_groups(runs: Sequence[Run], jobs: int, max_group: int = MAX_GROUP) -> l
 
 
 def fit_to_memory(runs: Sequence[Run], jobs: int) -> tuple[int, int]:
-    """(workers, largest group) such that every worker's group fits in memory together (bench.limits)."""
+    """(workers, largest group) such that every worker's group fits in memory together (bench.run.limits)."""
     configs = {id(config): config for config, _ in runs}.values()
     heaviest = max(configs, key=lambda c: limits.group_bytes(c, 1))
     budget = limits.memory_budget()
@@ -99,7 +92,7 @@ def fit_to_memory(runs: Sequence[Run], jobs: int) -> tuple[int, int]:
 
 def prepare_compiling(runs: Sequence[Run]) -> None:
     """The compile cache chosen here, before any worker starts: workers inherit it, and its notice comes once."""
-    if any(config.resolved().compile for config in {id(config): config for config, _ in runs}.values()):
+    if any(config.compile for config, _ in runs):
         prepare_cache()
 
 
@@ -112,10 +105,10 @@ def run_grid(
     """Train ``runs`` in up to ``jobs`` processes, storing each group's rows as it ends; returns rows added.
 
     ``jobs`` is capped at the machine's CPUs, the number of groups and what
-    fits in memory (bench.limits). ``on_progress(runs_done, runs_total)`` is
+    fits in memory (bench.run.limits). ``on_progress(runs_done, runs_total)`` is
     called a few times a second, with fractional progress inside running
     groups. Rows the store refuses until the end wait in its side file
-    (bench.writer.side_file). SIGINT or SIGTERM raises ``GridStopped`` once
+    (bench.run.writer.side_file). SIGINT or SIGTERM raises ``GridStopped`` once
     the finished runs are kept (see the module's docstring).
     """
     if not runs:
@@ -134,7 +127,7 @@ def train_and_store(store_path: Path, train: Callable[[StoreWriter, StopSignals]
 
     ``train`` hands each finished group's rows to ``writer`` and returns when
     all groups are done or ``signals.pending()`` turns true. Shared by the
-    local workers and the Ray cluster (bench.cluster), so both stop alike.
+    local workers and the Ray cluster (bench.run.cluster), so both stop alike.
     """
     writer, signals = StoreWriter(store_path), StopSignals()
     try:

@@ -21,10 +21,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from arithnet.bench.rows import CRITERIA, RunRow
-from arithnet.bench.stats import success_table
-from arithnet.bench.summary import OPERATION_ORDER, line_rows, markdown_summary, ordered
-from arithnet.bench.verdicts import Verdict, verdicts
+from arithnet.bench.protocol import CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol.verdicts import verdicts
+from arithnet.bench.report.stats import success_table
+from arithnet.bench.report.summary import OPERATION_ORDER, line_rows, markdown_summary, ordered
 from arithnet.files import prepare_directory, text_writer, write_all
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arithnet.operations import OPERATIONS
-from arithnet.units import UNITS
+from arithnet.units import get_unit
 
 PRESETS = ("primer", "iclr", "division")
 #: The task, input size and ranges a preset runs when the user names none.
@@ -361,9 +361,11 @@ def covered_operations(preset: str, unit: str, task: str, input_size: int) -> tu
 
 
 def forced(unit: str, operation: str) -> bool:
-    """Whether a run of ``unit`` (its last layer, for a stack) on ``operation`` must be forced."""
-    spec = UNITS.get(unit.split(">")[-1])
-    return spec is not None and operation not in spec.operations
+    """Whether a run of ``unit`` (its last layer, for a stack) on ``operation`` must be forced: it cannot represent it.
+
+    ValueError naming the valid units if ``unit`` has a layer that is not one.
+    """
+    return operation not in get_unit(unit.split(">")[-1]).operations
 
 
 def preset_settings(preset: str, unit: str, task: str, input_size: int, operation: str) -> dict[str, Any]:

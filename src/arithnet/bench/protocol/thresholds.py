@@ -12,7 +12,7 @@ The two ε-perfect thresholds are Monte Carlo estimates over 10^6 samples of
 the range's test distribution, in float64, with a seed fixed by the
 configuration, their squared errors summed exactly (``math.fsum``) so that no
 thread count or summation order enters (docs/thresholds.md says what
-regenerating gives back). They are computed once by ``python -m arithnet.bench.thresholds``
+regenerating gives back). They are computed once by ``python -m arithnet.bench.protocol.thresholds``
 and shipped in ``thresholds.json``; ``threshold()`` reads that table.
 
 ε-perfect models (a = x0, b = x1, distractors o = x2 … x(I−1)). The inputs
@@ -45,7 +45,7 @@ published thresholds come out; ``perturb_output_layer=True`` gives it weights
 reproduces that (docs/thresholds.md compares the four variants). The shipped
 table holds the ICLR task's thresholds both ways: with the task's subsets
 (``threshold``'s default) and with the script's (``published_subsets=True``,
-the ``iclr`` preset's, bench.presets). The Primer's
+the ``iclr`` preset's, bench.protocol.presets). The Primer's
 outputs are defined for the single-module task only, so ``primer`` on the
 ``iclr`` task is NaN: no run counts as solved by it.
 """
@@ -62,8 +62,8 @@ from pathlib import Path
 
 import torch
 
-from arithnet.bench.rows import CRITERIA
-from arithnet.bench.tasks import GRIDS, ICLR_RANGES, RangePair
+from arithnet.bench.protocol.rows import CRITERIA
+from arithnet.bench.protocol.tasks import GRIDS, ICLR_RANGES, RangePair
 from arithnet.files import text_writer, write_all
 from arithnet.operations import OPERATIONS, get_operation
 
@@ -87,7 +87,7 @@ INPUT_SIZES = (2, 10)
 TABLE_PATH = Path(__file__).with_name("thresholds.json")
 
 # ICLR 2020's task: a = Σ x[0:25], b = Σ x[13:38] (subset ratio 0.25, overlap 0.5 of 100 inputs),
-# fixed for any input size as in arithnet.bench.protocol; the ICLR authors' R script sums
+# fixed for any input size as in arithnet.bench.protocol.config; the ICLR authors' R script sums
 # x[0:26] and x[13:39] (its inclusive start:end).
 _ICLR_SUBSETS = ((0, 25), (13, 38))
 _ICLR_PUBLISHED_SUBSETS = ((0, 26), (13, 39))
@@ -333,7 +333,7 @@ def write_table(path: Path = TABLE_PATH, n_samples: int = N_SAMPLES) -> dict[str
     """Compute the table and replace ``path`` atomically (write a temporary file, then rename)."""
     table = compute_table(n_samples)
     document = {
-        "description": "ε-perfect test-MSE thresholds; see arithnet.bench.thresholds and docs/thresholds.md",
+        "description": "ε-perfect test-MSE thresholds; see arithnet.bench.protocol.thresholds and docs/thresholds.md",
         "iclr_epsilon": ICLR_EPSILON,
         "primer_epsilon": PRIMER_EPSILON,
         "n_samples": n_samples,

@@ -5,7 +5,7 @@ input-2 task, the division paper's input-10 ÷ grid, the ICLR 2020 100-input
 task) from the runs in a store. The long table comes first: one dict per
 (unit, operation, settings) with the runs, the success rate under the paper's
 criterion with its 95% Wilson interval, exact-formula success, the median
-solved-at step, and the published rate with its interval (bench.published).
+solved-at step, and the published rate with its interval (bench.report.published).
 The markdown and the terminal table are rendered from it; numbers come from
 stats.py, drawing from figures.py.
 
@@ -38,13 +38,11 @@ from pathlib import Path
 
 from scipy.stats import fisher_exact
 
-from arithnet.bench.presets import preset_settings
-from arithnet.bench.published import published
-from arithnet.bench.rows import RunRow
-from arithnet.bench.stats import solved_fraction_curve, success_table
-from arithnet.bench.summary import MISSING, OPERATION_ORDER, format_rate, ordered, settings
-from arithnet.bench.tasks import GRIDS
-from arithnet.bench.verdicts import verdicts
+from arithnet.bench.protocol import GRIDS, RunRow, preset_settings
+from arithnet.bench.protocol.verdicts import verdicts
+from arithnet.bench.report.published import published
+from arithnet.bench.report.stats import solved_fraction_curve, success_table
+from arithnet.bench.report.summary import MISSING, OPERATION_ORDER, format_rate, ordered, settings
 
 NOT_PUBLISHED = "not published here"
 
@@ -329,7 +327,7 @@ class Report:
 
 def build_report(name: str, store_path: str | os.PathLike) -> Report:
     """Table ``name`` from the store at ``store_path``; a one-line ValueError for a bad name, store or no rows."""
-    from arithnet.bench.store import ResultsStore
+    from arithnet.bench.run import ResultsStore
 
     spec = get_table(name)
     path = Path(store_path)
@@ -382,7 +380,7 @@ def write_block(path: str | os.PathLike, name: str, content: str) -> Path:
 
 def write_figures(report: Report, directory: str | os.PathLike) -> list[Path]:
     """Write ``solved_at_<table>.png`` (fraction of runs solved against step) into ``directory``."""
-    from arithnet.bench.figures import solved_at_curves_figure
+    from arithnet.bench.report.figures import solved_at_curves_figure
     from arithnet.files import prepare_directory, write_all
 
     directory = prepare_directory(Path(directory), "figure directory")

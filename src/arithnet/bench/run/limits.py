@@ -30,7 +30,7 @@ MEMORY_SHARE = 0.8
 #: sampling, then the unit's dtype, then intermediates of the evaluation); 3 leaves a margin.
 MEMORY_FACTOR = 3
 _SAMPLE_BYTES = 8  # inputs are sampled in float64 whatever the unit's dtype
-_CHUNK_STEPS = 8  # training steps drawn at once (bench.data._CHUNK)
+_CHUNK_STEPS = 8  # training steps drawn at once (bench.protocol.data._CHUNK)
 
 
 def check_grid_size(n_units: int, n_operations: int, n_ranges: int, seeds: int) -> None:

@@ -8,10 +8,16 @@ concurrent writers wait for each other instead of failing.
 A file that is not an arithnet store is refused and left untouched: the checks
 only read, and tables are created only in a new file that no one else can see
 yet (it is built under a temporary name and linked into place).
+
+A store of schema 1 holds keys of version 1 (bench.run.keys). It is read as it
+is, each row under the key it has now, and upgraded to schema 2 (its rows
+re-keyed, in one transaction) by ``migrate`` or before the first rows are
+added to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import operator
@@ -19,15 +25,19 @@ import os
 import sqlite3
 import typing
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from arithnet.bench.rows import RunRow
+from arithnet.bench.protocol import RunRow
+from arithnet.bench.run.keys import current_keys, current_rows
 from arithnet.files import check_directory_creatable, prepare_directory, temporary_beside
 
 FORMAT = "arithnet-results"
-#: Bump when the ``runs`` columns change (a new RunRow field, a new meaning).
-SCHEMA_VERSION = "1"
+#: Bump when the ``runs`` columns change (a new RunRow field, a new meaning) or the keys' version
+#: (``ResolvedConfig.key``), and upgrade older stores in ``_upgrade``. 2: keys of version 2.
+SCHEMA_VERSION = "2"
+#: The schemas this arithnet reads: 1 (keys of version 1, re-keyed as they are read) and its own.
+READABLE_SCHEMAS = ("1", SCHEMA_VERSION)
 #: Seconds a writer waits for another one's transaction before giving up.
 BUSY_TIMEOUT = 60.0
 #: Seconds ``check_writable`` waits for the write lock: longer means another process holds it.
@@ -127,9 +137,9 @@ class ResultsStore:
 
     Args:
         path: the store's file. Created (with its directory) if missing; an
-            existing file must be an arithnet results store of this schema
-            version, otherwise ``ValueError`` is raised and the file is left as
-            it was. An empty (0-byte) file is refused too: arithnet never leaves
+            existing file must be an arithnet results store of a schema this
+            arithnet reads (``READABLE_SCHEMAS``), otherwise ``ValueError`` is
+            raised and the file is left as it was. An empty (0-byte) file is refused too: arithnet never leaves
             a store empty (new stores appear complete, see ``_create``), so an
             empty file was made by something else.
 
@@ -225,6 +235,8 @@ class ResultsStore:
         refuses the write (another writer holds the lock beyond the busy
         timeout, the file became read-only, the disk is full), nothing is
         written and ``StoreRefused`` is raised: the caller still has the rows.
+        A store of an older schema is upgraded in the same transaction first,
+        so that its rows and the new ones have keys of one version.
         """
         records = [_to_record(row) for row in rows]  # check all before writing any
         if not records:
@@ -233,21 +245,63 @@ class ResultsStore:
         # ON CONFLICT(key) rather than INSERT OR IGNORE: OR IGNORE would also
         # silently drop a row that breaks another constraint; here only a known key is skipped.
         statement = f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders}) ON CONFLICT(key) DO NOTHING"
-        before = self._connection.total_changes
+        with self._transaction("refused the rows"):
+            self._upgrade()
+            before = self._connection.total_changes
+            self._connection.executemany(statement, records)
+            added = self._connection.total_changes - before
+        return added
+
+    def migrate(self) -> int:
+        """Upgrade a store of an older schema to this one in one transaction; returns the rows re-keyed.
+
+        Each row gets the key its run has now (bench.run.keys). A store of this
+        schema is left as it is. ValueError with one line if SQLite refuses the write.
+        """
+        if self.schema_version() == SCHEMA_VERSION:
+            return 0
         try:
-            # IMMEDIATE takes the write lock at once, so waiting happens here under the busy timeout.
+            with self._transaction("cannot be upgraded"):
+                return self._upgrade()
+        except StoreRefused as refused:
+            raise ValueError(str(refused)) from None
+
+    def _upgrade(self) -> int:
+        """In a write transaction: a store of schema 1 re-keyed and marked of this schema; returns the rows re-keyed.
+
+        The schema is read inside the transaction: another process may have upgraded the store meanwhile.
+        """
+        if self.schema_version() == SCHEMA_VERSION:
+            return 0
+        records = self._connection.execute("SELECT rowid, key, config, seed FROM runs").fetchall()
+        keys = current_keys(record[1:] for record in records)
+        changed = [(key, record[0]) for record, key in zip(records, keys, strict=True) if key != record[1]]
+        self._connection.executemany("UPDATE runs SET key = ? WHERE rowid = ?", changed)
+        self._connection.execute("UPDATE arithnet_meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+        return len(changed)
+
+    @contextlib.contextmanager
+    def _transaction(self, refused: str) -> Iterator[None]:
+        """One write transaction, committed at the end; StoreRefused (``refused``: what) if SQLite refuses it.
+
+        IMMEDIATE takes the write lock at once, so waiting happens at the start, under the busy timeout.
+        """
+        try:
             self._connection.execute("BEGIN IMMEDIATE")
             try:
-                self._connection.executemany(statement, records)
+                yield
                 self._connection.execute("COMMIT")
             except BaseException:
                 if self._connection.in_transaction:
                     self._connection.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as error:
-            reason = _first_line(str(error))
-            raise StoreRefused(f"results store {str(self.path)!r} refused the rows: {reason}") from None
-        return self._connection.total_changes - before
+            raise StoreRefused(f"results store {str(self.path)!r} {refused}: {_first_line(str(error))}") from None
+
+    def schema_version(self) -> str:
+        """The store's schema version, read now (another process may upgrade the store)."""
+        query = "SELECT value FROM arithnet_meta WHERE key = 'schema_version'"
+        return self._connection.execute(query).fetchone()[0]
 
     def check_lock(self, timeout: float | None = None) -> None:
         """Take and release the write lock, waiting at most ``timeout`` s (LOCK_PROBE_TIMEOUT).
@@ -268,8 +322,10 @@ class ResultsStore:
             self._connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     def keys(self) -> set[str]:
-        """Keys of all stored runs: a rerun skips these."""
-        return {key for (key,) in self._connection.execute("SELECT key FROM runs")}
+        """Keys of all stored runs, as they are now (those of an older schema re-keyed): a rerun skips these."""
+        if self.schema_version() == SCHEMA_VERSION:
+            return {key for (key,) in self._connection.execute("SELECT key FROM runs")}
+        return set(current_keys(self._connection.execute("SELECT key, config, seed FROM runs")))
 
     def rows(self, **filters: str) -> list[RunRow]:
         """Stored rows, optionally only those equal to ``filters`` (unit, operation, task, range_name).
@@ -277,7 +333,8 @@ class ResultsStore:
         Ordered by unit, operation, task, range_name, seed, key. A row that
         arithnet did not write so (a value of another type, a config that is
         not a JSON object) is a ValueError (``DamagedRow``) that names the
-        store and the row.
+        store and the row. The rows of an older schema have the keys they have
+        now (bench.run.keys), the store is left as it is.
         """
         unknown = set(filters) - set(FILTERS)
         if unknown:
@@ -287,7 +344,8 @@ class ResultsStore:
         if where:
             query += f" WHERE {where}"
         query += " ORDER BY unit, operation, task, range_name, seed, key"
-        return [self._row(record) for record in self._connection.execute(query, tuple(filters.values()))]
+        rows = [self._row(record) for record in self._connection.execute(query, tuple(filters.values()))]
+        return rows if self.schema_version() == SCHEMA_VERSION else current_rows(rows)
 
     def check_rows(self) -> None:
         """ValueError naming the first damaged row, if any (``rows`` reads every row as ``RunRow``)."""
@@ -369,7 +427,7 @@ def _foreign_file_reason(path: Path) -> str | None:
 
 
 def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:
-    """Why an SQLite database is not our store of this schema version; None if it is. Only reads.
+    """Why an SQLite database is not our store of a schema this arithnet reads; None if it is. Only reads.
 
     Raises sqlite3.DatabaseError if the database is damaged.
     """
@@ -382,8 +440,9 @@ def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:
     meta = dict(connection.execute("SELECT key, value FROM arithnet_meta"))
     if meta.get("format") != FORMAT:
         return f"its format is {meta.get('format')!r}, not {FORMAT!r}"
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        return f"its schema_version is {meta.get('schema_version')!r}; this arithnet reads {SCHEMA_VERSION!r}"
+    if meta.get("schema_version") not in READABLE_SCHEMAS:
+        readable = " and ".join(repr(version) for version in READABLE_SCHEMAS)
+        return f"its schema_version is {meta.get('schema_version')!r}; this arithnet reads {readable}"
     if "runs" not in tables:
         return "it has no runs table"
     columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]

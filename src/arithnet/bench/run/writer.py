@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from arithnet.bench.rows import RunRow
-from arithnet.bench.store import ResultsStore, StoreRefused
+from arithnet.bench.protocol import RunRow
+from arithnet.bench.run.keys import current_rows
+from arithnet.bench.run.store import ResultsStore, StoreRefused
 from arithnet.files import append_text
 
 #: Seconds one attempt waits for the write lock: short, so the main process keeps serving workers and Ctrl-C.
@@ -114,12 +115,18 @@ def read_side_file(path: str | os.PathLike) -> list[RunRow]:
     return rows
 
 
+def side_rows(path: str | os.PathLike, stored: set[str]) -> list[RunRow]:
+    """The rows in a side file, with the keys their runs have now (bench.run.keys), beside the ``stored`` keys."""
+    return current_rows(read_side_file(path), taken=stored)
+
+
 def import_side_file(store: ResultsStore) -> int:
     """Store the rows waiting in the store's side file and delete it; returns how many were new.
 
     The file is first renamed to a name of this process's own, so that rows
     another bench appends meanwhile go to a new side file and are not deleted
-    unread. If the store refuses the rows, the file is put back.
+    unread. If the store refuses the rows, the file is put back. Rows an
+    earlier arithnet wrote there get the keys their runs have now (``side_rows``).
     """
     path = side_file(store.path)
     claimed = path.with_name(f"{path.name}.{os.getpid()}")
@@ -128,7 +135,7 @@ def import_side_file(store: ResultsStore) -> int:
     except FileNotFoundError:
         return 0
     try:
-        added = store.add(read_side_file(claimed))
+        added = store.add(side_rows(claimed, store.keys()))
     except BaseException:
         _put_back(claimed, path)
         raise

@@ -1,16 +1,16 @@
 """Running a benchmark grid on a Ray cluster: the same groups as on one machine, trained as Ray tasks.
 
-The grid is planned and grouped as by bench.runner (same groups, same
+The grid is planned and grouped as by bench.run.runner (same groups, same
 thresholds), and each group becomes one Ray task of one CPU that trains it
 in one torch thread and returns its rows. Ray does the scheduling: tasks go
 to free CPUs anywhere in the cluster, and a task whose worker process or
 node dies is run again (``MAX_RETRIES``). The driver, the process that
 called ``run_grid_ray``, alone writes the one results store, each group's
-rows as they arrive (bench.writer), so a grid stopped or rerun resumes as on
+rows as they arrive (bench.run.writer), so a grid stopped or rerun resumes as on
 one machine, and a group trained twice (a retry after its rows were sent)
 adds nothing: rows are stored once per key.
 
-SIGINT or SIGTERM stops the grid as bench.runner does: the rows of groups
+SIGINT or SIGTERM stops the grid as bench.run.runner does: the rows of groups
 already finished are stored, the outstanding tasks are cancelled, and
 ``GridStopped`` is raised.
 
@@ -27,20 +27,18 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from arithnet.bench import limits
-from arithnet.bench.grid import Run
-from arithnet.bench.rows import RunRow
-from arithnet.bench.runner import (
+from arithnet.bench.protocol import Run, RunRow
+from arithnet.bench.run import limits
+from arithnet.bench.run.runner import (
     TICK,
     StopSignals,
     WorkerFailed,
     fit_to_memory,
     make_groups,
     prepare_compiling,
-    run_threshold,
     train_and_store,
 )
-from arithnet.bench.writer import StoreWriter
+from arithnet.bench.run.writer import StoreWriter
 
 #: Times Ray runs a group again after its worker process or node died (not after an error in training).
 MAX_RETRIES = 3
@@ -60,7 +58,7 @@ def train_group(group: Sequence[Run]) -> list[RunRow]:
     from arithnet.bench.protocol import run_group
 
     torch.set_num_threads(1)
-    return run_group([config for config, _ in group], [seed for _, seed in group], run_threshold)
+    return run_group([config for config, _ in group], [seed for _, seed in group])
 
 
 def run_grid_ray(

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from arithnet.bench.rows import CRITERIA, RunRow
-from arithnet.bench.stats import success_table
-from arithnet.bench.verdicts import EXACT, Verdict, verdicts
+from arithnet.bench.protocol import CRITERIA, EXACT, RunRow, Verdict
+from arithnet.bench.protocol.verdicts import verdicts
+from arithnet.bench.report.stats import success_table
 
 #: The field's order of the operations; any other operation follows, sorted.
 OPERATION_ORDER = ("add", "sub", "mul", "div")

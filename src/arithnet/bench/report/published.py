@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from arithnet.bench.stats import wilson_interval
+from arithnet.bench.report.stats import wilson_interval
 
 DIVISION_PAPER = (
     "Mistry, Farrahi & Hare, Learning Division with Neural Arithmetic Logic Modules, "

@@ -121,7 +121,6 @@ class _Outbox:
 
 def _train(group: list, outbox: _Outbox) -> None:
     from arithnet.bench.protocol import run_group
-    from arithnet.bench.runner import run_threshold
 
     steps = group[0][0].steps
 
@@ -129,7 +128,7 @@ def _train(group: list, outbox: _Outbox) -> None:
         outbox.send(("progress", step), hold=step >= steps)  # held until the rows are sent
 
     try:
-        rows = run_group([c for c, _ in group], [s for _, s in group], run_threshold, progress)
+        rows = run_group([config for config, _ in group], [seed for _, seed in group], progress=progress)
         outbox.send(("rows", rows))
     except Exception:
         outbox.send(("error", traceback.format_exc()))

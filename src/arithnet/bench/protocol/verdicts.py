@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from arithnet.bench.rows import CRITERIA, Record, RunRow
+from arithnet.bench.protocol.rows import CRITERIA, Record, RunRow
 
 #: The exact-formula criterion: the run's rounded weights give the target formula. It has no solved-at step.
 EXACT = "exact"

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import optimize, special, stats
 
-from arithnet.bench.rows import RunRow
-from arithnet.bench.verdicts import EXACT, RUN_FIELDS, VERDICT_CRITERIA, Verdict, verdicts
+from arithnet.bench.protocol import EXACT, RUN_FIELDS, VERDICT_CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol.verdicts import verdicts
 
 NAN = float("nan")
 #: Sparsity errors are moved this far inside (0, 1) before the beta fit: the beta

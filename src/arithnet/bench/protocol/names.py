@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from arithnet.bench.presets import PRESETS
-from arithnet.bench.protocol import DTYPES, LOSSES, TASKS, takes_option, unit_names
-from arithnet.bench.tasks import GRIDS
+from arithnet.bench.protocol.config import DTYPES, LOSSES, TASKS
+from arithnet.bench.protocol.model import takes_option, unit_names
+from arithnet.bench.protocol.presets import PRESETS
+from arithnet.bench.protocol.tasks import GRIDS
 from arithnet.devices import DEVICES
 from arithnet.engine.config import SCHEDULES
 from arithnet.operations import OPERATIONS
