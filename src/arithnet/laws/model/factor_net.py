@@ -47,7 +47,9 @@ def library_values(x: torch.Tensor, exponents: torch.Tensor) -> torch.Tensor:
 
 def factors(phi: torch.Tensor, weights: torch.Tensor, powers: torch.Tensor) -> torch.Tensor:
     """∏ⱼ Sⱼ^pⱼ per term (S, B, K): sums Sₖⱼ = φ·bₖⱼ scaled to unit RMS, weights (S, K, J, L), powers (S, K, J)."""
-    sums = torch.einsum("bl,skjl->sbkj", phi, weights)
+    n_runs, n_terms, n_factors, n_library = weights.shape
+    # One matrix product for every run's sums: (B, L) @ (L, S·K·J), not a batch of S small ones.
+    sums = (phi @ weights.reshape(-1, n_library).mT).reshape(-1, n_runs, n_terms, n_factors).transpose(0, 1)
     sums = sums / sums.square().mean(1, keepdim=True).clamp_min(1e-300).sqrt()
     log_abs = torch.log(sums.abs().clamp_min(SUM_FLOOR))
     magnitude = torch.exp((log_abs * powers[:, None]).sum(-1))

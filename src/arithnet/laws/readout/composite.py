@@ -26,6 +26,8 @@ from arithnet.laws.readout.rows import Rows
 #: Gauss–Newton steps of a fit, and the relative decrease of the residual below which it stops.
 FIT_STEPS = 12
 FIT_TOLERANCE = 1e-12
+#: A coefficient within this many standard errors of 0 is dropped before the one-by-one BIC removals.
+SIGNIFICANCE = 2.0
 #: A monomial is kept in a numerator or sum when its share of the largest term's RMS is at least this.
 KEEP_SHARE = 1e-3
 
@@ -222,9 +224,27 @@ def removals(composite: Composite):
                 yield replace(composite, terms=terms)
 
 
+def significant(composite: Composite) -> Composite:
+    """The composite without the monomials whose coefficient is within SIGNIFICANCE standard errors of 0
+    (never a sum's leading one, nor a numerator's last)."""
+    terms = []
+    for term in composite.terms:
+        keep = np.abs(term.coefficients) > SIGNIFICANCE * term.errors
+        keep = keep if keep.any() else np.abs(term.coefficients) == np.abs(term.coefficients).max()
+        factors = []
+        for factor in term.factors:
+            keep_sum = np.abs(factor.coefficients) > SIGNIFICANCE * factor.errors
+            keep_sum[0] = True
+            kept_sum = {"indices": factor.indices[keep_sum], "coefficients": factor.coefficients[keep_sum]}
+            factors.append(replace(factor, **kept_sum))
+        terms.append(replace(term, indices=term.indices[keep], coefficients=term.coefficients[keep], factors=factors))
+    return replace(composite, terms=terms)
+
+
 def simplified(composite: Composite, phi: np.ndarray, y: np.ndarray) -> Composite:
-    """Drop one monomial at a time while the BIC falls: the smallest structure the data support."""
-    current = fit(composite, phi, y)
+    """Drop the insignificant monomials at once, then one at a time while the BIC falls: the smallest structure
+    the data support."""
+    current = fit(significant(fit(composite, phi, y)), phi, y)
     score = bic(current, phi, y)
     while True:
         trials = [fit(candidate, phi, y) for candidate in removals(current)]

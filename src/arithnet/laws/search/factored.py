@@ -24,7 +24,7 @@ from arithnet.engine import EngineConfig, Problem, fit
 from arithnet.laws.config import FitConfig
 from arithnet.laws.model.factor_net import FactorNet
 from arithnet.laws.readout.library import monomial_library
-from arithnet.laws.search.factored_stages import N_KEPT, N_STARTS, POLISH_STEPS, STEPS, Variant
+from arithnet.laws.search.factored_stages import N_KEPT, N_STARTS, POLISH_ROWS, POLISH_STEPS, STEPS, Variant
 
 
 def masks(variants: list[Variant], library: np.ndarray) -> dict[str, np.ndarray]:
@@ -47,7 +47,10 @@ def masks(variants: list[Variant], library: np.ndarray) -> dict[str, np.ndarray]
 def stage_problem(rows, variants: list[Variant], index: int, config: FitConfig) -> tuple[Problem, np.ndarray]:
     """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts."""
     x_search, y_search, x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
-    library = monomial_library(x_all.shape[1], 2)
+    x_all, y_all = x_all[:POLISH_ROWS], y_all[:POLISH_ROWS]
+    # The smallest library the stage's variants need: every product of the design is over it.
+    degree = max(max(v.numerator_degree, *(d for degrees in v.degrees for d in degrees)) for v in variants)
+    library = monomial_library(x_all.shape[1], degree)
     shapes = masks(variants, library)
     n_runs = len(variants) * N_KEPT
     stage_key = counter_random.derive(counter_random.stream_keys([config.seed]), 1000 + index)

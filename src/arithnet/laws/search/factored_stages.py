@@ -34,10 +34,12 @@ class Variant:
         return "y = " + " + ".join(terms)
 
 
-#: Each variant's starts, and how many of them the polish keeps; Adam steps of the search and of the polish.
-#: Fewer than LawNet's (32 starts, 500 + 300 steps): the numerators are solved, and only the sums move.
-N_STARTS, N_KEPT = 8, 2
+#: Each variant's starts, and how many of them the polish keeps; Adam steps of the search (on the search rows)
+#: and of the polish (on at most POLISH_ROWS training rows). Fewer than LawNet's (32 starts, 500 + 300 steps):
+#: the numerators are solved and the powers fixed, so only the sums move.
+N_STARTS, N_KEPT = 4, 2
 STEPS, POLISH_STEPS = 300, 100
+POLISH_ROWS = 512
 
 #: Lattice powers a sum may take (1 for a factor that multiplies the numerator).
 POWERS = (1.0, -1.0, 0.5, -0.5, 1.5, -1.5, 2.0, -2.0)

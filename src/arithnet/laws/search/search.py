@@ -50,7 +50,7 @@ IN_TURN = 8
 READOUT_ROWS = 4096
 
 #: Runs of a factored stage read out (the lowest training errors), and at most how many of one variant.
-FACTORED_READOUTS = 12
+FACTORED_READOUTS = 8
 FACTORED_PER_VARIANT = 2
 #: The least time a trained stage starts with: importing torch alone takes a few seconds and cannot be cut short.
 TRAINED_STAGE_SECONDS = 3.0
