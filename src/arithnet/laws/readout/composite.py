@@ -338,3 +338,15 @@ class _Writer:
             scaled = float(value * self.sigma[index] * carried)
             total += self.constant(scaled, value, error) * self.monomial(self.library[index])
         return total
+
+
+def power_neighbours(composite: Composite):
+    """The composite with one sum's power moved by ±½, or that sum left out (its power 0): its lattice neighbours."""
+    for k, term in enumerate(composite.terms):
+        for j, factor in enumerate(term.factors):
+            for step in (Fraction(-1, 2), Fraction(1, 2), -factor.power):
+                power = factor.power + step
+                factors = [replace(factor, power=power)] if power != 0 else []
+                terms = list(composite.terms)
+                terms[k] = replace(term, factors=term.factors[:j] + factors + term.factors[j + 1 :])
+                yield replace(composite, terms=terms, label=f"{composite.label}, a sum's power moved to {power}")

@@ -20,8 +20,16 @@ import sympy
 from arithnet.laws.config import FitConfig
 from arithnet.laws.law.symbolic import from_sympy
 from arithnet.laws.readout.algebra import law_values, monomials, relative_rms
+from arithnet.laws.readout.composite import (
+    Composite,
+    from_run,
+    library_values,
+    power_neighbours,
+    predict,
+    simplified,
+)
 from arithnet.laws.readout.composite import expression as composite_expression
-from arithnet.laws.readout.composite import from_run, library_values, simplified
+from arithnet.laws.readout.composite import fit as fit_composite
 from arithnet.laws.readout.expression import (
     effective,
     exponent_denominator,
@@ -176,7 +184,8 @@ class Search:
             expression, readings = composite_expression(composite, self.rows, self.symbols, settings)
             key = sympy.srepr(expression)
             if key not in self.candidates:
-                self.candidates[key] = self.judge(expression, composite.label, name, composite.key(), readings)
+                judged = self.judge(expression, composite.label, name, composite.key(), readings, composite)
+                self.candidates[key] = judged
 
     @property
     def grids(self) -> tuple[int, ...]:
@@ -199,8 +208,8 @@ class Search:
             expression, readings = law_expression(structure, self.rows, self.symbols, sign, settings)
             key = sympy.srepr(expression)
             if key not in self.candidates:
-                written = effective(structure, readings).key()
-                self.candidates[key] = self.judge(expression, structure.label, stage, written, readings)
+                written = effective(structure, readings)
+                self.candidates[key] = self.judge(expression, structure.label, stage, written.key(), readings, written)
 
     def readings(self, structures: list[tuple[Structure, float]]):
         """(structure, snap sigmas) pairs to read out: every structure at every ``snap_sigmas``, and the best
@@ -252,12 +261,10 @@ class Search:
         tree = from_sympy(candidate.expression)
         evidence = self.judge.evidence
         train_rms = float(relative_rms(evidence.values(tree, evidence.x)[None], evidence.y)[0])
-        exponents = (
-            sum(sum(1 for e in term[1] if e != 0) for term in candidate.structure[1]) if candidate.structure else 0
-        )
+        constants = sum(1 for reading in candidate.constants if reading.snapped != 0)
         return Rival(
             str(candidate.expression), candidate.stage, candidate.error, lambda x: evidence.values(tree, x),
-            candidate.structure, train_rms, len(candidate.constants) + exponents,
+            candidate.structure, train_rms, constants + key_exponents(candidate.structure),
         )  # fmt: skip
 
     def rivals(self, level: float, chosen: Candidate) -> list[Rival]:
@@ -270,6 +277,8 @@ class Search:
         """
         rivals = [self.rival(c) for c in self.noise_consistent()]
         limit = level * noise_band(len(self.rows.y_held))
+        if isinstance(chosen.origin, Composite):
+            rivals += self.composite_rivals(chosen.origin, limit)
         unsnapped = [fit for fit in self.fits if not on_lattice(fit.exponents, self.grids)]  # else a candidate already
         for fit in unsnapped + lattice_neighbours(self.rows, chosen.structure):
             error, unstructured, train_rms = self.fit_quality(fit)
@@ -279,6 +288,30 @@ class Search:
                 rivals.append(Rival(fit.label, "unsnapped fit", error, self.fit_predictor(fit), ("unsnapped", id(fit)),
                                     train_rms, n_parameters))  # fmt: skip
         return rivals
+
+    def composite_rivals(self, composite: Composite, limit: float) -> list[Rival]:
+        """A factored law's neighbours that fit to the noise: one sum's power moved by ½ or the sum left out."""
+        phi_train, phi_held = (
+            library_values(self.rows.x, composite.library),
+            library_values(self.rows.x_held, composite.library),
+        )
+        found = []
+        for neighbour in power_neighbours(composite):
+            fitted = fit_composite(neighbour, phi_train, self.rows.y)
+            held = predict(fitted, phi_held)
+            error = float(relative_rms(held[None], self.rows.y_held)[0])
+            train = predict(fitted, phi_train)
+            residual = np.concatenate([train - self.rows.y, held - self.rows.y_held])[: len(self.judge.test_x)]
+            if error <= limit and looks_like_noise(self.judge.test_x, residual):
+                train_rms = float(relative_rms(train[None], self.rows.y)[0])
+                k = fitted.n_parameters() + key_exponents(fitted.key())
+                found.append(Rival(fitted.label, "a neighbour of the law", error, self.composite_predictor(fitted),
+                                   fitted.key(), train_rms, k))  # fmt: skip
+        return found
+
+    def composite_predictor(self, composite: Composite):
+        scale_x, scale_y = np.exp(self.rows.log_x), math.exp(self.rows.log_y)
+        return lambda x: scale_y * predict(composite, library_values(x / scale_x, composite.library))
 
     def fit_quality(self, fit: ContinuousFit) -> tuple[float, bool, float]:
         """A continuous fit's held-out error, whether its residuals look like noise, and its training error."""
@@ -323,6 +356,19 @@ def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
         ContinuousFit(stacked[n], fitted_roles[n], coefficients[n], float(power), "a lattice neighbour of the law")
         for n in range(len(stacked))
     ]
+
+
+def key_exponents(key: tuple) -> int:
+    """The non-zero exponents of a structure's key (a ratio's, or a factored law's, whose powers count one each)."""
+    if not key:
+        return 0
+    if key[0] != "factored":
+        return sum(sum(1 for e in exponents if e != 0) for _, exponents in key[1])
+
+    def nonzero(monomials) -> int:
+        return sum(sum(1 for e in exponents if e != 0) for exponents in monomials)
+
+    return sum(nonzero(numerator) + sum(1 + nonzero(sums) for _, _, sums in factors) for numerator, factors in key[1])
 
 
 def best_runs(runs: dict, labels: list[str]) -> list[int]:

@@ -30,6 +30,7 @@ class Candidate:
         unstructured: the residuals pass the tests for leftover structure (verification.noise).
         structure: what makes two candidates the same structure (exponents, roles, power), not their constants.
         constants: the readings of its constants (fitted value, standard error, snapped to what).
+        origin: the fitted structure it was read from, for its lattice neighbours (verification.ambiguity).
     """
 
     expression: sympy.Expr
@@ -43,6 +44,8 @@ class Candidate:
     unstructured: bool = False
     structure: tuple = ()
     constants: list[ConstantReading] = field(default_factory=list)
+    #: The fitted structure it was read from (readout.structure.Structure or readout.composite.Composite).
+    origin: object = None
 
     def row(self) -> dict:
         """The candidate as one row of the candidate table (JSON-able)."""

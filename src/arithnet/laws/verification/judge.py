@@ -48,7 +48,7 @@ class Judge:
         n_test = min(NOISE_TEST_ROWS, len(evidence.y) + len(evidence.y_held))
         self.test_x = np.concatenate([evidence.x, evidence.x_held])[:n_test]
 
-    def __call__(self, expression: sympy.Expr, template: str, stage: str, structure=(), readings=()) -> Candidate:
+    def __call__(self, expression, template: str, stage: str, structure=(), readings=(), origin=None) -> Candidate:
         """The candidate with its errors; Verdict.EXACT when every held-out row matches to rounding."""
         evidence = self.evidence
         try:
@@ -69,5 +69,5 @@ class Judge:
         unstructured = looks_like_noise(self.test_x, residual)
         return Candidate(
             expression, size(expression), error, train_error, worst, verified, template, stage, unstructured,
-            structure, list(readings),
+            structure, list(readings), origin,
         )  # fmt: skip
