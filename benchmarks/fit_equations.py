@@ -93,6 +93,7 @@ COLUMNS = (
     "law_text",
     "verification",
     "structure_right",
+    "stage",
     "failure",
     "fit_config",
 )
@@ -196,7 +197,7 @@ def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings:
 
     table = table_from_arrays(x, y, names=names, target=target_name(names))
     fit = fit_law(table, FitConfig.from_dict({"seed": settings.seed, **json.loads(settings.fit_config)}))
-    extra = {"verification": fit.verification, "expression": fit.law.expression}
+    extra = {"verification": fit.verification.value, "expression": fit.law.expression, "stage": fit.chosen.stage}
     return Fitted(fit.law.predict, str(fit.law), extra)
 
 
@@ -251,7 +252,7 @@ def run_tool(tool: str, law_id: str, data: dict, settings: Settings) -> dict:
     law = BY_ID[law_id]
     row = {"law": law_id, "kind": law.kind, "n_vars": len(law.variables), "tool": tool, "rows": settings.rows}
     row |= {"noise": settings.noise, "seed": settings.seed, "error_outside": np.inf, "score": "wrong", "law_text": ""}
-    row |= {"verification": "", "structure_right": "", "failure": "", "fit_config": settings.fit_config}
+    row |= {"verification": "", "structure_right": "", "stage": "", "failure": "", "fit_config": settings.fit_config}
     start = time.perf_counter()
     try:
         fitted = FITTERS[tool](data["x"], data["y"], law.variables, settings)
@@ -261,6 +262,7 @@ def run_tool(tool: str, law_id: str, data: dict, settings: Settings) -> dict:
         row["score"] = score(row["error_outside"])
         if "expression" in fitted.extra:
             row["verification"] = fitted.extra["verification"]
+            row["stage"] = fitted.extra["stage"]
             right = structure_right(fitted.extra["expression"], law.variables, data, row["error_outside"])
             row["structure_right"] = bool(right)
     except Exception as error:  # a tool that fails scores "wrong"; the reason is kept, the traceback goes to stderr
@@ -397,12 +399,27 @@ def structure_cell(rows: list[dict], noise: float) -> str:
     return f"[{'green' if value >= 80 else 'red'}]{value:.0f}%[/]"
 
 
+def stage_table(rows: list[dict]) -> RichTable:
+    """Which stage of arithnet's search found each law: laws right outside (exact, or the structure right) by stage."""
+    table = RichTable(title="arithnet: the stage that found the law", title_justify="left")
+    for name in ("stage", "laws chosen", "exact outside", "structure right"):
+        table.add_column(name, justify="left" if name == "stage" else "right")
+    stages = sorted({row["stage"] for row in rows})
+    for stage in stages:
+        part = [row for row in rows if row["stage"] == stage]
+        exact = sum(row["score"] == "exact" for row in part)
+        right = sum(row["structure_right"] is True for row in part)
+        table.add_row(stage or "(failed)", str(len(part)), str(exact), str(right))
+    return table
+
+
 def print_summary(rows: list[dict], settings: Settings) -> None:
     for tool in settings.tools:
         console.print(tool_table(tool, [row for row in rows if row["tool"] == tool]))
     console.print(headline(rows, settings.tools, settings.noise))
     if "arithnet" not in settings.tools:
         return
+    console.print(stage_table([row for row in rows if row["tool"] == "arithnet"]))
     missed = [row for row in rows if row["tool"] == "arithnet" and row["score"] != "exact"]
     console.print(f"arithnet did not get {len(missed)} law(s) exactly" + (":" if missed else "."), highlight=False)
     for row in missed:
