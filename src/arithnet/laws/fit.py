@@ -22,6 +22,12 @@ from arithnet.tables import Table
 
 #: progress(fraction done, what is running)
 FitProgress = Callable[[float, str], None]
+#: What the search can write, said when no law verifies (docs/laws.md, "Limits").
+CLASS_LIMITS = (
+    "no law of the searched class was verified; the class is at most 3 terms, each a numerator times at most "
+    "4 sums to powers of ½ steps up to ±2, sums of monomials of degree ≤ 2 (a ratio y^q = P/Q of sums of up to "
+    "6 monomials, or of polynomials within the rational library's 400 columns); a law beyond that is not found"
+)
 
 
 @dataclass
@@ -137,6 +143,7 @@ def notes(fit: LawFit, table: Table) -> list[str]:
         )
     if fit.verification == Verdict.NOT_VERIFIED:
         lines += zero_notes(table)
+        lines.append(CLASS_LIMITS)
     return lines
 
 
