@@ -82,7 +82,9 @@ class FactorNet(Unit):
 
     Args:
         in_features: I, the table's columns. out_features: must be 1. n_seeds: S runs.
-        library: (L, I) integer exponents of the monomials φ (``model.library.monomial_library``).
+        library: (L, I) integer exponents of the monomials φ, by degree (``readout.library.monomial_library``).
+        n_sum_library: the sums use the first this many of them (the numerators all): a stage whose sums are
+            of degree 1 does not pay for the products of columns its numerators use.
         n_terms, n_factors: K terms of at most J factors each.
         density: the library monomials each sum starts with (the others start near 0).
 
@@ -109,6 +111,7 @@ class FactorNet(Unit):
         n_terms: int = 1,
         n_factors: int = 2,
         density: int = 2,
+        n_sum_library: int | None = None,
     ) -> None:
         super().__init__(in_features, out_features, n_seeds)
         if out_features != 1 or n_seeds is None:
@@ -117,10 +120,11 @@ class FactorNet(Unit):
         # Shared by every run, so not a buffer: selecting runs (Unit.select) indexes buffers by run.
         self.library = library.to(torch.float64)
         n_library = library.shape[0]
-        self.weight = self._parameter(n_terms, n_factors, n_library)
+        self.n_sum_library = n_sum_library or n_library
+        self.weight = self._parameter(n_terms, n_factors, self.n_sum_library)
         self.register_buffer("power", torch.zeros(self._shape(n_terms, n_factors)))
         self.register_buffer("numerator", torch.ones(self._shape(n_terms, n_library)))
-        self.register_buffer("allowed", torch.ones(self._shape(n_terms, n_factors, n_library)))
+        self.register_buffer("allowed", torch.ones(self._shape(n_terms, n_factors, self.n_sum_library)))
         self.register_buffer("coefficient", torch.zeros(self._shape(n_terms * n_library)))
         self.reset_parameters()
 
@@ -140,15 +144,17 @@ class FactorNet(Unit):
             self.weight.copy_(torch.where(chosen, magnitude * torch.where(sign < 0.8, 1.0, -1.0), 0.0) + noise)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._design(x) @ self.coefficient[..., None]
+
+    def _design(self, x: torch.Tensor) -> torch.Tensor:
         phi = library_values(x.to(self.weight.dtype), self.library.to(self.weight.dtype))
-        design = numerator_design(phi, factors(phi, self.weight * self.allowed, self.power), self.numerator)
-        return design @ self.coefficient[..., None]
+        products = factors(phi[:, : self.n_sum_library], self.weight * self.allowed, self.power)
+        return numerator_design(phi, products, self.numerator)
 
     def projected(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The prediction (S, B, 1) with the numerators solved for ``target`` (S, B); they are kept."""
         self.check_input(x)
-        phi = library_values(x.to(self.weight.dtype), self.library.to(self.weight.dtype))
-        design = numerator_design(phi, factors(phi, self.weight * self.allowed, self.power), self.numerator)
+        design = self._design(x)
         coefficient = solve_numerators(design, target.to(design.dtype))
         with torch.no_grad():
             self.coefficient.copy_(coefficient)

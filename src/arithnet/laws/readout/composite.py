@@ -242,9 +242,12 @@ def significant(composite: Composite) -> Composite:
 
 
 def simplified(composite: Composite, phi: np.ndarray, y: np.ndarray) -> Composite:
-    """Drop the insignificant monomials at once, then one at a time while the BIC falls: the smallest structure
-    the data support."""
-    current = fit(significant(fit(composite, phi, y)), phi, y)
+    """Drop the insignificant monomials at once (when that does not cost the fit: an ill-conditioned fit has
+    large standard errors everywhere), then one at a time while the BIC falls: the smallest structure the data
+    support."""
+    full = fit(composite, phi, y)
+    pruned = fit(significant(full), phi, y)
+    current = pruned if bic(pruned, phi, y) <= bic(full, phi, y) + math.log(len(y)) else full
     score = bic(current, phi, y)
     while True:
         trials = [fit(candidate, phi, y) for candidate in removals(current)]

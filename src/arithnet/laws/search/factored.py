@@ -48,10 +48,12 @@ def stage_problem(rows, variants: list[Variant], index: int, config: FitConfig) 
     """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts."""
     x_search, y_search, x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
     x_all, y_all = x_all[:POLISH_ROWS], y_all[:POLISH_ROWS]
-    # The smallest library the stage's variants need: every product of the design is over it.
+    # The smallest libraries the stage's variants need: the numerators', and the sums' (its first monomials).
     degree = max(max(v.numerator_degree, *(d for degrees in v.degrees for d in degrees)) for v in variants)
     library = monomial_library(x_all.shape[1], degree)
+    n_sum_library = len(monomial_library(x_all.shape[1], max(d for v in variants for ds in v.degrees for d in ds)))
     shapes = masks(variants, library)
+    shapes["allowed"] = shapes["allowed"][..., :n_sum_library]
     n_runs = len(variants) * N_KEPT
     stage_key = counter_random.derive(counter_random.stream_keys([config.seed]), 1000 + index)
     keys = counter_random.derive(stage_key.expand(n_runs), torch.arange(n_runs))
@@ -61,8 +63,9 @@ def stage_problem(rows, variants: list[Variant], index: int, config: FitConfig) 
 
     def build(n: int) -> FactorNet:
         unit = FactorNet(
-            x_all.shape[1], 1, n, library=torch.from_numpy(library), n_terms=n_terms, n_factors=n_factors
-        ).double()
+            x_all.shape[1], 1, n, library=torch.from_numpy(library), n_terms=n_terms, n_factors=n_factors,
+            n_sum_library=n_sum_library,
+        ).double()  # fmt: skip
         repeat = n // n_runs
         for name in ("power", "numerator", "allowed"):
             getattr(unit, name).copy_(per_run["powers" if name == "power" else name].repeat_interleave(repeat, 0))

@@ -20,7 +20,7 @@ class Variant:
 
     powers: tuple[tuple[float, ...], ...]
     degrees: tuple[tuple[int, ...], ...]
-    numerator_degree: int = 1
+    numerator_degree: int = 2
 
     @property
     def label(self) -> str:
@@ -37,7 +37,7 @@ class Variant:
 #: Each variant's starts, and how many of them the polish keeps; Adam steps of the search (on the search rows)
 #: and of the polish (on at most POLISH_ROWS training rows). Fewer than LawNet's (32 starts, 500 + 300 steps):
 #: the numerators are solved and the powers fixed, so only the sums move.
-N_STARTS, N_KEPT = 4, 2
+N_STARTS, N_KEPT = 8, 2
 STEPS, POLISH_STEPS = 300, 100
 POLISH_ROWS = 512
 
@@ -55,7 +55,7 @@ def default_stages() -> list[tuple[str, list[Variant]]]:
     one = [one_term((p,), (1,)) for p in DENOMINATOR_POWERS]
     two = [one_term(pair, (1, 1)) for pair in itertools.combinations_with_replacement(POWERS, 2)]
     terms = [
-        Variant(((a,), (b,)), ((1,), (1,)), numerator_degree=2)
+        Variant(((a,), (b,)), ((1,), (1,)))
         for a, b in itertools.combinations_with_replacement((-1.0, -2.0, -0.5, 0.5, 0.0), 2)
         if (a, b) != (0.0, 0.0)
     ]
