@@ -107,8 +107,8 @@ def test_the_composite_is_written_in_the_tables_units_with_its_constants():
     ("formula", "stage"),
     [
         (lambda v: (v[:, 0] + v[:, 1]) * np.sqrt(v[:, 2] + v[:, 3]), "factored, one sum"),
-        # Found by two sums, (2a + b + c)/((a + b)(a + c)), and by two terms, which write it shorter.
-        (lambda v: 1 / (v[:, 0] + v[:, 1]) + 1 / (v[:, 0] + v[:, 2]), "factored, two terms"),
+        # Found as two sums, (2a + b + c)/((a + b)(a + c)), or as two terms, which write it shorter.
+        (lambda v: 1 / (v[:, 0] + v[:, 1]) + 1 / (v[:, 0] + v[:, 2]), "factored, two"),
     ],
     ids=["a sum times the root of a sum", "a sum of two ratios"],
 )

@@ -15,6 +15,7 @@ This part imports torch; it hands back numpy arrays for the readout
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -24,7 +25,17 @@ from arithnet.engine import EngineConfig, Problem, fit
 from arithnet.laws.config import FitConfig
 from arithnet.laws.model.factor_net import FactorNet
 from arithnet.laws.readout.library import monomial_library
-from arithnet.laws.search.factored_stages import N_KEPT, N_STARTS, POLISH_ROWS, POLISH_STEPS, STEPS, Variant
+from arithnet.laws.search.factored_stages import (
+    KEPT_VARIANTS,
+    N_KEPT,
+    N_STARTS,
+    POLISH_ROWS,
+    POLISH_STEPS,
+    SCREEN_STEPS,
+    SELECT_BEFORE,
+    STEPS,
+    Variant,
+)
 
 
 def masks(variants: list[Variant], library: np.ndarray) -> dict[str, np.ndarray]:
@@ -44,19 +55,34 @@ def masks(variants: list[Variant], library: np.ndarray) -> dict[str, np.ndarray]
     return {"powers": powers, "numerator": numerator, "allowed": allowed}
 
 
-def stage_problem(rows, variants: list[Variant], index: int, config: FitConfig) -> tuple[Problem, np.ndarray]:
-    """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts."""
+@dataclass(frozen=True)
+class Phase:
+    """One engine program of a stage: ``starts`` per run (the best kept at ``select_at``), ``steps`` on the search
+    rows then ``polish`` on the polish rows, from ``initial`` weights (R, K, J, L) where given."""
+
+    steps: int
+    polish: int
+    starts: int
+    initial: torch.Tensor | None = None
+
+
+def libraries(variants: list[Variant], n_inputs: int) -> tuple[np.ndarray, int]:
+    """The smallest libraries the stage's variants need: the numerators' (L, I), and how many of its first
+    monomials the sums use."""
+    degree = max(max(v.numerator_degree, *(d for degrees in v.degrees for d in degrees)) for v in variants)
+    sum_degree = max(d for v in variants for degrees in v.degrees for d in degrees)
+    return monomial_library(n_inputs, degree), len(monomial_library(n_inputs, sum_degree))
+
+
+def stage_problem(rows, variants: list[Variant], key: torch.Tensor, phase: Phase) -> tuple[Problem, np.ndarray]:
+    """The engine's problem: N_KEPT runs per variant, each with ``phase.starts`` starts."""
     x_search, y_search, x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
     x_all, y_all = x_all[:POLISH_ROWS], y_all[:POLISH_ROWS]
-    # The smallest libraries the stage's variants need: the numerators', and the sums' (its first monomials).
-    degree = max(max(v.numerator_degree, *(d for degrees in v.degrees for d in degrees)) for v in variants)
-    library = monomial_library(x_all.shape[1], degree)
-    n_sum_library = len(monomial_library(x_all.shape[1], max(d for v in variants for ds in v.degrees for d in ds)))
+    library, n_sum_library = libraries(variants, x_all.shape[1])
     shapes = masks(variants, library)
     shapes["allowed"] = shapes["allowed"][..., :n_sum_library]
     n_runs = len(variants) * N_KEPT
-    stage_key = counter_random.derive(counter_random.stream_keys([config.seed]), 1000 + index)
-    keys = counter_random.derive(stage_key.expand(n_runs), torch.arange(n_runs))
+    keys = counter_random.derive(key.expand(n_runs), torch.arange(n_runs))
     search, polish = y_search[None].expand(n_runs, -1), y_all[None].expand(n_runs, -1)
     n_terms, n_factors = shapes["powers"].shape[1:]
     per_run = {name: torch.from_numpy(value).repeat_interleave(N_KEPT, 0) for name, value in shapes.items()}
@@ -71,40 +97,61 @@ def stage_problem(rows, variants: list[Variant], index: int, config: FitConfig) 
             getattr(unit, name).copy_(per_run["powers" if name == "power" else name].repeat_interleave(repeat, 0))
         return unit
 
-    def batch(step: int):
-        return (x_search, search) if step <= STEPS else (x_all, polish)
+    def initialize(unit: FactorNet, sampler) -> None:
+        with torch.no_grad():
+            unit.weight.copy_(phase.initial)
 
-    return Problem(keys=keys, build=build, batch=batch), library
+    def batch(step: int):
+        return (x_search, search) if step <= phase.steps else (x_all, polish)
+
+    start = initialize if phase.initial is not None else None
+    return Problem(keys=keys, build=build, batch=batch, initialize=start), library
+
+
+def run_phase(rows, variants: list[Variant], key: torch.Tensor, phase: Phase, config: FitConfig, progress):
+    """Train a phase; the unit (N_KEPT runs per variant) and each run's relative squared error on the polish rows."""
+    problem, library = stage_problem(rows, variants, key, phase)
+    select = {"n_starts": phase.starts, "select_at": phase.steps - SELECT_BEFORE} if phase.starts > 1 else {}
+    engine = EngineConfig(
+        steps=phase.steps + phase.polish, lr=config.lr, loss="projected", progress_every=max(1, STEPS // 50), **select
+    )
+    unit = fit(problem, engine, progress=progress).unit
+    x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part[:POLISH_ROWS])) for part in rows[2:])
+    with torch.no_grad():
+        prediction = unit.projected(x_all, y_all[None].expand(unit.n_seeds, -1))[..., 0]
+        loss = ((prediction - y_all).square().mean(-1) / y_all.square().mean()).numpy()
+    return unit, library, np.nan_to_num(loss, nan=np.inf)
+
+
+def screened(variants: list[Variant], losses: np.ndarray) -> list[int]:
+    """The variants kept after screening: those whose better run is among the lowest errors (at least
+    KEPT_VARIANTS, a third of them)."""
+    best = losses.reshape(len(variants), N_KEPT).min(1)
+    n_kept = min(len(variants), max(KEPT_VARIANTS, len(variants) // 3))
+    return sorted(np.argsort(best, kind="stable")[:n_kept].tolist())
 
 
 def train_factored(rows, variants: list[Variant], index: int, config: FitConfig, progress: Callable | None = None):
-    """Train every run of a factored stage; returns the library (L, I), each run's arrays and its variant."""
+    """Train a factored stage by successive halving: every variant briefly (each run the best of its starts),
+    then the best third to the end and a polish; returns the library (L, I), each run's arrays and variant."""
     from arithnet.engine.threads import single_thread
 
-    problem, library = stage_problem(rows, variants, index, config)
-    engine = EngineConfig(
-        steps=STEPS + POLISH_STEPS,
-        lr=config.lr,
-        loss="projected",
-        n_starts=N_STARTS // N_KEPT,
-        select_at=STEPS,
-        progress_every=max(1, STEPS // 50),
-    )
+    key = counter_random.derive(counter_random.stream_keys([config.seed]), 1000 + index)
     with single_thread():
-        unit = fit(problem, engine, progress=progress).unit
-        x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows[2:])
-        with torch.no_grad():
-            prediction = unit.projected(x_all, y_all[None].expand(unit.n_seeds, -1))[..., 0]
-            loss = ((prediction - y_all).square().mean(-1) / y_all.square().mean()).numpy()
+        first = Phase(SCREEN_STEPS, 0, N_STARTS // N_KEPT)
+        unit, _, losses = run_phase(rows, variants, key, first, config, progress)
+        chosen = screened(variants, losses)
+        runs = torch.tensor([v * N_KEPT + r for v in chosen for r in range(N_KEPT)])
+        kept = [variants[v] for v in chosen]
+        second = Phase(STEPS - SCREEN_STEPS, POLISH_STEPS, 1, unit.weight.detach()[runs])
+        unit, library, loss = run_phase(rows, kept, key, second, config, progress)
     n_library = library.shape[0]
-    coefficients = unit.coefficient.numpy().reshape(unit.n_seeds, -1, n_library)
     runs = {
         "weights": (unit.weight * unit.allowed).detach().numpy(),
-        "coefficients": coefficients,
+        "coefficients": unit.coefficient.numpy().reshape(unit.n_seeds, -1, n_library),
         "powers": unit.power.numpy(),
         "numerator": unit.numerator.numpy(),
         "allowed": unit.allowed.numpy(),
-        "loss": np.nan_to_num(loss, nan=np.inf),
+        "loss": loss,
     }
-    labels = [v.label for v in variants for _ in range(N_KEPT)]
-    return library, runs, labels
+    return library, runs, [v.label for v in kept for _ in range(N_KEPT)]

@@ -40,6 +40,9 @@ class Variant:
 N_STARTS, N_KEPT = 8, 2
 STEPS, POLISH_STEPS = 300, 100
 POLISH_ROWS = 512
+#: Successive halving: every variant trains SCREEN_STEPS steps (its starts compared SELECT_BEFORE steps before
+#: the end), then only the best third of the variants, and at least KEPT_VARIANTS, train the rest of the way.
+SCREEN_STEPS, SELECT_BEFORE, KEPT_VARIANTS = 100, 20, 6
 
 #: Lattice powers a sum may take (1 for a factor that multiplies the numerator).
 POWERS = (1.0, -1.0, 0.5, -0.5, 1.5, -1.5, 2.0, -2.0)
