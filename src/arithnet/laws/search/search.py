@@ -1,8 +1,9 @@
 """One law search, stage by stage, simplest first: each stage's structures are read out and judged as candidates.
 
 The stages are the power law, the lattice stage (one dimensionless group
-away from it), the polynomial library (y^q a polynomial of degree 2) and the
-trained stages (LawNets of growing size). The first three are enumeration and
+away from it), the polynomial library (y^q a polynomial of degree 2), the
+rational library (y^q·Q = P, polynomials of any degree, one SVD each) and the
+trained stages (LawNets of growing size). The first four are enumeration and
 closed-form solves in numpy; the trained stages import torch when they run.
 The search stops at the first stage with an exact law, when a noise-level
 law survives a bigger trained stage, or when the time budget runs out.
@@ -35,6 +36,7 @@ from arithnet.laws.readout.structure import ContinuousFit, Structure
 from arithnet.laws.search.budget import Budget, OutOfTime
 from arithnet.laws.search.lattice import lattice_blocks, polynomial_structures, prefiltered
 from arithnet.laws.search.power_law import power_law_exponents
+from arithnet.laws.search.rational import rational_library
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Rival
 from arithnet.laws.verification.front import Candidate, noise_band
@@ -97,6 +99,8 @@ class Search:
         if self.config.lattice_stage:
             yield "lattice", self.lattice_stage, False
             yield "polynomial library", self.polynomial_stage, False
+        if self.config.rational_stage:
+            yield "rational library", self.rational_stage, False
         for index, stage in enumerate(self.config.stages):
             name = f"trained, {stage.n_terms} monomials"
             yield name, lambda index=index, stage=stage, name=name: self.trained_stage(index, stage, name), True
@@ -119,6 +123,11 @@ class Search:
         polynomials = polynomial_structures(len(self.names), self.config)
         if polynomials is not None:
             self.add(shortlist(self.rows, *polynomials, (2,)), "polynomial library")
+
+    def rational_stage(self) -> None:
+        found = rational_library(self.rows, lambda: self.budget.check("rational library"))
+        if found is not None:
+            self.add(found, "rational library")
 
     def trained_stage(self, index: int, stage, name: str) -> None:
         self.budget.check(name, needed=TRAINED_STAGE_SECONDS)
@@ -262,8 +271,8 @@ NEIGHBOUR_STEPS = (-1.0, -0.5, 0.5, 1.0)
 
 def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
     """The structure of ``key`` (power, {(role, exponents)}) with one exponent moved, its coefficients refitted."""
-    if not key:
-        return []
+    if len(key) != 2:
+        return []  # no structure, or a plain square (fitted sign-keeping, its neighbours would be other laws)
     power, terms = key
     roles = np.array([float(role) for role, _ in sorted(terms)])
     exponents = np.array([exponent for _, exponent in sorted(terms)], dtype=np.float64)
