@@ -209,7 +209,7 @@ class Search:
         """The candidate in its shortest form (readout.tidy); left as it is once the budget is spent."""
         if self.budget.spent():
             return candidate
-        x = self.judge.evidence.x_held
+        x = self.judge.test_x  # training and held-out rows: a rewrite that flips a sign must hold on both
         expression = tidy(candidate.expression, self.names, self.positive, x)
         candidate.expression, candidate.complexity = expression, size(expression)
         return candidate
