@@ -41,7 +41,7 @@ STAGE_ROWS = 1024
 #: ≤ 2e-16 and the next singular value ≥ 1e6 times larger. Configurations holding no law reached σ_min/σ_max of
 #: 3e-13 (libraries of degree 8–10, ill-conditioned; the next within 160 times) or a gap of 860 (with σ_min/σ_max
 #: 3e-6), never both. The ratio admits a table rounded up to 5000 times coarser than float64; the gap sits 100
-#: times below the laws' and 10 times above any miss's. Rows with noise of 1e-6 or more pass neither.
+#: times below the laws' and 10 times above any miss's. With noise of 1e-6 or more no library passes the first.
 NULL_RATIO = 1e-12
 MIN_GAP = 1e4
 #: Rows are weighted by 1/|t|, with |t| floored at this share of RMS(t). Without the floor, the few rows where a
