@@ -46,6 +46,7 @@ KINDS = {
     "power of a ratio": ("((m + n)/(m + 2*k))**(3/2)", "m n k"),
     "sum times a power of a sum": ("(a + b)*sqrt(c + d)", "a b c d"),
     "sign-changing root": ("(u - v)*sqrt(u**2 + w**2)", "u v w"),
+    "sign-changing root over a sum": ("(u - v)/sqrt(u + w)", "u v w"),
     "six columns": ("(x1*y1 + x2*y2)/(x3 + y3)", "x1 y1 x2 y2 x3 y3"),
 }
 
@@ -72,7 +73,7 @@ def test_a_law_of_each_kind_is_found_exactly_by_the_rational_library(fits, kind)
 def test_a_sign_changing_root_keeps_its_sign_outside_the_data(fits):
     """y² = (u − v)²·(u² + w²) is read out as (u − v)·√(u² + w²): negative where v > u, there and far outside."""
     fit, expression = fits["sign-changing root"]
-    assert "plain" in fit.chosen.template
+    assert "plain" in fit.chosen.template and "plain" in fits["sign-changing root over a sum"][0].chosen.template
     x = np.array([[1.0, 4.0, 2.0], [40.0, 3.0, 0.5], [-7.0, 20.0, 9.0]])
     truth = sympy.lambdify(sympy.symbols("u v w"), expression, "numpy")(*x.T)
     assert np.allclose(fit.law.predict(x), truth, rtol=1e-12)
@@ -161,6 +162,9 @@ def test_square_part_takes_out_every_squared_factor():
     assert sympy.simplify(root**2 * rest - ratio) == 0
     assert sympy.factor(root**2) == sympy.factor((u - v) ** 2 / (c**2 * (c - u) ** 2))
     assert square_part(1.5 * u**2) == (1, 1.5 * u**2)  # a constant that did not snap: not factored
+    assert square_part(9 * u**2) == (u, 9) and square_part(1 / (4 * u**2)) == (1 / u, sympy.Rational(1, 4))
+    awkward = sympy.sqrt(sympy.pi) * (u**2 - v**2)  # sympy's factor_list fails on it: left whole
+    assert square_part(awkward / w**2) == (1 / w, awkward)
 
 
 def test_matching_sign_follows_the_data_and_factored_takes_out_roots():

@@ -25,12 +25,25 @@ def square_part(ratio: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
         return sympy.Integer(1), ratio
     root, rest = sympy.Integer(1), sympy.Integer(1)
     for part, side in zip(sympy.fraction(sympy.together(ratio)), (1, -1)):
-        coefficient, factors = sympy.factor_list(part)
+        coefficient, factors = _factors(part)
         rest *= coefficient**side
         for base, multiplicity in factors:
             root *= base ** (side * (multiplicity // 2))
             rest *= base ** (side * (multiplicity % 2))
     return root, rest
+
+
+def _factors(part: sympy.Expr) -> tuple[sympy.Expr, list]:
+    """sympy's factor_list of a numerator or denominator; a number, or what sympy cannot factor, as it is.
+
+    sympy 1.x fails on some constant factors (√π·(u² − v²) raises PolificationFailed): such a part is left whole.
+    """
+    if not part.free_symbols:
+        return part, []
+    try:
+        return sympy.factor_list(part)
+    except sympy.PolynomialError:
+        return sympy.Integer(1), [(part, 1)]
 
 
 def matching_sign(root: np.ndarray, y: np.ndarray) -> int:
@@ -49,7 +62,10 @@ def factored(expr: sympy.Expr) -> list[sympy.Expr]:
     √(S²·R) = |S|·√R, and |S| = ±S hold only where S keeps its sign; the caller keeps a rewrite only when it gives
     the same values on the rows (``expression.tidy``).
     """
-    whole = sympy.factor(expr)
+    try:
+        whole = sympy.factor(expr)
+    except sympy.PolynomialError:  # as in _factors
+        return []
     rewrites = [whole]
     for power in whole.atoms(sympy.Pow):
         base, exponent = power.args
