@@ -60,6 +60,8 @@ class FitConfig:
         stages: the search's stages, simplest first.
         sum_powers, ratio_powers: the target powers q (y^q = the sum, or the ratio) tried.
         lattice_stage: try the power law's factor times one dimensionless group before training.
+        rational_stage: solve y^q·Q = P over polynomial libraries in closed form before training
+            (laws/search/rational.py).
         shared_starts: half the starts begin around the power law's common factor.
         lattice_pull: half the kept runs are pulled to half-integer exponents in the polish.
         exponent_grids: denominators exponents are snapped to (2: halves).
@@ -91,6 +93,7 @@ class FitConfig:
     sum_powers: tuple[str, ...] = SUM_POWERS
     ratio_powers: tuple[str, ...] = RATIO_POWERS
     lattice_stage: bool = True
+    rational_stage: bool = True
     shared_starts: bool = True
     lattice_pull: bool = True
     exponent_grids: tuple[int, ...] = (2, 3)
@@ -113,7 +116,14 @@ class FitConfig:
             raise ValueError(f"n_starts ({self.n_starts}) must be a multiple of n_kept ({self.n_kept}), and larger")
         for name in ("lr", "exact_tolerance", "max_noise", "time_budget"):
             check_positive(name.replace("_", " "), getattr(self, name))
-        for name in ("screen_columns", "factored_stages", "lattice_stage", "shared_starts", "lattice_pull"):
+        for name in (
+            "screen_columns",
+            "rational_stage",
+            "factored_stages",
+            "lattice_stage",
+            "shared_starts",
+            "lattice_pull",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not self.snap_sigmas or not all(isinstance(v, int | float) and v > 0 for v in self.snap_sigmas):

@@ -10,6 +10,7 @@ column of 1e300) is kept as an mpmath number and printed as a float.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import mpmath
 import numpy as np
@@ -19,11 +20,15 @@ from arithnet.laws.law.evaluate import evaluate
 from arithnet.laws.law.symbolic import from_sympy
 from arithnet.laws.readout.algebra import monomials, ratio
 from arithnet.laws.readout.constants import RELATIVE_FLOOR, ConstantReading, snapped_constant
+from arithnet.laws.readout.roots import factored, matching_sign, square_part
 from arithnet.laws.readout.rows import Rows
 from arithnet.laws.readout.structure import Structure
 
 #: Expressions larger than this (nodes) are left as they are: a law of that size is no law to tidy.
 TIDY_MAX_SIZE = 40
+#: Laws with exact constants up to this size (nodes) are factored (``roots.factored``): sympy factors the
+#: polynomials of the rational library's largest laws (a few hundred nodes) in about 10 ms.
+FACTOR_MAX_SIZE = 400
 #: Coefficients known to within this factor of the best-determined one's relative error count as well determined.
 DETERMINED_WITHIN = 2.0
 #: A constant whose natural logarithm is beyond this is not a float64 (exp(709) is the largest).
@@ -109,8 +114,7 @@ def effective(structure: Structure, readings: list[ConstantReading]) -> Structur
     for reading in readings:
         if reading.term is not None and reading.snapped is not None and reading.snapped == 0:
             roles[reading.term] = 0.0
-    return Structure(structure.exponents, roles, structure.coefficients, structure.errors, structure.power,
-                     structure.label)  # fmt: skip
+    return replace(structure, roles=roles)
 
 
 def leading_index(structure: Structure) -> int | None:
@@ -147,13 +151,16 @@ def law_expression(structure: Structure, rows: Rows, symbols, sign: int, setting
     ``settings`` is (max_denominator, sigmas, exponent denominator). For q ≠ 1
     the numerator's leading coefficient c is taken out of the power and
     snapped as |c|^(1/q): y² = 9/(16π²)·(x² + y²) reads as 3/(4π)·√(x² + y²),
-    where 9/16 would need a larger denominator than 3/4.
+    where 9/16 would need a larger denominator than 3/4. A plain square takes
+    its sign from a factor of t (``plain_root``).
     """
     values, relative = table_coefficients(structure, rows)
     q = sympy.Rational(structure.power.numerator, structure.power.denominator)
     lead, readings = leading_index(structure), []
     if structure.power == 1 or lead is None:
         t = ratio_expression(structure, values, relative, symbols, settings, readings)
+        if structure.plain:
+            return plain_root(sympy.Integer(1), t, rows, symbols), readings
         return (t if structure.power == 1 else t ** (1 / q)), readings
     scale = abs(values[lead])
     t = ratio_expression(structure, values, relative, symbols, settings, readings, lead=lead)
@@ -164,11 +171,22 @@ def law_expression(structure: Structure, rows: Rows, symbols, sign: int, setting
     )
     outer_error = float(relative[lead] / abs(float(structure.power)) * abs(outer)) if isinstance(outer, float) else 0.0
     factor = read_constant(outer, outer_error, settings, readings)
+    if structure.plain:
+        return plain_root(factor, t, rows, symbols), readings
     if sign > 0:
         return factor * t ** (1 / q), readings
     if sign < 0:
         return -factor * (-t) ** (1 / q), readings
     return factor * sympy.sign(t) * sympy.Abs(t) ** (1 / q), readings
+
+
+def plain_root(factor: sympy.Expr, t: sympy.Expr, rows: Rows, symbols) -> sympy.Expr:
+    """y of a plain square y² = factor²·t: ±factor·S·√R with t = S²·R (``roots.square_part``), the sign that of y
+    where S is evaluated on the training rows (in the table's units)."""
+    root, rest = square_part(t)
+    names = tuple(symbol.name for symbol in symbols)
+    sign = matching_sign(values_of(root, names, rows.x * np.exp(rows.log_x)), rows.y)
+    return sign * factor * root * sympy.sqrt(rest)
 
 
 def size(expr: sympy.Expr) -> int:
@@ -201,7 +219,9 @@ def tidy(expr: sympy.Expr, names: tuple[str, ...], positive: list[bool], x: np.n
     will not do for a base of unknown sign; the check on ``x`` keeps it only
     where the values agree (both forms are non-real where the base is negative).
     First a term is pulled out of each power of a sum (``pulled_out``), which is
-    cheap at any size; sympy's own rewrites follow for expressions small enough.
+    cheap at any size; then a law with snapped constants is factored (``roots.factored``:
+    polynomials, fast at the sizes the rational library reads out); sympy's own
+    rewrites follow for expressions small enough.
     """
     symbols = [sympy.Symbol(name) for name in names]
     assumed = [sympy.Symbol(name, positive=True) if p else s for name, s, p in zip(names, symbols, positive)]
@@ -218,6 +238,9 @@ def tidy(expr: sympy.Expr, names: tuple[str, ...], positive: list[bool], x: np.n
 
     best = smallest(pulled_out(expr.subs(swap)), expr)
     base = best.subs(swap)
+    if not base.has(sympy.Float) and size(base) <= FACTOR_MAX_SIZE:
+        best = smallest(factored(base), best)
+        base = best.subs(swap)
     if size(base) > TIDY_MAX_SIZE:  # sympy's factor and simplify take minutes on large expressions
         return best
     rewrites = [base, sympy.factor(base), sympy.powsimp(sympy.factor(base)), sympy.together(base)]

@@ -11,6 +11,7 @@ a₁ and b to 0.666 and −0.333, which snap to what they are.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -54,4 +55,4 @@ def snapped_in_turn(rows: Rows, structure: Structure, max_denominator: int, sigm
             return None
         coefficients[0, k], errors[0, k], free[0, k] = float(snapped) / factor[k], 0.0, False
         coefficients, errors = refine(rows.x, rows.y, exponents, roles, powers, coefficients, errors, free)
-    return Structure(structure.exponents, structure.roles, coefficients[0], errors[0], structure.power, structure.label)
+    return replace(structure, coefficients=coefficients[0], errors=errors[0])

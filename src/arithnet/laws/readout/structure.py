@@ -19,6 +19,8 @@ class Structure:
         errors: (K,) their standard errors.
         power: the target power q.
         label: the stage and shape it came from.
+        plain: for an even q, whether y^q is the plain power (y² = P/Q, y = ±S·√(R/Q) with the sign of a factor S,
+            ``readout.roots``) rather than the sign-keeping one (sign(y)·y² = P/Q, y = sign(t)·|t|^(1/q)).
     """
 
     exponents: np.ndarray
@@ -27,11 +29,13 @@ class Structure:
     errors: np.ndarray
     power: Fraction
     label: str
+    plain: bool = False
 
     def key(self) -> tuple:
-        """What makes two structures the same law: the power and the set of (role, exponents) terms."""
+        """What makes two structures the same law: the power and the set of (role, exponents) terms, and "plain"
+        after them for a plain even power (the same P/Q read as another law)."""
         terms = {(int(r), tuple(e.tolist())) for r, e in zip(self.roles, self.exponents) if r != 0}
-        return (self.power, frozenset(terms))
+        return (self.power, frozenset(terms), *(("plain",) if self.plain else ()))
 
 
 @dataclass

@@ -16,6 +16,7 @@ Shape letters: E enumerated structures, K = 3 monomial slots, I inputs.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -127,22 +128,35 @@ POLYNOMIAL_DEGREE = 2
 MAX_POLYNOMIAL_TERMS = 60
 
 
+def polynomial_library(n_inputs: int, degree: int) -> np.ndarray:
+    """(T, I): the exponents of every monomial of total degree ≤ ``degree``, by degree (1 first, then the inputs).
+
+    Listed by degree, so that the library of a lower degree is the first rows of this one.
+    """
+    terms = [np.zeros(n_inputs)]
+    for total in range(1, degree + 1):
+        for combination in itertools.combinations_with_replacement(range(n_inputs), total):
+            term = np.zeros(n_inputs)
+            for i in combination:
+                term[i] += 1.0
+            terms.append(term)
+    return np.stack(terms)
+
+
+def library_size(n_inputs: int, degree: int) -> int:
+    """The number of monomials of total degree ≤ ``degree`` in ``n_inputs`` inputs: C(n_inputs + degree, degree)."""
+    return math.comb(n_inputs + degree, degree)
+
+
 def polynomial_structures(n_inputs: int, config: FitConfig):
     """y^q = a polynomial of total degree ≤ 2, one structure per target power (SINDy's library).
 
     (x₂ − x₁)² + (y₂ − y₁)² is six monomials in four inputs: more than a trained
     stage finds, one least-squares solve here. Unused terms are pruned by the readout.
     """
-    terms = [np.zeros(n_inputs)]
-    for degree in range(1, POLYNOMIAL_DEGREE + 1):
-        for combination in itertools.combinations_with_replacement(range(n_inputs), degree):
-            term = np.zeros(n_inputs)
-            for i in combination:
-                term[i] += 1.0
-            terms.append(term)
-    if len(terms) > MAX_POLYNOMIAL_TERMS:
+    if library_size(n_inputs, POLYNOMIAL_DEGREE) > MAX_POLYNOMIAL_TERMS:
         return None
-    library = np.stack(terms)
+    library = polynomial_library(n_inputs, POLYNOMIAL_DEGREE)
     powers = np.array([power_value(text) for text in config.sum_powers])
     labels = [("y" if text == "1" else f"y^{text}") + " = polynomial of degree 2" for text in config.sum_powers]
     roles = np.ones((len(powers), len(library)))

@@ -1,8 +1,9 @@
 """One law search, stage by stage, simplest first: each stage's structures are read out and judged as candidates.
 
 The stages are the power law, the lattice stage (one dimensionless group
-away from it), the polynomial library (y^q a polynomial of degree 2) and the
-trained stages (LawNets of growing size). The first three are enumeration and
+away from it), the polynomial library (y^q a polynomial of degree 2), the
+rational library (y^q·Q = P, polynomials of any degree, one SVD each) and the
+trained stages (LawNets of growing size). The first four are enumeration and
 closed-form solves in numpy; the trained stages import torch when they run.
 The search stops at the first stage with an exact law, when a noise-level
 law survives a bigger trained stage, or when the time budget runs out.
@@ -45,6 +46,7 @@ from arithnet.laws.readout.structure import ContinuousFit, Structure
 from arithnet.laws.search.budget import Budget, OutOfTime
 from arithnet.laws.search.lattice import lattice_blocks, polynomial_structures, prefiltered
 from arithnet.laws.search.power_law import power_law_exponents
+from arithnet.laws.search.rational import rational_library
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Rival
 from arithnet.laws.verification.front import Candidate, noise_band
@@ -110,6 +112,8 @@ class Search:
         if self.config.lattice_stage:
             yield "lattice", self.lattice_stage, False
             yield "polynomial library", self.polynomial_stage, False
+        if self.config.rational_stage:
+            yield "rational library", self.rational_stage, False
         if self.config.factored_stages:
             from arithnet.laws.search.factored_stages import default_stages
 
@@ -141,6 +145,11 @@ class Search:
         polynomials = polynomial_structures(len(self.names), self.config)
         if polynomials is not None:
             self.add(shortlist(self.rows, *polynomials, (2,)), "polynomial library")
+
+    def rational_stage(self) -> None:
+        found = rational_library(self.rows, lambda: self.budget.check("rational library"))
+        if found is not None:
+            self.add(found, "rational library")
 
     def trained_stage(self, index: int, stage, name: str) -> None:
         self.budget.check(name, needed=TRAINED_STAGE_SECONDS)
@@ -251,7 +260,7 @@ class Search:
         (``always``): tidying is bounded (at most TIDY_MAX_SIZE nodes go through sympy's simplify)."""
         if self.budget.spent() and not always:
             return candidate
-        x = self.judge.evidence.x_held
+        x = self.judge.test_x  # training and held-out rows: a rewrite that flips a sign must hold on both
         expression = tidy(candidate.expression, self.names, self.positive, x)
         candidate.expression, candidate.complexity = expression, size(expression)
         return candidate
@@ -337,8 +346,8 @@ NEIGHBOUR_STEPS = (-1.0, -0.5, 0.5, 1.0)
 
 def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
     """The structure of ``key`` (power, {(role, exponents)}) with one exponent moved, its coefficients refitted."""
-    if not key or key[0] == "factored":  # a factored law's neighbours: not listed yet
-        return []
+    if len(key) != 2 or key[0] == "factored":
+        return []  # no structure, a plain square (its neighbours would be other laws), or a factored law (its own)
     power, terms = key
     roles = np.array([float(role) for role, _ in sorted(terms)])
     exponents = np.array([exponent for _, exponent in sorted(terms)], dtype=np.float64)
