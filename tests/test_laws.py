@@ -78,10 +78,11 @@ def test_exact_law_from_noise_free_rows(formula, ranges, stage):
 
 
 def test_a_ratio_of_sums_is_found_by_a_trained_stage():
-    """Without the rational library, which solves (a + b)/(c + d) in closed form first."""
+    """LawNet's stages, without the rational library (which solves (a + b)/(c + d) in closed form first) or the
+    factored stages (which find it too)."""
     ranges = dict.fromkeys("abcd", POSITIVE)
     data, expression = table("(a + b)/(c + d)", ranges)
-    fit = fit_law(data, FitConfig(rational_stage=False))
+    fit = fit_law(data, FitConfig(rational_stage=False, factored_stages=False))
     assert fit.verification == Verdict.EXACT and same_law(fit.law.expression, expression, ranges)
     assert fit.chosen.stage.startswith("trained")
     assert fit.summary()["stage"] == fit.chosen.stage
