@@ -368,16 +368,6 @@ def replaced_file(path: str | os.PathLike, name: str, content: str) -> str:
     return replace_block(text, name, content)
 
 
-def write_block(path: str | os.PathLike, name: str, content: str) -> Path:
-    """Replace table ``name``'s block in the file at ``path``, atomically; ValueError if it cannot.
-
-    The file keeps its mode, and a symbolic link is written through (``files.write_text``).
-    """
-    from arithnet.files import write_text
-
-    return write_text(path, replaced_file(path, name, content), "file")
-
-
 def write_figures(report: Report, directory: str | os.PathLike) -> list[Path]:
     """Write ``solved_at_<table>.png`` (fraction of runs solved against step) into ``directory``."""
     from arithnet.bench.report.figures import solved_at_curves_figure

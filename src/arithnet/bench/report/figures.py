@@ -215,10 +215,10 @@ class CriterionStatistics:
 
 #: The report's figures: name -> how to draw it from one criterion's statistics.
 FIGURES: dict[str, Callable[[CriterionStatistics], Figure]] = {
-    "success": lambda s: success_figure(s.by_operation, s.criterion),
-    "success_by_range": lambda s: success_by_range_figure(s.by_range, s.criterion),
-    "solved_at": lambda s: solved_at_figure(s.records, s.criterion),
-    "sparsity": lambda s: sparsity_figure(s.records, s.by_operation, s.criterion),
+    "success": lambda statistics: success_figure(statistics.by_operation, statistics.criterion),
+    "success_by_range": lambda statistics: success_by_range_figure(statistics.by_range, statistics.criterion),
+    "solved_at": lambda statistics: solved_at_figure(statistics.records, statistics.criterion),
+    "sparsity": lambda statistics: sparsity_figure(statistics.records, statistics.by_operation, statistics.criterion),
 }
 
 
