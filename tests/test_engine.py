@@ -204,7 +204,7 @@ EAGER_UNITS = ("LinearNet", "SquareNet", "LogExp", "NALU", "G-NALU", "NMRU", "NM
 
 
 class _GrowingNAU(UNITS["NAU"].cls):
-    """An NAU whose regulariser reads a buffer that grows by a column at every evaluation."""
+    """An NAU whose regularizer reads a buffer that grows by a column at every evaluation."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -61,7 +61,7 @@ class KeepsMoments(Protocol):
 
 
 class Objective(nn.Module):
-    """The data loss (N,) and the loss to minimise, data plus the unit's regulariser (N,)."""
+    """The data loss (N,) and the loss to minimise, data plus the unit's regularizer (N,)."""
 
     def __init__(self, unit: Unit, loss: Loss) -> None:
         super().__init__()

@@ -1,7 +1,7 @@
 """Paper presets: each paper's settings for each unit, task, input size and operation, with their source.
 
 A unit's constructor defaults are one paper's setting for one task and input
-size (the NMU's regulariser ramp is ICLR's 1e6 → 2e6 steps, which never
+size (the NMU's regularizer ramp is ICLR's 1e6 → 2e6 steps, which never
 starts in a 50k-step Primer run). ``arithnet bench --preset NAME`` fills
 every run's settings from ``TABLE`` instead, so that a grid reproduces the
 paper. Settings the user gives explicitly win (bench.grid).
