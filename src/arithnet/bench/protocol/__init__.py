@@ -41,7 +41,7 @@ _EXPORTS = {
     **dict.fromkeys(("run_group", "run_threshold"), "arithnet.bench.protocol.group"),
     **dict.fromkeys(("CRITERIA", "Record", "RunRow"), "arithnet.bench.protocol.rows"),
     **dict.fromkeys(
-        ("EXACT", "RUN_FIELDS", "VERDICT_CRITERIA", "Verdict", "run_verdicts"),
+        ("EXACT", "RUN_FIELDS", "VERDICT_CRITERIA", "CriterionVerdict", "applies", "run_verdicts"),
         "arithnet.bench.protocol.verdicts",
     ),
     **dict.fromkeys(("threshold",), "arithnet.bench.protocol.thresholds"),
