@@ -1,8 +1,9 @@
 """Benchmark grids on Ray (bench.run.cluster): the rows of one machine, resumed, retried; bad input refused.
 
 One local Ray instance of 2 CPUs serves the module. It lives in a temporary
-directory of its own and Ray picks free ports, so pytest-xdist's two
-processes may each start one at the same time.
+directory of its own and Ray picks free ports. Starting one takes seconds, so
+the module's tests form one xdist group (``make test`` runs pytest with
+``--dist loadgroup``): one worker runs them all and starts one instance.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from arithnet.cli import app
 from arithnet.cli.bench import BenchCommand
 from arithnet.cli.shared import fill_optional_values
 
+pytestmark = pytest.mark.xdist_group("ray")
+
 #: 6 runs in 2 groups (NAU on add, ranges 1-3, 2 seeds), a few seconds each.
 GRID = {"units": "NAU", "ops": "add", "ranges": "1-3", "seeds": 2, "steps": 400}
 CLI_GRID = ["bench", "--units", "NAU", "--ops", "add", "--ranges", "1-2", "--seeds", "1", "--steps", "200"]
@@ -40,7 +43,7 @@ def ray_instance():
     temp_dir = tempfile.mkdtemp(prefix="arithnet-ray-")  # short: Ray's socket paths must stay under 108 bytes
     ray.init(
         num_cpus=2,
-        object_store_memory=100 * 2**20,  # rows are small; two instances under pytest-xdist share the machine
+        object_store_memory=100 * 2**20,  # rows are small
         include_dashboard=False,
         log_to_driver=False,
         logging_level="WARNING",
