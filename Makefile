@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(VENV)/bin/arithnet train div
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n 2 -q
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
 
 clean:
 	rm -rf $(VENV) runs

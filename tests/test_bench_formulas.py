@@ -1,11 +1,11 @@
-"""The benchmark's exact-formula criterion (bench/measure.py ``read_formulas``) on weights set by hand."""
+"""The benchmark's exact-formula criterion (bench/protocol/measure.py ``formula_verdicts``) on weights set by hand."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from arithnet.bench.protocol import BenchConfig, build_model, read_formulas, target_masks
+from arithnet.bench.protocol import BenchConfig, build_model, formula_verdicts, target_masks
 from arithnet.operations import get_operation
 from arithnet.random import stream_keys
 from arithnet.units import UNITS, Unit
@@ -33,7 +33,9 @@ def test_nmru_with_a_cancelling_pair_is_not_exact(name):
     with torch.no_grad():
         unit.weight.copy_(weight)
     masks = one_hot_masks([(1, 2), (0, 1)], input_size)
-    (cancelling, cancelling_exact), (clean, clean_exact) = read_formulas(unit, get_operation("div"), input_size, masks)
+    (cancelling, cancelling_exact), (clean, clean_exact) = formula_verdicts(
+        unit, get_operation("div"), input_size, masks
+    )
     assert not cancelling_exact
     assert cancelling == "x1/x2  [the rounded weights also use x3, which cancel]"
     assert clean_exact and clean == "x0/x1"
@@ -67,7 +69,7 @@ def iclr_stack(unit: str, operation: str, keys: torch.Tensor) -> tuple[Unit, tup
 def test_stack_with_exact_weights_reads_the_exact_iclr_formula(unit, operation):
     keys = stream_keys([0, 1, 2])
     stack, masks = iclr_stack(unit, operation, keys)
-    formulas = read_formulas(stack, get_operation(operation), 100, masks)
+    formulas = formula_verdicts(stack, get_operation(operation), 100, masks)
     assert [exact for _, exact in formulas] == [True, True, True]
     for (text, _), a_mask in zip(formulas, masks[0]):
         first = int(a_mask.argmax())
@@ -80,5 +82,5 @@ def test_stack_with_a_distractor_in_its_first_layer_is_not_exact():
     outside = int(masks[0][0].argmax()) - 1 if int(masks[0][0].argmax()) > 0 else 99
     with torch.no_grad():
         stack.first.weight[0, 0, outside] = NEAR_ONE
-    [(text, exact)] = read_formulas(stack, get_operation("mul"), 100, masks)
+    [(text, exact)] = formula_verdicts(stack, get_operation("mul"), 100, masks)
     assert not exact and f"x{outside}" in text

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import math
 
 import pytest
 import torch
+from rich.console import Console
 
 from arithnet.bench.protocol import (
     BenchConfig,
     GroupData,
+    applies,
     get_range,
     index_offset,
     run_group,
     run_threshold,
+    run_verdicts,
     target_masks,
     threshold,
 )
 from arithnet.bench.protocol import group as group_module
+from arithnet.bench.report import format_rate, markdown_summary, rates_by_criterion, write_report
+from arithnet.bench.report.summary import MISSING
+from arithnet.cli import bench as cli_bench
 from arithnet.operations import get_operation
 from arithnet.random import stream_keys
 
@@ -105,3 +113,42 @@ def test_both_layers_of_the_stack_are_trained_and_measured(trained_stack):
             for w in (p.detach()[run].double().abs() for p in fit.unit.parameters())
         )
         assert row.sparsity_error == pytest.approx(worst, rel=1e-12)
+
+
+def _primer_row(row):
+    """A run of the Primer's task beside the ICLR runs, solved under every criterion."""
+    return dataclasses.replace(
+        row, key="primer-run", unit="NAU", operation="add", task="primer", range_name="1", threshold_primer=1e-7,
+        solved_raw=True, solved_iclr=True, solved_primer=True, solved_at_raw=100, solved_at_iclr=100,
+        solved_at_primer=100, formula_exact=True,
+    )  # fmt: skip
+
+
+def test_the_primer_criterion_judges_no_iclr_run_and_reports_show_a_dash(trained_stack, tmp_path, monkeypatch):
+    rows, _ = trained_stack
+    assert not any(applies(row, "primer") for row in rows) and all(applies(row, "iclr") for row in rows)
+    assert [record.criterion for record in run_verdicts(rows[0])] == ["raw", "iclr", "exact"]
+    (line,) = rates_by_criterion(rows)
+    assert line["n"] == 2 and math.isnan(line["primer"][0]) and format_rate(*line["primer"]) == MISSING
+    assert not math.isnan(line["iclr"][0]) and not math.isnan(line["raw"][0])
+    # the summary: ICLR runs alone, then beside a Primer run that the criterion does judge
+    primer_section = markdown_summary(rows).split("## Criterion primer")[1].split("## ")[0]
+    assert "judges none of these runs" in primer_section and "%" not in primer_section
+    mixed = markdown_summary([*rows, _primer_row(rows[0])]).split("## Criterion primer")[1].split("## ")[0]
+    grid = {}  # the first table: success rate per unit (lines) and operation (columns add, mul)
+    for line in mixed.splitlines():
+        if line.startswith("| NAU"):
+            grid.setdefault(line.split(" | ")[0].strip("| "), line)
+    assert f"| {MISSING} |" in grid["NAU>NMU"] and "0.0%" not in grid["NAU>NMU"]
+    assert "100.0% [" in grid["NAU"]
+    assert "| NAU>NMU | mul | 0 |" not in mixed  # no line of statistics over no judged run
+    # the report directory (summary and every criterion's figures) is written all the same
+    written = write_report(rows, tmp_path / "report")
+    assert (tmp_path / "report" / "success_primer.png") in written
+    # the table `arithnet bench` prints when it ends
+    output = io.StringIO()
+    monkeypatch.setattr(cli_bench, "console", Console(file=output, width=200))
+    cli_bench._print_table(rows)
+    (table_line,) = [line for line in output.getvalue().splitlines() if "NAU>NMU" in line]
+    cells = [cell.strip() for cell in table_line.strip("│ ").split("│")]
+    assert cells[:3] == ["NAU>NMU", "mul", "2"] and cells[5] == MISSING and "%" in cells[3] and "%" in cells[4]

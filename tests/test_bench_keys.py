@@ -5,7 +5,9 @@ bea4bfc with the grids of ``GRIDS`` (``--jobs 1``): plain runs, the same runs
 forced needlessly (which made them anew then), a needlessly forced run alone,
 a truly forced one, a preset's, a stack given a unit option, and runs that
 solve. ``tests/data/store-bea4bfc.summary.md`` is the summary that arithnet
-at commit 028a131, the last with keys of version 1, wrote of that store.
+at commit 028a131, the last with keys of version 1, wrote of that store, but
+for its ICLR run under the Primer's criterion, which judges no ICLR run: a
+dash where 028a131 wrote 0.0% (bench.protocol.verdicts.applies).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
-from arithnet.bench.protocol import CRITERIA, VERDICT_CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol import CRITERIA, VERDICT_CRITERIA, CriterionVerdict, RunRow
 from arithnet.bench.protocol.verdicts import verdicts
 from arithnet.bench.report import format_rate, markdown_summary
 from arithnet.bench.report.stats import (
@@ -531,10 +531,12 @@ def test_verdicts_long_table():
     records = verdicts(rows)
     assert len(records) == len(VERDICT_CRITERIA) * len(rows)
     columns = "key unit operation task range_name seed criterion solved solved_at sparsity_error"
-    assert Verdict.column_names() == columns.split()
+    assert CriterionVerdict.column_names() == columns.split()
     assert [r.criterion for r in records[:4]] == ["raw", "iclr", "primer", "exact"] == list(VERDICT_CRITERIA)
     by_key = {(r.key, r.criterion): r for r in records}
-    assert by_key["nmu-r2-0", "raw"] == Verdict("nmu-r2-0", "NMU", "mul", "primer-2", "r2", 0, "raw", True, 40_000, 0.3)
+    assert by_key["nmu-r2-0", "raw"] == CriterionVerdict(
+        "nmu-r2-0", "NMU", "mul", "primer-2", "r2", 0, "raw", True, 40_000, 0.3
+    )
     assert by_key["nmu-r2-0", "iclr"].solved_at == 8_000
     assert by_key["nmu-r2-0", "exact"] == dataclasses.replace(
         by_key["nmu-r2-0", "raw"], criterion="exact", solved=False, solved_at=None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -19,7 +20,27 @@ from arithnet.training.rules import training_rules
 from arithnet.units import UNITS, LogParts
 
 
-def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
+def _compile_with(monkeypatch, backend: str) -> None:
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend=backend))
+
+
+# Tests of what dynamo decides (guards, recompiles, the stance, a step traced whole) compile without
+# inductor, whose code generation costs 10–20 s per program with a cold cache and decides none of it.
+# One test below compiles with inductor; benchmarks/test_long_checks.py compiles every unit with it.
+@pytest.fixture
+def without_inductor(monkeypatch):
+    """torch.compile by dynamo and AOTAutograd (the ``aot_eager`` backend): the traced forward and backward
+    graphs run eagerly."""
+    _compile_with(monkeypatch, "aot_eager")
+
+
+@pytest.fixture
+def dynamo_alone(monkeypatch):
+    """torch.compile by dynamo alone (the ``eager`` backend): its guards and recompiles, the graph run as traced."""
+    _compile_with(monkeypatch, "eager")
+
+
+def _run_grid(unit: str, operation: str, compile: bool, **changes) -> list:
     settings = dict(input_size=2, steps=2000, log_every=250, n_valid=1000, n_test=1000, compile=compile)
     configs = [
         BenchConfig(unit=unit, operation=operation, range_name=str(r), **{**settings, **changes}) for r in (1, 4, 7, 9)
@@ -27,14 +48,31 @@ def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
     return run_group(configs, [0, 1, 2, 3], run_threshold)
 
 
+@functools.cache
+def _eager_grid(unit: str, operation: str) -> tuple:
+    """The eager runs that several tests compare with, trained once (rows are frozen)."""
+    return tuple(_run_grid(unit, operation, False))
+
+
+def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
+    return (
+        list(_eager_grid(unit, operation))
+        if not compile and not changes
+        else _run_grid(unit, operation, compile, **changes)
+    )
+
+
 @pytest.mark.parametrize(
-    ("unit", "operation", "changes"),
+    ("unit", "operation", "changes", "backend"),
     [
-        ("NAU", "add", {}),
-        ("RealNPU-mod", "div", dict(unit_options=(("regularization_start", 500), ("regularization_end", 1500)))),
+        ("NAU", "add", {}, "without_inductor"),  # with inductor: benchmarks/test_long_checks.py
+        # The suite's one compile by inductor: the ramp's step is a tensor in the program.
+        ("RealNPU-mod", "div", dict(unit_options=(("regularization_start", 500), ("regularization_end", 1500))), None),
     ],
 )
-def test_compiled_step_matches_eager(unit, operation, changes):
+def test_compiled_step_matches_eager(unit, operation, changes, backend, request):
+    if backend is not None:
+        request.getfixturevalue(backend)
     eager, compiled = _grid(unit, operation, False, **changes), _grid(unit, operation, True, **changes)
     for a, b in zip(eager, compiled):
         assert a.key == b.key  # compiling is an execution choice, not part of the run's identity
@@ -181,7 +219,7 @@ def test_bad_engine_settings_name_the_problem(changes, message):
         dataclasses.replace(EngineConfig(steps=10, lr=0.1), **changes)
 
 
-def test_one_process_compiles_group_after_group(capsys):
+def test_one_process_compiles_group_after_group(capsys, dynamo_alone):
     # Beyond dynamo's recompile limit of 8 programs per code object: each fit starts afresh.
     for group in range(10):
         config = BenchConfig(
@@ -204,7 +242,7 @@ EAGER_UNITS = ("LinearNet", "SquareNet", "LogExp", "NALU", "G-NALU", "NMRU", "NM
 
 
 class _GrowingNAU(UNITS["NAU"].cls):
-    """An NAU whose regulariser reads a buffer that grows by a column at every evaluation."""
+    """An NAU whose regularizer reads a buffer that grows by a column at every evaluation."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -217,7 +255,7 @@ class _GrowingNAU(UNITS["NAU"].cls):
         self.seen = torch.cat([self.seen, self.seen[..., :1]], -1)
 
 
-def test_a_step_that_would_compile_again_goes_on_eagerly(capsys):
+def test_a_step_that_would_compile_again_goes_on_eagerly(capsys, dynamo_alone):
     # A unit that changes what the compiled step was traced with (a buffer's shape here) needs
     # a new program, which compiled_stance forbids: the run goes on eagerly, with one notice.
     problem = _linear_problem()
@@ -235,10 +273,11 @@ COMPILED_UNITS = [name for name in UNITS if name not in EAGER_UNITS]
 
 
 @pytest.mark.parametrize("name", COMPILED_UNITS)
-def test_every_bench_unit_trains_compiled_without_falling_back(name, capsys):
-    # NMRU and NMRU-gated (the cosine sign rule) are left out: their step hits an inductor error
-    # in torch 2.13 (KeyError 'buf44'), and the fallback test above covers what then happens.
-    # NALU and G-NALU represent no operation exactly.
+def test_every_bench_unit_is_traced_whole_without_falling_back(name, capsys, without_inductor):
+    # Traced by dynamo as one graph (fullgraph), forward and backward (AOTAutograd); the same check with
+    # inductor's code generation is benchmarks/test_long_checks.py (same units: NMRU and NMRU-gated, the cosine
+    # sign rule, hit an inductor error in torch 2.13, KeyError 'buf44', whose fallback the test above covers;
+    # NALU and G-NALU represent no operation exactly).
     spec = UNITS[name]
     options = {"loss": "log"} if issubclass(spec.cls, LogParts) else {}
     configs = [
@@ -251,7 +290,7 @@ def test_every_bench_unit_trains_compiled_without_falling_back(name, capsys):
     assert all(row.best_step in (10, 20, 30) for row in rows)
 
 
-def test_inalus_primer_restart_list_grows_without_recompiling(capsys):
+def test_inalus_primer_restart_list_grows_without_recompiling(capsys, dynamo_alone):
     # The list grows by a run at every log; the compiled step must not see it (tie_weights=False).
     options = dict(unit_options=(("restart_rule", "primer"),), steps=30, log_every=10, n_valid=100, n_test=100)
     rows = _grid("iNALU", "add", True, **options)

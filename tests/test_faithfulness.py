@@ -82,7 +82,7 @@ def test_gated_nmru_gate_is_projected_and_penalised_on_the_ramp():
     assert unit.gate.tolist() == [1.0, 0.25]
 
 
-# -- 2. regulariser gradients at the clamp's bounds ---------------------------------------
+# -- 2. regularizer gradients at the clamp's bounds ---------------------------------------
 def nac_bias(w):  # stable-nalu Regualizer._nac_bias_linear
     return torch.mean(torch.min(w.abs(), (1 - w.abs()).abs()))
 

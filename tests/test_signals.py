@@ -24,6 +24,12 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="re
 LONG_GRID = ["--units", "NAU", "--ops", "add,sub", "--ranges", "1-4", "--seeds", "2", "--steps", "200000"]
 #: Two groups of 4 runs, trained one after the other, each for a few seconds.
 SHORT_GRID = ["--units", "NAU", "--ops", "add,sub", "--ranges", "1-2", "--seeds", "2", "--steps", "4000"]
+#: ``python -m arithnet`` as on a machine of 2 CPUs, whatever this one has: the bench caps its workers
+#: at the CPUs it may use, and these tests need two workers even on a one-CPU runner.
+TWO_CPUS = (
+    "from arithnet.bench.run import limits; limits.cpu_count = lambda: 2; "
+    "from arithnet.cli import app; app(prog_name='arithnet')"
+)
 
 
 def _session(session_id: int) -> list[int]:
@@ -65,7 +71,7 @@ def _wait_until(condition, timeout: float, interval: float = 0.1) -> bool:
 def bench(tmp_path: Path, grid: list[str], jobs: int = 2):
     """``arithnet bench`` in a new session; every process of that session is killed on the way out."""
     store = tmp_path / "store.sqlite"
-    command = [sys.executable, "-m", "arithnet", "bench", *grid, "--jobs", str(jobs), "--no-compile"]
+    command = [sys.executable, "-c", TWO_CPUS, "bench", *grid, "--jobs", str(jobs), "--no-compile"]
     process = subprocess.Popen(
         [*command, "--store", str(store)],
         stdout=subprocess.PIPE,

@@ -167,7 +167,7 @@ RESTARTS = {"stall_window": 4}
 
 
 def observe_interpolation(unit: Unit, mse: torch.Tensor) -> None:
-    """Report an interpolation MSE to a unit that watches it (iNALU's regulariser waits for a fit)."""
+    """Report an interpolation MSE to a unit that watches it (iNALU's regularizer waits for a fit)."""
     if isinstance(unit, WatchesInterpolation):
         unit.observe_interpolation_mse(mse)
 
@@ -229,7 +229,7 @@ STEPS = [0, 1, 5_000, 10_000, 10_001, 16_250, 27_500, 56_250, 62_500, 75_000, 1_
 @pytest.mark.parametrize("name", sorted(UNITS))
 def test_regularization_of_a_tensor_step_equals_that_of_an_int_step(name, n_seeds, dtype):
     unit = UNITS[name].build(2, 1, n_seeds).to(dtype)
-    observe_interpolation(unit, torch.tensor(0.5))  # iNALU's regulariser waits for a fit
+    observe_interpolation(unit, torch.tensor(0.5))  # iNALU's regularizer waits for a fit
     shape = () if n_seeds is None else (n_seeds,)
     for step in STEPS:
         from_int = unit.regularization(step)

@@ -1,7 +1,7 @@
 """NAC, NALU, iNALU, NAU, NMU: what the generic suite does not cover.
 
-Regularisers and their schedules at chosen steps, projections, iNALU's
-training protocol (regulariser switch, gradient clipping, stall detection and
+Regularizers and their schedules at chosen steps, projections, iNALU's
+training protocol (regularizer switch, gradient clipping, stall detection and
 re-initialisation), the NAC initialisation and the G-NALU variant.
 """
 
@@ -35,7 +35,7 @@ def set_parameters(unit: torch.nn.Module, **values) -> None:
             getattr(unit, name).copy_(torch.as_tensor(value, dtype=F64))
 
 
-# -- regularisation ramp -------------------------------------------------------------
+# -- regularization ramp -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("step", "expected"), [(0, 0.0), (5_000, 0.0), (16_250, 0.0025), (27_500, 0.005), (50_000, 0.01), (10**7, 0.01)]
 )
@@ -177,7 +177,7 @@ def test_nalu_has_no_exact_solution():
         NALU.exact_solution("add")
 
 
-# -- iNALU: regulariser ------------------------------------------------------------------
+# -- iNALU: regularizer ------------------------------------------------------------------
 def inalu_with(n_seeds=None, **options) -> INALU:
     unit = INALU(2, 1, n_seeds=n_seeds, **options).double()
     shape = (2, 1, 2) if n_seeds else (1, 2)

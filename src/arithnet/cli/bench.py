@@ -211,5 +211,7 @@ def _print_table(rows) -> None:
         table.add_column(column)
     criteria = ("raw", "iclr", "primer", "exact")
     for line in rates_by_criterion(rows, criteria):
-        table.add_row(line["unit"], line["operation"], str(line["n"]), *(format_rate(*line[c]) for c in criteria))
+        table.add_row(
+            line["unit"], line["operation"], str(line["n"]), *(format_rate(*line[criterion]) for criterion in criteria)
+        )
     console.print(table)

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingC
 from typer.core import TyperCommand, TyperGroup
 
 #: The parser's own error class (typer may vendor click, so found through a public subclass).
-_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_ClickException = next(cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException")
 
 console = Console()
 errors = Console(stderr=True)

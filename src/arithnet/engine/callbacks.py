@@ -1,6 +1,6 @@
 """Training rules as engine callbacks: what the loop calls besides the step, and the restart it carries out.
 
-A unit is its maths; how it is trained beyond the loss, the regulariser and
+A unit is its maths; how it is trained beyond the loss, the regularizer and
 its projection is a rule that the code training it supplies
 (``Problem.callbacks``), such as iNALU's restarts of stalled runs or
 RatioNet's snapping of near-integer weights (``arithnet.training.rules``).

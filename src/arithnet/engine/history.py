@@ -48,7 +48,7 @@ class History:
     def select(self, index: torch.Tensor) -> None:
         """Keep only the networks ``index`` (N,) → (S,), after choosing among candidates."""
         for name, snapshots in self.weights.items():
-            self.weights[name] = [s[index] for s in snapshots]
+            self.weights[name] = [snapshot[index] for snapshot in snapshots]
         self.loss = [value[index] for value in self.loss]
         if self._loss_sum is not None:
             self._loss_sum = self._loss_sum[index]

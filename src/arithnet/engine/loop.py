@@ -113,18 +113,18 @@ class Training:
         A segment's first step compiles its program with guards on; the rest
         of the segment runs without guard checks (``compiled_stance``).
         """
-        c = self.config
-        starts = [1, c.select_at + 1] if self.n_starts > 1 else [1]
-        for first, stop in zip(starts, [*starts[1:], c.steps + 1]):
+        config = self.config
+        starts = [1, config.select_at + 1] if self.n_starts > 1 else [1]
+        for first, stop in zip(starts, [*starts[1:], config.steps + 1]):
             self.steps(first, first + 1, progress)
-            with compiled_stance(c.compile):
+            with compiled_stance(config.compile):
                 self.steps(first + 1, stop, progress)
         return self.finish()
 
     def steps(self, first: int, stop: int, progress: ProgressCallback | None) -> None:
-        c = self.config
+        config = self.config
         for step in range(first, stop):
-            if self.n_starts > 1 and step == c.select_at + 1:
+            if self.n_starts > 1 and step == config.select_at + 1:
                 self.select_starts()
             x, target = self.problem.batch(step)
             if self.n_starts > 1:  # all starts of a run see the run's own batches; a (B, I) x is everyone's
@@ -132,20 +132,20 @@ class Training:
                 target = repeat_runs(target, self.n_starts)
             loss = self.step_fn(x, target, step)
             self.after_step(step, loss)
-            if progress is not None and (step % c.progress_every == 0 or step == c.steps):
+            if progress is not None and (step % config.progress_every == 0 or step == config.steps):
                 progress(step)
 
     def after_step(self, step: int, loss: torch.Tensor) -> None:
-        c = self.config
+        config = self.config
         for callback in self.callbacks:
             callback.after_step(self.unit, step)
         for callback in self.callbacks:
             self.restart(callback.on_step(step, loss), callback)
-        if self.n_starts > 1 and c.select_at - c.select_window < step <= c.select_at:
+        if self.n_starts > 1 and config.select_at - config.select_window < step <= config.select_at:
             self.window_loss += loss.double()
         if self.history is not None:
-            self.history.record(step, self.unit, loss, final=step == c.steps)
-        if self.best is not None and (step % c.log_every == 0 or step == c.steps):
+            self.history.record(step, self.unit, loss, final=step == config.steps)
+        if self.best is not None and (step % config.log_every == 0 or step == config.steps):
             self.log(step)
 
     def restart(self, mask: torch.Tensor | None, rule: Callback) -> None:

@@ -61,7 +61,7 @@ class KeepsMoments(Protocol):
 
 
 class Objective(nn.Module):
-    """The data loss (N,) and the loss to minimise, data plus the unit's regulariser (N,)."""
+    """The data loss (N,) and the loss to minimise, data plus the unit's regularizer (N,)."""
 
     def __init__(self, unit: Unit, loss: Loss) -> None:
         super().__init__()
@@ -143,7 +143,7 @@ class GradientStep:
 
     @torch.no_grad()
     def _update(self, gradients, step) -> None:
-        s = self.settings
-        clip_gradients_(gradients, s.clip_grad_value, s.clip_grad_norm)
-        self.optimizer.update_(gradients, s.lr * lr_factor(s.lr_schedule, step, s.steps), step)
+        settings = self.settings
+        clip_gradients_(gradients, settings.clip_grad_value, settings.clip_grad_norm)
+        self.optimizer.update_(gradients, settings.lr * lr_factor(settings.lr_schedule, step, settings.steps), step)
         self.unit.project_()

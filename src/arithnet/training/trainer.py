@@ -53,34 +53,34 @@ class TrainResult:
         of nan), are None: JSON has no inf or nan, and ``null`` is what strict
         parsers accept.
         """
-        ev = self.evaluation
-        cfg = self.config
+        evaluation = self.evaluation
+        config = self.config
         summary = {
-            "op": cfg.operation,
-            "recipe": cfg.recipe,
-            "n_seeds": cfg.n_seeds,
-            "first_seed": cfg.first_seed,
-            "steps": cfg.steps,
-            "train_range": [cfg.train_range.low, cfg.train_range.high],
+            "op": config.operation,
+            "recipe": config.recipe,
+            "n_seeds": config.n_seeds,
+            "first_seed": config.first_seed,
+            "steps": config.steps,
+            "train_range": [config.train_range.low, config.train_range.high],
             "n_solved": self.n_solved,
             "n_diverged": self.n_diverged,
-            "n_exact_formula": int(ev.exact.sum()),
+            "n_exact_formula": int(evaluation.exact.sum()),
             "n_verified_by_readout": int(self.extras["verified"].sum()) if "verified" in self.extras else None,
-            "formula": str(ev.formulas[0]),
-            "solved": ev.solved.tolist(),
+            "formula": str(evaluation.formulas[0]),
+            "solved": evaluation.solved.tolist(),
             "errors": {
                 name: {
-                    "description": ev.set_descriptions[name],
-                    "median_of_medians": float(ev.median_error[name].median()),
-                    "median_first_seed": float(ev.median_error[name][0]),
-                    "max_first_seed": float(ev.max_error[name][0]),
+                    "description": evaluation.set_descriptions[name],
+                    "median_of_medians": float(evaluation.median_error[name].median()),
+                    "median_first_seed": float(evaluation.median_error[name][0]),
+                    "max_first_seed": float(evaluation.max_error[name][0]),
                 }
-                for name in ev.median_error
+                for name in evaluation.median_error
             },
             "initial_weights": self.weights(0, initial=True),
             "final_weights": self.weights(0),
             "seconds": self.seconds,
-            "config": cfg.to_dict(),
+            "config": config.to_dict(),
         }
         return finite_or_none(summary)
 

@@ -66,7 +66,7 @@ class Refit(Protocol):
 
 @runtime_checkable
 class WatchesInterpolation(Protocol):
-    """A unit whose regulariser depends on each run's latest interpolation (validation) MSE: iNALU's."""
+    """A unit whose regularizer depends on each run's latest interpolation (validation) MSE: iNALU's."""
 
     def observe_interpolation_mse(self, mse: torch.Tensor) -> None:
         """Each run's latest interpolation MSE (S,), reported whenever the engine evaluates one."""

@@ -2,7 +2,7 @@
 
 Compared with NALU: the adding and multiplying paths have their own weights,
 the product path recovers the sign of the result and clamps its exponent,
-the gate does not depend on x, a regulariser pushes every parameter away
+the gate does not depend on x, a regularizer pushes every parameter away
 from zero, and gradients are clipped. The paper also starts a seed whose loss
 stalls again from fresh weights: a training rule, not the unit's maths, which
 lives in ``arithnet.training.rules.inalu``.
@@ -87,7 +87,7 @@ class INALU(Unit):
     - ``regularization(step)`` = 0.05·Σ_p mean(relu(20 − |p|)) over all five
       parameters, for seeds whose last reported interpolation MSE is below 1
       and only for step > 10,000. The engine reports that MSE (per seed) with
-      ``observe_interpolation_mse(mse)``; until it does, the regulariser is off,
+      ``observe_interpolation_mse(mse)``; until it does, the regularizer is off,
       and a restarted seed forgets it (``forget_runs_(mask)``): the capabilities
       ``WatchesInterpolation`` and ``RunState``.
     - ``grad_clip_value`` = 0.1: the engine clips gradient values to ±0.1.
@@ -100,7 +100,7 @@ class INALU(Unit):
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.
         regularization_scale: 0.05 (= 1/20). regularization_threshold: 20.
-        regularization_start: the regulariser is off up to this step (10,000).
+        regularization_start: the regularizer is off up to this step (10,000).
         regularization_mse: interpolation MSE below which it is on (1.0).
 
     Shape:
@@ -167,7 +167,7 @@ class INALU(Unit):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return inalu(x, self.add_weight, self.mul_weight, self.gate_hat)
 
-    # -- the regulariser's switch ----------------------------------------------------
+    # -- the regularizer's switch ----------------------------------------------------
     def observe_interpolation_mse(self, mse: torch.Tensor | float) -> None:
         """Record each seed's latest interpolation MSE, (S,) or (); NaN counts as not below."""
         mse = torch.as_tensor(mse).detach().to(self.interpolation_fit.device)
@@ -175,7 +175,7 @@ class INALU(Unit):
 
     @torch.no_grad()
     def forget_runs_(self, mask: torch.Tensor) -> None:
-        """Restarted seeds (``mask``) forget their interpolation fit: the regulariser waits for a new one."""
+        """Restarted seeds (``mask``) forget their interpolation fit: the regularizer waits for a new one."""
         self.interpolation_fit &= ~torch.as_tensor(mask, dtype=torch.bool, device=self.interpolation_fit.device)
 
     def regularization(self, step: int | torch.Tensor) -> torch.Tensor:

@@ -179,13 +179,13 @@ class LogExp(Unit):
     def expression(self, inputs: list[sympy.Symbol], seed_index: int = 0) -> list[sympy.Expr]:
         rows = self._weights(self.weight_in, seed_index)
         powers = self._weights(self.weight_out, seed_index)
-        # A row's scale c contributes the constant c**power: pull it out so that
+        # A row's scale contributes the constant scale**power: pull it out so that
         # the row itself reads as a clean linear form (the post found 1.005·x1).
         scales = [max((abs(w) for w in row), default=0.0) or 1.0 for row in rows]
-        bases = [sum(sympy.Float(w / c) * x for w, x in zip(row, inputs)) for row, c in zip(rows, scales)]
+        bases = [sum(sympy.Float(w / scale) * x for w, x in zip(row, inputs)) for row, scale in zip(rows, scales)]
         outputs = []
         for row_powers in powers:
-            constant = math.prod(c**p for c, p in zip(scales, row_powers))
+            constant = math.prod(scale**p for scale, p in zip(scales, row_powers))
             factors = [base ** sympy.Float(p) for base, p in zip(bases, row_powers)]
             outputs.append(sympy.Float(constant) * sympy.Mul(*factors))
         return outputs

@@ -146,7 +146,7 @@ class NACAdd(_NAC):
     r"""Additive neural accumulator, :math:`z = W x`, :math:`W = \tanh(\hat W) \odot \sigma(\hat M)`.
 
     Addition is W = [1, 1], subtraction W = [1, −1] (Ŵ = ±20, M̂ = 40, exact
-    in float64). No regulariser, no constraint.
+    in float64). No regularizer, no constraint.
 
     Args:
         in_features: I. out_features: O. n_seeds: S independent copies, or None.

@@ -35,7 +35,7 @@ class NAU(RampedRegularization, Unit):
     r"""Neural addition unit, :math:`z = W x` with W clamped to [−1, 1].
 
     W is clamped in the forward pass and, by ``project_``, in place after every
-    optimiser step. The regulariser λ(t)·mean(min(|W|, 1 − |W|)) drives every
+    optimiser step. The regularizer λ(t)·mean(min(|W|, 1 − |W|)) drives every
     weight to −1, 0 or 1; λ(t) ramps linearly from 0 at ``regularization_start``
     to ``regularization_scale`` at ``regularization_end``.
 

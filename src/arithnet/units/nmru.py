@@ -246,7 +246,9 @@ class NMRU(RampedRegularization, Unit):
                 outputs.append(sympy.Mul(*(sympy.Float(w) * f + 1 - sympy.Float(w) for f, w in zip(features, row))))
                 continue
             pairs = [signed_factor(f, w, g) for f, w, g in zip(features, row, gates)]
-            outputs.append(sympy.Mul(*(m for m, _ in pairs)) * sympy.re(sympy.Mul(*(s for _, s in pairs))))
+            outputs.append(
+                sympy.Mul(*(magnitude for magnitude, _ in pairs)) * sympy.re(sympy.Mul(*(sign for _, sign in pairs)))
+            )
         return outputs
 
     @classmethod

@@ -40,7 +40,7 @@ class NMU(RampedRegularization, Unit):
     r"""Neural multiplication unit, :math:`z_o = \prod_i (W_{oi} x_i + 1 - W_{oi})`.
 
     W is clamped to [0, 1] in place after every optimiser step (``project_``);
-    the forward pass uses W as it is, as in the paper. The regulariser
+    the forward pass uses W as it is, as in the paper. The regularizer
     λ(t)·mean(min(W, 1 − W)) drives every weight to 0 or 1, with λ(t) ramping
     linearly from 0 at ``regularization_start`` to ``regularization_scale`` at
     ``regularization_end``. Signs come out right: x0·x1 is W = [1, 1].

@@ -1,4 +1,4 @@
-"""The ramped regulariser weight λ(t) of the ICLR 2020 units, a mixin for the units that use it."""
+"""The ramped regularizer weight λ(t) of the ICLR 2020 units, a mixin for the units that use it."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ class RampedRegularization:
         self.regularization_end = end
 
     def ramp_weight(self, step: int | torch.Tensor) -> float | torch.Tensor:
-        """λ(t) of the unit's ramped regulariser at ``step``: a float for an int step, else a tensor."""
+        """λ(t) of the unit's ramped regularizer at ``step``: a float for an int step, else a tensor."""
         return ramp(step, self.regularization_scale, self.regularization_start, self.regularization_end)

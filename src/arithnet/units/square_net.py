@@ -107,7 +107,7 @@ class SquareNet(Unit):
         rows = self._weights(self.weight_in, seed_index)
         outputs = self._weights(self.weight_out, seed_index)
         squares = [sum(sympy.Float(w) * x for w, x in zip(row, inputs)) ** 2 for row in rows]
-        return [sum(sympy.Float(w) * s for w, s in zip(row, squares)) for row in outputs]
+        return [sum(sympy.Float(w) * square for w, square in zip(row, squares)) for row in outputs]
 
     @classmethod
     def exact_solution(

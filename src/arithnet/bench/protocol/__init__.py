@@ -24,7 +24,7 @@ _EXPORTS = {
             "BenchFields",
             "DTYPES",
             "KEY_VERSION",
-            "LOSSES",
+            "BENCH_LOSSES",
             "ResolvedConfig",
             "Run",
             "TASKS",
@@ -41,7 +41,7 @@ _EXPORTS = {
     **dict.fromkeys(("run_group", "run_threshold"), "arithnet.bench.protocol.group"),
     **dict.fromkeys(("CRITERIA", "Record", "RunRow"), "arithnet.bench.protocol.rows"),
     **dict.fromkeys(
-        ("EXACT", "RUN_FIELDS", "VERDICT_CRITERIA", "Verdict", "run_verdicts"),
+        ("EXACT", "RUN_FIELDS", "VERDICT_CRITERIA", "CriterionVerdict", "applies", "run_verdicts"),
         "arithnet.bench.protocol.verdicts",
     ),
     **dict.fromkeys(("threshold",), "arithnet.bench.protocol.thresholds"),
@@ -51,7 +51,7 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("Distribution",), "arithnet.bench.protocol.distributions"),
     **dict.fromkeys(("GroupData", "index_offset", "target_masks"), "arithnet.bench.protocol.data"),
-    **dict.fromkeys(("read_formulas", "sparsity_errors"), "arithnet.bench.protocol.measure"),
+    **dict.fromkeys(("fixed_set_mse", "formula_verdicts", "sparsity_errors"), "arithnet.bench.protocol.measure"),
     **dict.fromkeys(
         ("PRESETS", "PRESET_TASKS", "covered_operations", "forced", "preset_rows", "preset_settings"),
         "arithnet.bench.protocol.presets",

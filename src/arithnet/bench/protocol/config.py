@@ -41,7 +41,7 @@ DTYPES = ("float32", "float64")
 #: The losses of the bench: "mse", the field's; "log", (Re z − log|t|)² + (cos Im z − sign t)²
 #: for units that compute y = Re exp(z) (LogExp), arithnet's loss for ÷ and ×; "projected",
 #: the error with the unit's linear weights solved for each batch (RatioNet, docs/moonshot.md).
-LOSSES = ("mse", "log", "projected")
+BENCH_LOSSES = ("mse", "log", "projected")
 #: The ICLR task's ε-perfect thresholds: simulated with the task's 25-element subsets, or with
 #: the 26 of the ICLR authors' R script, with which the published numbers come out (thresholds.py).
 THRESHOLD_SUBSETS = ("task", "published")
@@ -137,8 +137,8 @@ class BenchConfig(BenchFields):
         spec = get_unit(last)
         if self.lr_schedule not in SCHEDULES:
             raise ValueError(f"unknown learning-rate schedule {self.lr_schedule!r}; valid: {', '.join(SCHEDULES)}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; valid losses: {', '.join(LOSSES)}")
+        if self.loss not in BENCH_LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; valid losses: {', '.join(BENCH_LOSSES)}")
         check_loss(self.loss, spec.cls)
         if operation not in spec.operations and not self.force:
             can = ", ".join(sorted(spec.operations)) or "none of the four operations"

@@ -62,8 +62,8 @@ def fixed_uniforms(task: str, split: str, n_samples: int, input_size: int) -> tu
     """The fixed U[0,1) numbers (n, I) behind a validation or test set, by their own seed."""
     seed = zlib.crc32(f"{task}/{split}/{input_size}".encode())
     keys = counter_random.stream_keys([seed])
-    both = counter_random.uniform(keys, counter_random.Stream.BENCH_DATA, 0, (2, n_samples, input_size))[0]
-    return both[0], both[1]
+    valid_and_test = counter_random.uniform(keys, counter_random.Stream.BENCH_DATA, 0, (2, n_samples, input_size))[0]
+    return valid_and_test[0], valid_and_test[1]
 
 
 class GroupData:

@@ -29,7 +29,7 @@ import torch
 from arithnet import random as counter_random
 from arithnet.bench.protocol.config import BenchConfig, ResolvedConfig, resolve
 from arithnet.bench.protocol.data import GroupData
-from arithnet.bench.protocol.measure import mse, read_formulas, sparsity_errors
+from arithnet.bench.protocol.measure import fixed_set_mse, formula_verdicts, sparsity_errors
 from arithnet.bench.protocol.model import build_model, model_rules
 from arithnet.bench.protocol.rows import CRITERIA, RunRow
 from arithnet.bench.protocol.tasks import get_range
@@ -60,11 +60,11 @@ def run_group(
     """
     configs = [resolve(config) for config in configs]
     head = configs[0]
-    if any(c.group_key() != head.group_key() for c in configs):
+    if any(config.group_key() != head.group_key() for config in configs):
         raise ValueError("runs in one group must differ only in range and seed")
     start_time = time.perf_counter()
     dtype = getattr(torch, head.dtype)
-    pairs = [get_range(c.range_name) for c in configs]
+    pairs = [get_range(config.range_name) for config in configs]
     operation = get_operation(head.operation)
     data = GroupData(head.task, head.input_size, seeds, pairs, operation, dtype, head.device, bool(head.compile))
     valid_set, test_set = data.fixed_set("valid", head.n_valid), data.fixed_set("test", head.n_test)
@@ -77,7 +77,7 @@ def run_group(
         keys=counter_random.stream_keys(list(seeds)),
         build=lambda n: build_model(head, n).to(dtype).to(head.device),
         batch=lambda step: data.batch(step, head.batch_size),
-        evaluate=lambda unit: {"valid": mse(unit, *valid_set), "test": mse(unit, *test_set)},
+        evaluate=lambda unit: {"valid": fixed_set_mse(unit, *valid_set), "test": fixed_set_mse(unit, *test_set)},
         callbacks=lambda unit: model_rules(head, unit),
     )
     fit = engine_fit(problem, head.engine_config(), progress, on_log=solved_at.update)
@@ -88,7 +88,7 @@ def run_group(
         "best_test_mse": fit.best.metrics["test"].cpu(),
         "sparsity_error": sparsity_errors(unit, len(configs)),
     }
-    formulas = read_formulas(unit, get_operation(head.operation), head.input_size, data.masks)
+    formulas = formula_verdicts(unit, get_operation(head.operation), head.input_size, data.masks)
     seconds = (time.perf_counter() - start_time) / len(configs)
     return [
         make_row(config, int(seed), i, measured, limits, solved_at.steps, formulas[i], seconds)
@@ -101,20 +101,22 @@ class SolvedAt:
 
     def __init__(self, limits: dict[str, torch.Tensor]) -> None:
         self.limits = limits
-        self.steps = {c: torch.full(limit.shape, -1, dtype=torch.int64) for c, limit in limits.items()}
+        self.steps = {criterion: torch.full(limit.shape, -1, dtype=torch.int64) for criterion, limit in limits.items()}
 
     def update(self, step: int, metrics: dict[str, torch.Tensor]) -> None:
         test = metrics["test"].cpu()
-        for c, limit in self.limits.items():
-            first = (self.steps[c] < 0) & (test < limit)
-            self.steps[c] = torch.where(first, step, self.steps[c])
+        for criterion, limit in self.limits.items():
+            first = (self.steps[criterion] < 0) & (test < limit)
+            self.steps[criterion] = torch.where(first, step, self.steps[criterion])
 
 
 def make_row(config, seed, i, measured, limits, solved_at, formula, seconds) -> RunRow:
     """The stored row of run ``i`` of a group."""
     best_test = float(measured["best_test_mse"][i])
-    solved = {c: best_test < float(limits[c][i]) for c in CRITERIA}
-    first = {c: int(solved_at[c][i]) if solved_at[c][i] >= 0 else None for c in CRITERIA}
+    solved = {criterion: best_test < float(limits[criterion][i]) for criterion in CRITERIA}
+    first = {
+        criterion: int(solved_at[criterion][i]) if solved_at[criterion][i] >= 0 else None for criterion in CRITERIA
+    }
     return RunRow(
         key=config.key(seed),
         unit=config.unit,
@@ -127,9 +129,9 @@ def make_row(config, seed, i, measured, limits, solved_at, formula, seconds) -> 
         best_step=int(measured["best_step"][i]),
         best_val_mse=float(measured["best_val_mse"][i]),
         best_test_mse=best_test,
-        **{f"threshold_{c}": float(limits[c][i]) for c in CRITERIA},
-        **{f"solved_{c}": solved[c] for c in CRITERIA},
-        **{f"solved_at_{c}": first[c] for c in CRITERIA},
+        **{f"threshold_{criterion}": float(limits[criterion][i]) for criterion in CRITERIA},
+        **{f"solved_{criterion}": solved[criterion] for criterion in CRITERIA},
+        **{f"solved_at_{criterion}": first[criterion] for criterion in CRITERIA},
         sparsity_error=float(measured["sparsity_error"][i]),
         formula=formula[0],
         formula_exact=formula[1],

@@ -15,7 +15,7 @@ _EVAL_CHUNK = 2_000  # samples per evaluation chunk: bounds memory at 10,000 sam
 
 
 @torch.no_grad()
-def mse(unit: Unit, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def fixed_set_mse(unit: Unit, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean squared error (N,) on a fixed set, in float64, evaluated in chunks; NaN counts as infinite."""
     total = torch.zeros(inputs.shape[0], dtype=torch.float64, device=inputs.device)
     for start in range(0, inputs.shape[1], _EVAL_CHUNK):
@@ -33,7 +33,7 @@ def sparsity_errors(unit: Unit, n: int) -> torch.Tensor:
     return worst
 
 
-def read_formulas(
+def formula_verdicts(
     unit: Unit, operation: Operation, input_size: int, masks: tuple[torch.Tensor, torch.Tensor]
 ) -> list[tuple[str, bool]]:
     """(formula, exact) per network from the rounded weights at the best step.
@@ -46,8 +46,8 @@ def read_formulas(
     symbols = list(sympy.symbols(f"x0:{input_size}", real=True))
     results = []
     for i in range(len(masks[0])):
-        a = sum(s for s, m in zip(symbols, masks[0][i].tolist()) if m)
-        b = sum(s for s, m in zip(symbols, masks[1][i].tolist()) if m)
+        a = sum(symbol for symbol, in_a in zip(symbols, masks[0][i].tolist()) if in_a)
+        b = sum(symbol for symbol, in_b in zip(symbols, masks[1][i].tolist()) if in_b)
         target = operation.expression(a, b)
         rounded, used = rounded_formula(unit, i)[0]
         formula, exact = judge(rounded, target)
@@ -55,6 +55,8 @@ def read_formulas(
         extra = used - (a.free_symbols | b.free_symbols)
         if exact and extra:  # algebra hides them: say so in the formula
             exact = False
-            text += f"  [the rounded weights also use {', '.join(sorted(str(s) for s in extra))}, which cancel]"
+            text += (
+                f"  [the rounded weights also use {', '.join(sorted(str(symbol) for symbol in extra))}, which cancel]"
+            )
         results.append((text, bool(exact)))
     return results

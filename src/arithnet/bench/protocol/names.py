@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from arithnet.bench.protocol.config import DTYPES, LOSSES, TASKS
+from arithnet.bench.protocol.config import BENCH_LOSSES, DTYPES, TASKS
 from arithnet.bench.protocol.model import takes_option, unit_names
 from arithnet.bench.protocol.presets import PRESETS
 from arithnet.bench.protocol.tasks import GRIDS
@@ -24,7 +24,7 @@ from arithnet.units import UNITS
 SETTINGS = {
     "task": ("task", "tasks", TASKS),
     "preset": ("preset", "presets", PRESETS),
-    "loss": ("loss", "losses", LOSSES),
+    "loss": ("loss", "losses", BENCH_LOSSES),
     "lr_schedule": ("learning-rate schedule", None, SCHEDULES),
     "dtype": ("dtype", None, DTYPES),
     "device": ("device", "devices", DEVICES),

@@ -1,7 +1,7 @@
 """Paper presets: each paper's settings for each unit, task, input size and operation, with their source.
 
 A unit's constructor defaults are one paper's setting for one task and input
-size (the NMU's regulariser ramp is ICLR's 1e6 → 2e6 steps, which never
+size (the NMU's regularizer ramp is ICLR's 1e6 → 2e6 steps, which never
 starts in a 50k-step Primer run). ``arithnet bench --preset NAME`` fills
 every run's settings from ``TABLE`` instead, so that a grid reproduces the
 paper. Settings the user gives explicitly win (bench.grid).
@@ -49,13 +49,13 @@ FLOAT32_EPS = 1.1920928955078125e-07
 ALL_OPS = tuple(OPERATIONS)
 
 # Where the settings come from (files of the reference code, at the commits fetched for this table).
-P_SH = "nalm-benchmark lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh"
-P_PY = "nalm-benchmark experiments/single_layer_benchmark.py"
-D2_SH = "nalm-division lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in2.sh"
-D10_SH = "nalm-division lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in10.sh"
-D_PY = "nalm-division experiments/single_layer.py"
-I_SH = "stable-nalu lfs_batch_jobs/function_task_static.sh"
-I_PY = "stable-nalu experiments/simple_function_static.py"
+PRIMER_SCRIPT = "nalm-benchmark lfs_batch_jobs/single_layer_task/benchmarking/single_layer_benchmark.sh"
+PRIMER_CODE = "nalm-benchmark experiments/single_layer_benchmark.py"
+DIVISION_SCRIPT_2 = "nalm-division lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in2.sh"
+DIVISION_SCRIPT_10 = "nalm-division lfs_batch_jobs/single_layer_task/neurips_2021/sltr-in10.sh"
+DIVISION_CODE = "nalm-division experiments/single_layer.py"
+ICLR_SCRIPT = "stable-nalu lfs_batch_jobs/function_task_static.sh"
+ICLR_CODE = "stable-nalu experiments/simple_function_static.py"
 
 
 @dataclass(frozen=True)
@@ -79,50 +79,51 @@ class Entry:
     options: Mapping[str, Cited] = field(default_factory=dict)
 
 
-def _c(value: Any, citation: str) -> Cited:
-    return Cited(value, citation)
-
-
-def _primer(n: int, source: str = P_SH) -> dict[str, Cited]:
+def _primer(n: int, source: str = PRIMER_SCRIPT) -> dict[str, Cited]:
     """The single-module protocol's steps and step-0 log at input ``n`` (Primer and division paper alike)."""
     steps = 50_000 if n == 2 else 100_000
     return {
-        "steps": _c(steps, f"{source}: --max-iterations {steps}"),
-        "log_step_zero": _c(True, f"{P_PY if source == P_SH else D_PY}: logs at epoch_i % log_interval == 0 from 0"),
+        "steps": Cited(steps, f"{source}: --max-iterations {steps}"),
+        "log_step_zero": Cited(
+            True,
+            f"{PRIMER_CODE if source == PRIMER_SCRIPT else DIVISION_CODE}: logs at epoch_i % log_interval == 0 from 0",
+        ),
     }
 
 
 def _ramp(scale: float, start: int, end: int, citation: str) -> dict[str, Cited]:
     return {
-        "regularization_scale": _c(scale, citation),
-        "regularization_start": _c(start, citation),
-        "regularization_end": _c(end, citation),
+        "regularization_scale": Cited(scale, citation),
+        "regularization_start": Cited(start, citation),
+        "regularization_end": Cited(end, citation),
     }
 
 
 _NPU_GATE = {
-    "gate_gradient": _c("clamp", "nalm-benchmark stable_nalu/layer/npu.py, npu_real.py: torch.clamp(self.g, 0.0, 1.0)")
+    "gate_gradient": Cited(
+        "clamp", "nalm-benchmark stable_nalu/layer/npu.py, npu_real.py: torch.clamp(self.g, 0.0, 1.0)"
+    )
 }
 _NPU_EPS = {
-    "eps": _c(FLOAT32_EPS, "nalm-benchmark stable_nalu/layer/npu.py, npu_real.py: torch.finfo(torch.float).eps")
+    "eps": Cited(FLOAT32_EPS, "nalm-benchmark stable_nalu/layer/npu.py, npu_real.py: torch.finfo(torch.float).eps")
 }
-_NALU_EPS = {"eps": _c(1e-7, "nalm-benchmark stable_nalu/network/single_layer.py: eps=1e-7 (not passed)")}
+_NALU_EPS = {"eps": Cited(1e-7, "nalm-benchmark stable_nalu/network/single_layer.py: eps=1e-7 (not passed)")}
 _L1_MUL = {
-    "l1_start": _c(1e-7, f"{P_SH}: --regualizer-beta-start 1e-7"),
-    "l1_end": _c(1e-5, f"{P_SH}: --regualizer-beta-end 1e-5"),
+    "l1_start": Cited(1e-7, f"{PRIMER_SCRIPT}: --regualizer-beta-start 1e-7"),
+    "l1_end": Cited(1e-5, f"{PRIMER_SCRIPT}: --regualizer-beta-end 1e-5"),
 }
 _L1_DIV = {
-    "l1_start": _c(1e-9, f"{P_SH}: --regualizer-beta-start 1e-9"),
-    "l1_end": _c(1e-7, f"{P_SH}: --regualizer-beta-end 1e-7"),
+    "l1_start": Cited(1e-9, f"{PRIMER_SCRIPT}: --regualizer-beta-start 1e-9"),
+    "l1_end": Cited(1e-7, f"{PRIMER_SCRIPT}: --regualizer-beta-end 1e-7"),
 }
-_LR_DEFAULT = {"lr": _c(1e-3, f"{P_PY}: --learning-rate default 1e-3")}
-_LR_NPU = {"lr": _c(5e-3, f"{P_SH}: --learning-rate 5e-3")}
+_LR_DEFAULT = {"lr": Cited(1e-3, f"{PRIMER_CODE}: --learning-rate default 1e-3")}
+_LR_NPU = {"lr": Cited(5e-3, f"{PRIMER_SCRIPT}: --learning-rate 5e-3")}
 _NMRU_EPS = {
-    "eps": _c(FLOAT32_EPS, "nalm-division concat_reciprocal_nmu_sign_retrieval.py: torch.finfo(torch.float).eps")
+    "eps": Cited(FLOAT32_EPS, "nalm-division concat_reciprocal_nmu_sign_retrieval.py: torch.finfo(torch.float).eps")
 }
 _NMRU_TRAINING = {
-    "lr": _c(1e-2, f"{D2_SH}, {D10_SH}: SignNMRU --learning-rate 1e-2"),
-    "clip_grad_norm": _c(1.0, f"{D2_SH}, {D10_SH}: SignNMRU --clip-grad-norm 1"),
+    "lr": Cited(1e-2, f"{DIVISION_SCRIPT_2}, {DIVISION_SCRIPT_10}: SignNMRU --learning-rate 1e-2"),
+    "clip_grad_norm": Cited(1.0, f"{DIVISION_SCRIPT_2}, {DIVISION_SCRIPT_10}: SignNMRU --clip-grad-norm 1"),
 }
 _UNCLEAR_OPS = (
     "the Primer's code (nalm-benchmark) runs no {unit}: operations unclear, so all four (arithnet's fallback)"
@@ -135,19 +136,19 @@ def _realnpu_mod(n: int, source: str) -> dict[str, Cited]:
     return {
         **_ramp(1.0, start, end, f"{source}: --regualizer-npu-w 1 --regualizer-gate 1 "
                 f"--regualizer-scaling-start {start} --regualizer-scaling-end {end}"),
-        "l1_start": _c(1e-9, f"{source}: --regualizer-beta-start 1e-9"),
-        "l1_end": _c(1e-7, f"{source}: --regualizer-beta-end 1e-7"),
-        "gate_gradient": _c("clamp", "nalm-division stable_nalu/layer/npu_real.py: torch.clamp(self.g, 0.0, 1.0)"),
-        "eps": _c(FLOAT32_EPS, "nalm-division stable_nalu/layer/npu_real.py: torch.finfo(torch.float).eps"),
+        "l1_start": Cited(1e-9, f"{source}: --regualizer-beta-start 1e-9"),
+        "l1_end": Cited(1e-7, f"{source}: --regualizer-beta-end 1e-7"),
+        "gate_gradient": Cited("clamp", "nalm-division stable_nalu/layer/npu_real.py: torch.clamp(self.g, 0.0, 1.0)"),
+        "eps": Cited(FLOAT32_EPS, "nalm-division stable_nalu/layer/npu_real.py: torch.finfo(torch.float).eps"),
     }  # fmt: skip
 
 
 def _nru(n: int, source: str) -> tuple[dict[str, Cited], dict[str, Cited]]:
     """The NRU's (settings, options) at input ``n`` (division paper)."""
     if n == 2:
-        lr = _c(1.0, f"from nalm.md (lr 1, sic); {D2_SH} sweeps lr 1e-3, 1e-2, 1e-1 beside the main run")
+        lr = Cited(1.0, f"from nalm.md (lr 1, sic); {DIVISION_SCRIPT_2} sweeps lr 1e-3, 1e-2, 1e-1 beside the main run")
     else:
-        lr = _c(1e-3, f"{D10_SH}: no --learning-rate, {D_PY} default 1e-3")
+        lr = Cited(1e-3, f"{DIVISION_SCRIPT_10}: no --learning-rate, {DIVISION_CODE} default 1e-3")
     start, end = (20_000, 35_000) if n == 2 else (50_000, 75_000)
     ramp = f"{source}: --regualizer-scaling-start {start} --regualizer-scaling-end {end}; --regualizer default 10"
     return {"lr": lr}, _ramp(10.0, start, end, ramp)
@@ -162,9 +163,9 @@ def _nmru(n: int, source: str) -> dict[str, Cited]:
 
 def _primer_entries() -> list[Entry]:
     """The Primer's single-module benchmark: every unit of the field, input 2 and 10."""
-    nac_ops = _c(("add", "sub"), f"{P_SH}: --layer-type NAC on add, sub")
-    mnac_ops = _c(("mul", "div"), f"{P_SH}: --layer-type MNAC on mul, div")
-    all_ops = _c(ALL_OPS, f"{P_SH}: run on add, sub, mul and div")
+    nac_ops = Cited(("add", "sub"), f"{PRIMER_SCRIPT}: --layer-type NAC on add, sub")
+    mnac_ops = Cited(("mul", "div"), f"{PRIMER_SCRIPT}: --layer-type MNAC on mul, div")
+    all_ops = Cited(ALL_OPS, f"{PRIMER_SCRIPT}: run on add, sub, mul and div")
     entries = [
         Entry("primer", "NAC+", "primer", (2,), nac_ops, {**_primer(2), **_LR_DEFAULT}),
         Entry("primer", "NAC+", "primer", (10,), nac_ops, {**_primer(10), **_LR_DEFAULT}),
@@ -177,11 +178,13 @@ def _primer_entries() -> list[Entry]:
     ]
     inalu = {
         **_LR_DEFAULT,
-        "clip_grad_value": _c(0.1, f"{P_SH}: iNALU --clip-grad-value 0.1"),
+        "clip_grad_value": Cited(0.1, f"{PRIMER_SCRIPT}: iNALU --clip-grad-value 0.1"),
     }
-    restart = {"restart_rule": _c("primer", f"{P_SH}: iNALU --reinit; nalm.md: the Primer's numbers use its rule")}
-    steps_10 = _c(100_000, "from nalm.md (100k for input 10); the one input-10 iNALU line of "
-                  f"{P_SH} says --max-iterations 50000")  # fmt: skip
+    restart = {
+        "restart_rule": Cited("primer", f"{PRIMER_SCRIPT}: iNALU --reinit; nalm.md: the Primer's numbers use its rule")
+    }
+    steps_10 = Cited(100_000, "from nalm.md (100k for input 10); the one input-10 iNALU line of "
+                  f"{PRIMER_SCRIPT} says --max-iterations 50000")  # fmt: skip
     entries += [
         Entry("primer", "iNALU", "primer", (2,), all_ops, {**_primer(2), **inalu}, restart),
         Entry("primer", "iNALU", "primer", (10,), all_ops, {**_primer(10), **inalu, "steps": steps_10}, restart),
@@ -191,14 +194,14 @@ def _primer_entries() -> list[Entry]:
 
 
 def _primer_nau_nmu() -> list[Entry]:
-    nau_ops = _c(("add", "sub"), f"{P_SH}: ReRegualizedLinearNAC on add, sub")
-    nmu_ops = _c(("mul",), f"{P_SH}: ReRegualizedLinearMNAC on mul")
-    nau_2 = _ramp(0.01, 20_000, 35_000, f"{P_SH}: --regualizer 0.01 --regualizer-scaling-start 20000 "
+    nau_ops = Cited(("add", "sub"), f"{PRIMER_SCRIPT}: ReRegualizedLinearNAC on add, sub")
+    nmu_ops = Cited(("mul",), f"{PRIMER_SCRIPT}: ReRegualizedLinearMNAC on mul")
+    nau_2 = _ramp(0.01, 20_000, 35_000, f"{PRIMER_SCRIPT}: --regualizer 0.01 --regualizer-scaling-start 20000 "
                   "--regualizer-scaling-end 35000")  # fmt: skip
-    nau_10 = _ramp(0.01, 50_000, 75_000, f"{P_SH}: sltr-in10 NAU --regualizer 0.01 --regualizer-scaling-start "
-                   "50000 --regualizer-scaling-end 75000")  # fmt: skip
-    nmu_2 = _ramp(10.0, 20_000, 35_000, f"{P_SH}: --regualizer-scaling-start 20000 --regualizer-scaling-end 35000; "
-                  f"{P_PY}: --regualizer default 10")  # fmt: skip
+    nau_10 = _ramp(0.01, 50_000, 75_000, f"{PRIMER_SCRIPT}: sltr-in10 NAU --regualizer 0.01 "
+                   "--regualizer-scaling-start 50000 --regualizer-scaling-end 75000")  # fmt: skip
+    nmu_2 = _ramp(10.0, 20_000, 35_000, f"{PRIMER_SCRIPT}: --regualizer-scaling-start 20000 "
+                  f"--regualizer-scaling-end 35000; {PRIMER_CODE}: --regualizer default 10")  # fmt: skip
     nmu_10 = _ramp(10.0, 50_000, 75_000, "from nalm.md (Primer input 10: 50k -> 75k; λ 10)")
     return [
         Entry("primer", "NAU", "primer", (2,), nau_ops, {**_primer(2), **_LR_DEFAULT}, nau_2),
@@ -212,7 +215,7 @@ def _primer_npus() -> list[Entry]:
     entries = []
     for unit in ("NPU", "RealNPU"):
         for n in (2, 10):
-            mul, div = (_c((op,), f"{P_SH}: --layer-type {unit} on {op}") for op in ("mul", "div"))
+            mul, div = (Cited((op,), f"{PRIMER_SCRIPT}: --layer-type {unit} on {op}") for op in ("mul", "div"))
             settings = {**_primer(n), **_LR_NPU}
             entries.append(Entry("primer", unit, "primer", (n,), mul, settings, {**_L1_MUL, **_NPU_GATE, **_NPU_EPS}))
             entries.append(Entry("primer", unit, "primer", (n,), div, settings, {**_L1_DIV, **_NPU_GATE, **_NPU_EPS}))
@@ -222,9 +225,9 @@ def _primer_npus() -> list[Entry]:
 def _primer_division_units() -> list[Entry]:
     """The division paper's units on the Primer task: the Primer's code has none, so every operation."""
     entries = []
-    for n, source in ((2, D2_SH), (10, D10_SH)):
-        lr_npu = {"lr": _c(5e-3, f"{source}: --learning-rate 5e-3")}
-        ops = {unit: _c(ALL_OPS, _UNCLEAR_OPS.format(unit=unit)) for unit in ("RealNPU-mod", "NRU", "NMRU")}
+    for n, source in ((2, DIVISION_SCRIPT_2), (10, DIVISION_SCRIPT_10)):
+        lr_npu = {"lr": Cited(5e-3, f"{source}: --learning-rate 5e-3")}
+        ops = {unit: Cited(ALL_OPS, _UNCLEAR_OPS.format(unit=unit)) for unit in ("RealNPU-mod", "NRU", "NMRU")}
         nru_settings, nru_options = _nru(n, source)
         entries += [
             Entry("primer", "RealNPU-mod", "primer", (n,), ops["RealNPU-mod"], {**_primer(n, source), **lr_npu},
@@ -240,14 +243,16 @@ def _division_entries() -> list[Entry]:
     """The division paper: ÷ on the Primer task, input 2 and 10 (NPU only in an appendix, with constraints
     arithnet's NPU does not have, so not here)."""
     entries = []
-    for n, source in ((2, D2_SH), (10, D10_SH)):
-        div = {unit: _c(("div",), f"{source}: {unit} on div") for unit in ("RealNPU", "RealNPU-mod", "NRU", "NMRU")}
-        lr_npu = {"lr": _c(5e-3, f"{source}: --learning-rate 5e-3")}
+    for n, source in ((2, DIVISION_SCRIPT_2), (10, DIVISION_SCRIPT_10)):
+        div = {unit: Cited(("div",), f"{source}: {unit} on div") for unit in ("RealNPU", "RealNPU-mod", "NRU", "NMRU")}
+        lr_npu = {"lr": Cited(5e-3, f"{source}: --learning-rate 5e-3")}
         baseline = {
-            "l1_start": _c(1e-9, f"{source}: realnpu_baseline --regualizer-beta-start 1e-9"),
-            "l1_end": _c(1e-7, f"{source}: realnpu_baseline --regualizer-beta-end 1e-7"),
-            "gate_gradient": _c("clamp", "nalm-division stable_nalu/layer/npu_real.py: torch.clamp(self.g, 0.0, 1.0)"),
-            "eps": _c(FLOAT32_EPS, "nalm-division stable_nalu/layer/npu_real.py: torch.finfo(torch.float).eps"),
+            "l1_start": Cited(1e-9, f"{source}: realnpu_baseline --regualizer-beta-start 1e-9"),
+            "l1_end": Cited(1e-7, f"{source}: realnpu_baseline --regualizer-beta-end 1e-7"),
+            "gate_gradient": Cited(
+                "clamp", "nalm-division stable_nalu/layer/npu_real.py: torch.clamp(self.g, 0.0, 1.0)"
+            ),
+            "eps": Cited(FLOAT32_EPS, "nalm-division stable_nalu/layer/npu_real.py: torch.finfo(torch.float).eps"),
         }
         nru_settings, nru_options = _nru(n, source)
         protocol = _primer(n, source)
@@ -264,41 +269,43 @@ def _division_entries() -> list[Entry]:
 def _division_nmru_ablation() -> list[Entry]:
     """The NMRU ablation of the division paper's appendix: input 10 only."""
     vanilla = {
-        **_primer(10, D10_SH),
-        "lr": _c(1e-2, f"{D10_SH}: nmru-extra/nmru --learning-rate 1e-2"),
-        "clip_grad_norm": _c(0.0, f"{D10_SH}: nmru-extra/nmru has no --clip-grad-norm (0: none)"),
+        **_primer(10, DIVISION_SCRIPT_10),
+        "lr": Cited(1e-2, f"{DIVISION_SCRIPT_10}: nmru-extra/nmru --learning-rate 1e-2"),
+        "clip_grad_norm": Cited(0.0, f"{DIVISION_SCRIPT_10}: nmru-extra/nmru has no --clip-grad-norm (0: none)"),
     }
     gated = {
-        **_primer(10, D10_SH),
-        "lr": _c(1e-2, f"{D10_SH}: GatedSignNMRU --learning-rate 1e-2"),
-        "clip_grad_norm": _c(1.0, f"{D10_SH}: GatedSignNMRU --clip-grad-norm 1"),
+        **_primer(10, DIVISION_SCRIPT_10),
+        "lr": Cited(1e-2, f"{DIVISION_SCRIPT_10}: GatedSignNMRU --learning-rate 1e-2"),
+        "clip_grad_norm": Cited(1.0, f"{DIVISION_SCRIPT_10}: GatedSignNMRU --clip-grad-norm 1"),
     }
-    eps = {"eps": _c(FLOAT32_EPS, "nalm-division concat_reciprocal_nmu*.py: torch.finfo(torch.float).eps")}
-    options = {**_nmru(10, D10_SH), **eps}
+    eps = {"eps": Cited(FLOAT32_EPS, "nalm-division concat_reciprocal_nmu*.py: torch.finfo(torch.float).eps")}
+    options = {**_nmru(10, DIVISION_SCRIPT_10), **eps}
+    gate = {"gate_regularization": Cited(1.0, f"{DIVISION_SCRIPT_10}: GatedSignNMRU --regualizer-gate 1")}
     return [
-        Entry("division", "NMRU-vanilla", "primer", (10,), _c(("div",), f"{D10_SH}: NMRU on div"), vanilla, options),
-        Entry("division", "NMRU-gated", "primer", (10,), _c(("div",), f"{D10_SH}: GatedSignNMRU on div"), gated,
-              {**options, "gate_regularization": _c(1.0, f"{D10_SH}: GatedSignNMRU --regualizer-gate 1")}),
+        Entry("division", "NMRU-vanilla", "primer", (10,), Cited(("div",), f"{DIVISION_SCRIPT_10}: NMRU on div"),
+              vanilla, options),
+        Entry("division", "NMRU-gated", "primer", (10,), Cited(("div",), f"{DIVISION_SCRIPT_10}: GatedSignNMRU on div"),
+              gated, {**options, **gate}),
     ]  # fmt: skip
 
 
 def _iclr_entries() -> list[Entry]:
     """ICLR 2020's task: 100 inputs, two layers, 5·10^6 steps; both layers share one λ and one ramp."""
     protocol = {
-        "steps": _c(5_000_000, f"{I_SH}: --max-iterations 5000000"),
-        "lr": _c(1e-3, f"{I_PY}: --learning-rate default 1e-3"),
-        "hidden": _c(2, f"{I_PY}: --hidden-size default 2"),
-        "log_step_zero": _c(True, f"{I_PY}: logs at epoch_i % 1000 == 0 from epoch 0"),
-        "threshold_subsets": _c("published", "stable-nalu export/function_task_static_mse_expectation.r: "
+        "steps": Cited(5_000_000, f"{ICLR_SCRIPT}: --max-iterations 5000000"),
+        "lr": Cited(1e-3, f"{ICLR_CODE}: --learning-rate default 1e-3"),
+        "hidden": Cited(2, f"{ICLR_CODE}: --hidden-size default 2"),
+        "log_step_zero": Cited(True, f"{ICLR_CODE}: logs at epoch_i % 1000 == 0 from epoch 0"),
+        "threshold_subsets": Cited("published", "stable-nalu export/function_task_static_mse_expectation.r: "
                                 "inclusive a.start:a.end, 26 elements"),
     }  # fmt: skip
-    all_ops = {layer: _c(ALL_OPS, f"{I_SH}: {layer}, operations add sub mul div") for layer in (
+    all_ops = {layer: Cited(ALL_OPS, f"{ICLR_SCRIPT}: {layer}, operations add sub mul div") for layer in (
         "ReRegualizedLinearNAC", "ReRegualizedLinearNAC --nac-mul mnac", "NAC", "NAC --nac-mul normal", "NALU",
         "linear")}  # fmt: skip
-    eps = {"eps": _c(1e-7, "stable-nalu stable_nalu/network/simple_function_static.py: eps=1e-7")}
-    nau = _ramp(0.01, 5_000, 50_000, f"{I_SH}: --regualizer 0.01 --regualizer-scaling-start 5000 "
+    eps = {"eps": Cited(1e-7, "stable-nalu stable_nalu/network/simple_function_static.py: eps=1e-7")}
+    nau = _ramp(0.01, 5_000, 50_000, f"{ICLR_SCRIPT}: --regualizer 0.01 --regualizer-scaling-start 5000 "
                 "--regualizer-scaling-end 50000 (both layers)")  # fmt: skip
-    nmu = _ramp(10.0, 1_000_000, 2_000_000, f"{I_PY}: --regualizer 10, --regualizer-scaling-start 1000000, "
+    nmu = _ramp(10.0, 1_000_000, 2_000_000, f"{ICLR_CODE}: --regualizer 10, --regualizer-scaling-start 1000000, "
                 "--regualizer-scaling-end 2000000 by default (both layers)")  # fmt: skip
     nmru = _ramp(10.0, 1_000_000, 2_000_000, "arithnet's: no paper ran a ÷ unit on this task; NAU>NMU's λ and ramp")
     return [
@@ -308,7 +315,7 @@ def _iclr_entries() -> list[Entry]:
         Entry("iclr", "NAC+>NAC*", "iclr", (100,), all_ops["NAC --nac-mul normal"], protocol, eps),
         Entry("iclr", "NALU>NALU", "iclr", (100,), all_ops["NALU"], protocol, eps),
         Entry("iclr", "LinearNet>LinearNet", "iclr", (100,), all_ops["linear"], protocol),
-        Entry("iclr", "NAU>NMRU", "iclr", (100,), _c(("div",), "arithnet's ÷ stack: no paper ran it"), protocol,
+        Entry("iclr", "NAU>NMRU", "iclr", (100,), Cited(("div",), "arithnet's ÷ stack: no paper ran it"), protocol,
               {**nmru, **_NMRU_EPS}),
     ]  # fmt: skip
 

@@ -37,13 +37,6 @@ class RangePair:
         specific = getattr(self, f"{split}_{role}", None) if role in ("a", "b") else None
         return specific or getattr(self, split)
 
-    def describe(self) -> str:
-        def side(split: str) -> str:
-            a, b, other = (self.role(split, r) for r in ("a", "b", "other"))
-            return str(other) if a == b == other else f"a~{a}, b~{b}, other~{other}"
-
-        return f"{side('train')} → {side('test')}"
-
 
 PRIMER_RANGES: dict[str, RangePair] = {
     r.name: r
@@ -80,8 +73,8 @@ DIVISION_EXTRA_RANGES: dict[str, RangePair] = {
         RangePair("wide-50", D(-50, 50), D(50, 100, random_sign=True)),
         RangePair("wide-100", D(-100, 100), D(100, 200, random_sign=True)),
         *(
-            RangePair(f"near-zero-{c:g}", D(1, 2), D(1, 2), train_b=D(0, c), test_b=D(c, 2 * c))
-            for c in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+            RangePair(f"near-zero-{edge:g}", D(1, 2), D(1, 2), train_b=D(0, edge), test_b=D(edge, 2 * edge))
+            for edge in (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
         ),
     )
 }

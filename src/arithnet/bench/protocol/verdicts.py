@@ -5,10 +5,16 @@ A ``RunRow`` is what the results store keeps: one wide row per run, with a
 Statistics (stats.py) read the long form instead, where every criterion is a
 value of one ``criterion`` column, so "success rate of criterion c per group" is
 the same computation for every c, the exact formula included.
+
+A criterion that does not apply to a run has no record of it: the run's
+threshold is NaN (the Primer's ε-perfect outputs are defined on the
+single-module task only, so ``primer`` never judges an ICLR run). Its rate
+over such runs is then undefined, and reports print a dash, never 0%.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,7 +31,7 @@ RUN_FIELDS = ("key", "unit", "operation", "task", "range_name", "seed")
 
 
 @dataclass(frozen=True)
-class Verdict(Record):
+class CriterionVerdict(Record):
     """Whether one run passed one criterion.
 
     ``solved_at`` is the first step at which the run passed (None if it did not,
@@ -45,24 +51,32 @@ class Verdict(Record):
     sparsity_error: float
 
 
-def run_verdicts(row: RunRow) -> list[Verdict]:
-    """The verdicts of one run, in ``VERDICT_CRITERIA`` order."""
+def applies(row: RunRow, criterion: str) -> bool:
+    """Whether ``criterion`` judges the run of ``row``: the exact formula always, an MSE criterion where its
+    threshold is a number."""
+    return criterion == EXACT or not math.isnan(getattr(row, f"threshold_{criterion}"))
+
+
+def run_verdicts(row: RunRow) -> list[CriterionVerdict]:
+    """The verdicts of one run under the criteria that apply to it (``applies``), in ``VERDICT_CRITERIA`` order."""
     run = {name: getattr(row, name) for name in RUN_FIELDS}
     records = []
-    for criterion in CRITERIA:
+    for criterion in (criterion for criterion in CRITERIA if applies(row, criterion)):
         solved = bool(getattr(row, f"solved_{criterion}"))
         solved_at = getattr(row, f"solved_at_{criterion}") if solved else None
         records.append(
-            Verdict(**run, criterion=criterion, solved=solved, solved_at=solved_at, sparsity_error=row.sparsity_error)
+            CriterionVerdict(
+                **run, criterion=criterion, solved=solved, solved_at=solved_at, sparsity_error=row.sparsity_error
+            )
         )
     records.append(
-        Verdict(
+        CriterionVerdict(
             **run, criterion=EXACT, solved=bool(row.formula_exact), solved_at=None, sparsity_error=row.sparsity_error
         )
     )
     return records
 
 
-def verdicts(rows: Iterable[RunRow]) -> list[Verdict]:
-    """The long table of ``rows``: one ``Verdict`` per run and criterion, runs in the given order."""
+def verdicts(rows: Iterable[RunRow]) -> list[CriterionVerdict]:
+    """The long table of ``rows``: one ``CriterionVerdict`` per run and criterion that applies, runs in order."""
     return [record for row in rows for record in run_verdicts(row)]

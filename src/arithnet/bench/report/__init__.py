@@ -35,7 +35,6 @@ _EXPORTS = {
         ),
         "arithnet.bench.report.field_tables",
     ),
-    **dict.fromkeys(("write_figures",), "arithnet.bench.report.field_tables"),
 }
 
 __all__ = sorted(_EXPORTS)

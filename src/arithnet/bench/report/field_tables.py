@@ -201,8 +201,9 @@ def _published_fields(spec: TableSpec, unit: str, operation: str, successes: int
         "published_solved_at_median": entry.solved_at_median,
         "published_source": entry.source,
         "published_criterion": entry.criterion,
-        "agrees": bool(entry.low <= successes / n_runs <= entry.high),
-        "p_value": two_sample_p(successes, n_runs, entry.rate, entry.n_runs),
+        # None where the table's criterion judges none of our runs (bench.protocol.verdicts.applies)
+        "agrees": bool(entry.low <= successes / n_runs <= entry.high) if n_runs else None,
+        "p_value": two_sample_p(successes, n_runs, entry.rate, entry.n_runs) if n_runs else None,
     }
 
 
@@ -215,7 +216,8 @@ def long_table(spec: TableSpec, rows: Iterable[RunRow]) -> list[dict]:
     criterion's first solving step), published_rate, published_low,
     published_high, published_interval ("paper" or "wilson"), published_runs,
     published_solved_at_median, published_source, published_criterion (None
-    where nothing is published) and agrees (None where nothing is published).
+    where nothing is published), agrees and p_value (None where nothing is
+    published, or where the criterion judges none of the line's runs: rate NaN).
     """
     groups = _lines([row for row in rows if belongs(spec, row)])
     labels = _labels(groups)
@@ -225,7 +227,7 @@ def long_table(spec: TableSpec, rows: Iterable[RunRow]) -> list[dict]:
         (stats,) = success_table(verdicts(members), ("unit", "operation"), spec.criterion)
         table.append(
             {"table": spec.name, "unit": unit, "operation": operation, "settings": labels[key]}
-            | {"steps": members[0].steps, "runs": stats["n"], "ranges": len({row.range_name for row in members})}
+            | {"steps": members[0].steps, "runs": len(members), "ranges": len({row.range_name for row in members})}
             | {"seeds": len({row.seed for row in members}), "criterion": spec.criterion}
             | {name: stats[name] for name in ("successes", "rate", "low", "high")}
             | {name: stats[name] for name in ("exact_successes", "exact_rate", "exact_low", "exact_high")}
@@ -366,16 +368,6 @@ def replaced_file(path: str | os.PathLike, name: str, content: str) -> str:
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read {str(path)!r}: {getattr(error, 'strerror', None) or error}") from None
     return replace_block(text, name, content)
-
-
-def write_block(path: str | os.PathLike, name: str, content: str) -> Path:
-    """Replace table ``name``'s block in the file at ``path``, atomically; ValueError if it cannot.
-
-    The file keeps its mode, and a symbolic link is written through (``files.write_text``).
-    """
-    from arithnet.files import write_text
-
-    return write_text(path, replaced_file(path, name, content), "file")
 
 
 def write_figures(report: Report, directory: str | os.PathLike) -> list[Path]:

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from arithnet.bench.protocol import CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol import CRITERIA, CriterionVerdict, RunRow
 from arithnet.bench.protocol.verdicts import verdicts
 from arithnet.bench.report.stats import success_table
 from arithnet.bench.report.summary import OPERATION_ORDER, line_rows, markdown_summary, ordered
@@ -32,7 +32,7 @@ def _table_axes(table: list[dict]) -> tuple[list[str], list[str]]:
     return ordered(e["unit"] for e in table), ordered((e["operation"] for e in table), OPERATION_ORDER)
 
 
-def _of_criterion(records: Iterable[Verdict], criterion: str) -> list[Verdict]:
+def _of_criterion(records: Iterable[CriterionVerdict], criterion: str) -> list[CriterionVerdict]:
     return [record for record in records if record.criterion == criterion]
 
 
@@ -129,7 +129,7 @@ def _strip(ax: Axes, groups: list[np.ndarray], labels: list[str]) -> None:
     ax.set_xlim(-0.6, len(labels) - 0.4)
 
 
-def _solved_values(records: list[Verdict], field: str, unit: str, operation: str) -> np.ndarray:
+def _solved_values(records: list[CriterionVerdict], field: str, unit: str, operation: str) -> np.ndarray:
     """``field`` of the solved runs of one unit and operation, finite values only."""
     values = np.array(
         [
@@ -145,7 +145,7 @@ def _solved_values(records: list[Verdict], field: str, unit: str, operation: str
     return values[np.isfinite(values)]
 
 
-def solved_at_figure(records: Iterable[Verdict], criterion: str = "raw") -> Figure:
+def solved_at_figure(records: Iterable[CriterionVerdict], criterion: str = "raw") -> Figure:
     """First solving step of solved runs: one panel per operation, a box and strip per unit.
 
     ``records`` is the long table of verdicts (``verdicts.verdicts``); those of ``criterion`` are drawn.
@@ -165,7 +165,7 @@ def solved_at_figure(records: Iterable[Verdict], criterion: str = "raw") -> Figu
     return figure
 
 
-def sparsity_figure(records: Iterable[Verdict], table: list[dict], criterion: str = "raw") -> Figure:
+def sparsity_figure(records: Iterable[CriterionVerdict], table: list[dict], criterion: str = "raw") -> Figure:
     """Sparsity error of solved runs: one panel per operation, a box and strip per unit, mean with beta-fit interval.
 
     ``records`` is the long table of verdicts, whose ``criterion`` records give the strips; ``table`` is
@@ -199,12 +199,12 @@ class CriterionStatistics:
     """What the figures of one criterion draw: the long table and the success tables computed from it."""
 
     criterion: str
-    records: list[Verdict]
+    records: list[CriterionVerdict]
     by_operation: list[dict]
     by_range: list[dict]
 
     @classmethod
-    def compute(cls, records: list[Verdict], criterion: str) -> CriterionStatistics:
+    def compute(cls, records: list[CriterionVerdict], criterion: str) -> CriterionStatistics:
         return cls(
             criterion,
             records,
@@ -215,10 +215,10 @@ class CriterionStatistics:
 
 #: The report's figures: name -> how to draw it from one criterion's statistics.
 FIGURES: dict[str, Callable[[CriterionStatistics], Figure]] = {
-    "success": lambda s: success_figure(s.by_operation, s.criterion),
-    "success_by_range": lambda s: success_by_range_figure(s.by_range, s.criterion),
-    "solved_at": lambda s: solved_at_figure(s.records, s.criterion),
-    "sparsity": lambda s: sparsity_figure(s.records, s.by_operation, s.criterion),
+    "success": lambda statistics: success_figure(statistics.by_operation, statistics.criterion),
+    "success_by_range": lambda statistics: success_by_range_figure(statistics.by_range, statistics.criterion),
+    "solved_at": lambda statistics: solved_at_figure(statistics.records, statistics.criterion),
+    "sparsity": lambda statistics: sparsity_figure(statistics.records, statistics.by_operation, statistics.criterion),
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import optimize, special, stats
 
-from arithnet.bench.protocol import EXACT, RUN_FIELDS, VERDICT_CRITERIA, RunRow, Verdict
+from arithnet.bench.protocol import EXACT, RUN_FIELDS, VERDICT_CRITERIA, CriterionVerdict, RunRow
 from arithnet.bench.protocol.verdicts import verdicts
 
 NAN = float("nan")
@@ -202,12 +202,14 @@ def _prefixed(prefix: str, summary: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}_{name}": value for name, value in summary.items()}
 
 
-def _group_key(record: Verdict, by: Sequence[str]) -> tuple:
+def _group_key(record: CriterionVerdict, by: Sequence[str]) -> tuple:
     return tuple(getattr(record, name) for name in by)
 
 
 def success_table(
-    records: Iterable[Verdict] | Iterable[RunRow], by: Sequence[str] = ("unit", "operation"), criterion: str = "raw"
+    records: Iterable[CriterionVerdict] | Iterable[RunRow],
+    by: Sequence[str] = ("unit", "operation"),
+    criterion: str = "raw",
 ) -> list[dict]:
     """One summary per group of runs: success rate, solved-at steps, sparsity error, exact formulas.
 
@@ -236,8 +238,8 @@ def success_table(
     records = list(records)
     if any(isinstance(record, RunRow) for record in records):
         records = verdicts(records)
-    groups: dict[tuple, list[Verdict]] = {}
-    exact_groups: dict[tuple, list[Verdict]] = {}
+    groups: dict[tuple, list[CriterionVerdict]] = {}
+    exact_groups: dict[tuple, list[CriterionVerdict]] = {}
     for record in records:
         if record.criterion == criterion:
             groups.setdefault(_group_key(record, by), []).append(record)
@@ -288,12 +290,19 @@ def rates_by_criterion(rows: Iterable[RunRow], criteria: Sequence[str] = VERDICT
 
     One dict per (unit, operation), in ``success_table``'s order: ``unit``,
     ``operation``, ``n`` (runs) and, for each criterion, ``criterion: (rate,
-    low, high)``. The table ``arithnet bench`` prints when it ends.
+    low, high)``; the rate is NaN where the criterion applies to none of the
+    runs (verdicts.py). The table ``arithnet bench`` prints when it ends.
     """
     records = verdicts(rows)
-    tables = {c: {(e["unit"], e["operation"]): e for e in success_table(records, criterion=c)} for c in criteria}
+    tables = {
+        criterion: {(entry["unit"], entry["operation"]): entry for entry in success_table(records, criterion=criterion)}
+        for criterion in {*criteria, EXACT}
+    }
     return [
-        {"unit": unit, "operation": operation, "n": entry["n"]}
-        | {c: tuple(tables[c][unit, operation][k] for k in ("rate", "low", "high")) for c in criteria}
-        for (unit, operation), entry in tables[criteria[0]].items()
+        {"unit": unit, "operation": operation, "n": runs["n"]}  # every run has an exact-formula verdict
+        | {
+            criterion: tuple(tables[criterion][unit, operation][k] for k in ("rate", "low", "high"))
+            for criterion in criteria
+        }
+        for (unit, operation), runs in tables[EXACT].items()
     ]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from arithnet.bench.protocol import CRITERIA, EXACT, RunRow, Verdict
+from arithnet.bench.protocol import CRITERIA, EXACT, CriterionVerdict, RunRow
 from arithnet.bench.protocol.verdicts import verdicts
 from arithnet.bench.report.stats import success_table
 
@@ -110,10 +110,12 @@ def _sorted_table(table: list[dict], units: list[str], operations: list[str]) ->
     return sorted(table, key=lambda entry: (units.index(entry["unit"]), operations.index(entry["operation"])))
 
 
-def _criterion_section(records: list[Verdict], criterion: str, units, operations, ranges) -> list[str]:
+def _criterion_section(records: list[CriterionVerdict], criterion: str, units, operations, ranges) -> list[str]:
     by_operation = _sorted_table(success_table(records, ("unit", "operation"), criterion), units, operations)
     by_range = _sorted_table(success_table(records, ("unit", "operation", "range_name"), criterion), units, operations)
     lines = [f"## Criterion {CRITERION_TITLES.get(criterion, criterion)}", ""]
+    if not any(record.criterion == criterion for record in records):
+        return [*lines, "It judges none of these runs: its threshold is undefined on their task.", ""]
     lines += ["Success rate [95% Wilson interval], per unit and operation:", ""]
     lines += _table(["unit", *operations], _rate_grid(by_operation, ["unit"], "operation", operations))
     lines += ["Success rate [95% Wilson interval], per range:", ""]
@@ -138,6 +140,7 @@ def _criterion_section(records: list[Verdict], criterion: str, units, operations
             str(entry["solved_inexact"]),
         ]
         for entry in by_operation
+        if entry["n"]  # a line the criterion judges no run of has a dash above, and no line here
     ]
     return lines + _table(header, body)
 
@@ -150,7 +153,8 @@ def markdown_summary(rows: Iterable[RunRow], criteria: Sequence[str] = CRITERIA)
     (median; mean [gamma-fit interval]), the sparsity error (mean [beta-fit
     interval]) and the solved runs whose formula is not exact. Last, the
     exact-formula success rate (independent of the criterion). Rates read
-    ``85.3% [76.7, 90.7]``; a dash marks a group without runs or an undefined value.
+    ``85.3% [76.7, 90.7]``; a dash marks a group without runs, a criterion that does not
+    apply to its runs (bench.protocol.verdicts) or an undefined value.
     Runs of one unit and operation with other settings are other lines (``line_rows``).
     """
     rows = line_rows(rows)

@@ -83,7 +83,7 @@ def make_groups(runs: Sequence[Run], jobs: int, max_group: int = MAX_GROUP) -> l
 def fit_to_memory(runs: Sequence[Run], jobs: int) -> tuple[int, int]:
     """(workers, largest group) such that every worker's group fits in memory together (bench.run.limits)."""
     configs = {id(config): config for config, _ in runs}.values()
-    heaviest = max(configs, key=lambda c: limits.group_bytes(c, 1))
+    heaviest = max(configs, key=lambda config: limits.group_bytes(config, 1))
     budget = limits.memory_budget()
     if math.isfinite(budget):
         jobs = max(1, min(jobs, int(budget // limits.group_bytes(heaviest, 1))))

@@ -453,9 +453,9 @@ def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:
 
 def _column_difference(columns: list[str]) -> str:
     """The first few differences between a table's columns and RunRow's, briefly."""
-    missing = [c for c in _COLUMNS if c not in columns]
-    extra = [c for c in columns if c not in _COLUMNS]
+    missing = [column for column in _COLUMNS if column not in columns]
+    extra = [column for column in columns if column not in _COLUMNS]
     if not missing and not extra:
         return "same columns in another order"
-    names = [f"no {c}" for c in missing] + [f"unexpected {c}" for c in extra]
+    names = [f"no {column}" for column in missing] + [f"unexpected {column}" for column in extra]
     return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")

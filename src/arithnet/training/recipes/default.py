@@ -135,39 +135,41 @@ class DefaultRecipe(Recipe):
 
     @staticmethod
     def engine_config(operation: Operation, config) -> EngineConfig:
-        s: DefaultSettings = config.settings
-        log_loss = issubclass(UNITS[operation.network].cls, LogParts) and s.log_space_loss
+        settings: DefaultSettings = config.settings
+        log_loss = issubclass(UNITS[operation.network].cls, LogParts) and settings.log_space_loss
         return EngineConfig(
             steps=config.steps,
-            lr=s.lr,
+            lr=settings.lr,
             loss="log" if log_loss else "relative",
             lr_schedule="cosine",
-            n_starts=s.n_starts if config.steps > s.select_at else 1,
-            select_at=s.select_at,
-            select_window=s.select_window,
+            n_starts=settings.n_starts if config.steps > settings.select_at else 1,
+            select_at=settings.select_at,
+            select_window=settings.select_window,
             n_snapshots=config.n_snapshots,
             compile=config.compile,
         )
 
     def fit(self, config, keys: torch.Tensor, progress: ProgressCallback | None = None) -> Fit:
         operation = get_operation(config.operation)
-        s: DefaultSettings = config.settings
-        log_uniform = s.log_uniform and not config.train_range.contains_zero
-        batches = BatchStream(keys, config.train_range, (s.batch_size, 2), log_uniform)
-        scale = input_scale(config.train_range) if s.scale_inputs else 1.0
-        powered = s.scale_inputs and s.log_power and issubclass(UNITS[operation.network].cls, LogParts)
+        settings: DefaultSettings = config.settings
+        log_uniform = settings.log_uniform and not config.train_range.contains_zero
+        batches = BatchStream(keys, config.train_range, (settings.batch_size, 2), log_uniform)
+        scale = input_scale(config.train_range) if settings.scale_inputs else 1.0
+        powered = settings.scale_inputs and settings.log_power and issubclass(UNITS[operation.network].cls, LogParts)
         power = log_power(config.train_range) if powered else 1.0
 
         def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
             x = (batches.batch(step) / scale) ** power
-            x = x.to(getattr(torch, s.dtype)).to(config.device)
+            x = x.to(getattr(torch, settings.dtype)).to(config.device)
             return x, operation.target(x)
 
-        problem = Problem(keys, lambda n: self.build(operation, n, s, config.device), batch)
+        problem = Problem(keys, lambda n: self.build(operation, n, settings, config.device), batch)
         fit = engine_fit(problem, self.engine_config(operation, config), progress)
-        if s.snap_readout:
-            x = verification_inputs(keys, config.train_range, s.log_uniform)
-            fit.extras["verified"] = polish_(fit.unit, operation, x.to(getattr(torch, s.dtype)).to(config.device))
+        if settings.snap_readout:
+            x = verification_inputs(keys, config.train_range, settings.log_uniform)
+            fit.extras["verified"] = polish_(
+                fit.unit, operation, x.to(getattr(torch, settings.dtype)).to(config.device)
+            )
         return fit
 
 

@@ -1,4 +1,4 @@
-"""Training rules: how some units are trained beyond the loss, the regulariser and their projection.
+"""Training rules: how some units are trained beyond the loss, the regularizer and their projection.
 
 Each rule is an engine callback (``arithnet.engine.callbacks``), kept apart
 from the unit it trains, so that a unit is its maths:
