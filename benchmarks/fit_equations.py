@@ -75,8 +75,10 @@ def select(spec: str):
     return select_feynman(spec)
 
 
-TOOLS = ("arithnet", "logls", "gplearn")
+TOOLS = ("arithnet", "logls", "gplearn", "operon")
 GPLEARN_BUDGETS = {"small": (200, 10), "standard": (1000, 40)}
+OPERON_BUDGETS = {"small": (200, 20_000), "standard": (1000, 500_000)}  # population, evaluations
+OPERON_SYMBOLS = "add,sub,mul,div,sqrt,square,pow,constant,variable"
 EXACT, CLOSE = 1e-6, 1e-3
 TEST_ROWS = 1000
 COLUMNS = (
@@ -107,6 +109,7 @@ class Settings:
     seed: int
     gplearn: tuple[int, int]  # population, generations
     fit_config: str = "{}"  # JSON: FitConfig overrides for arithnet (a string, so Settings stays frozen and picklable)
+    operon: tuple[int, int] = OPERON_BUDGETS["standard"]  # population, evaluations
 
 
 @dataclass
@@ -190,6 +193,29 @@ def fit_gplearn(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: 
     return Fitted(model.predict, str(model._program))
 
 
+def fit_operon(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: Settings) -> Fitted:
+    """Operon's scikit-learn wrapper: population and evaluation budget from ``settings.operon``, one thread.
+
+    The functions are +, −, ×, ÷ with sqrt, square and pow (``OPERON_SYMBOLS``): the laws hold square roots and
+    powers such as 3/2 and −2, and gplearn gets sqrt; pow with a constant exponent reaches the other powers. Every
+    other setting is Operon's default (objective R², linear scaling, max length 50, tournament 5, no local
+    optimisation of constants: optimizer_iterations=0). Operon computes in float32, so its predictions carry about
+    1e-7 relative error even for the right law: below the 1e-6 of "exact".
+    """
+    from pyoperon.sklearn import SymbolicRegressor
+
+    population, evaluations = settings.operon
+    model = SymbolicRegressor(
+        allowed_symbols=OPERON_SYMBOLS,
+        population_size=population,
+        max_evaluations=evaluations,
+        n_threads=1,
+        random_state=settings.seed,
+    )
+    model.fit(x, y)
+    return Fitted(model.predict, model.get_model_string(model.model_, 6, names=list(names)))
+
+
 def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: Settings) -> Fitted:
     from arithnet.laws import FitConfig, fit_law
     from arithnet.tables import table_from_arrays
@@ -200,7 +226,7 @@ def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings:
     return Fitted(fit.law.predict, str(fit.law), extra)
 
 
-FITTERS = {"arithnet": fit_arithnet, "logls": fit_logls, "gplearn": fit_gplearn}
+FITTERS = {"arithnet": fit_arithnet, "logls": fit_logls, "gplearn": fit_gplearn, "operon": fit_operon}
 
 
 # --- structure right ------------------------------------------------------------------------------------------------
@@ -282,6 +308,7 @@ def init_worker(tools: tuple[str, ...]) -> None:
     torch.set_num_threads(1)
     arithnet = ["arithnet.laws", "arithnet.tables"]
     modules = {"arithnet": [*arithnet, "scipy.optimize"], "logls": arithnet, "gplearn": ["gplearn.genetic"]}
+    modules["operon"] = ["pyoperon", "pyoperon.sklearn"]
     for name in [module for tool in tools for module in modules.get(tool, [])]:
         try:
             importlib.import_module(name)
@@ -424,6 +451,16 @@ def gplearn_budget(text: str) -> tuple[int, int]:
     return population, generations
 
 
+def operon_budget(text: str) -> tuple[int, int]:
+    if text in OPERON_BUDGETS:
+        return OPERON_BUDGETS[text]
+    try:
+        population, evaluations = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: small, standard or POPULATION,EVALUATIONS") from None
+    return population, evaluations
+
+
 def tool_list(text: str) -> tuple[str, ...]:
     tools = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [tool for tool in tools if tool not in TOOLS]
@@ -456,11 +493,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--noise", type=float, default=0.0, help="target noise as SRBench adds it: y + noise·RMS(y)·N(0, 1)"
     )
-    parser.add_argument("--tools", type=tool_list, default=TOOLS, help="comma-separated: arithnet,logls,gplearn")
+    parser.add_argument("--tools", type=tool_list, default=TOOLS, help="comma-separated: " + ",".join(TOOLS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (laws in parallel)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fit_equations.csv"))
     parser.add_argument("--gplearn-budget", type=gplearn_budget, default="standard", help="small | standard | P,G")
+    parser.add_argument("--operon-budget", type=operon_budget, default="standard", help="small | standard | P,EVALS")
     parser.add_argument(
         "--fit-config", default="{}", help='JSON object of FitConfig overrides for arithnet, e.g. {"n_starts": 8}'
     )
@@ -476,11 +514,13 @@ def main(argv: list[str] | None = None) -> None:
         laws = select(args.laws)
     except ValueError as error:
         raise SystemExit(f"fit_equations.py: {error}") from None
-    settings = Settings(args.tools, args.rows, args.noise, args.seed, args.gplearn_budget, args.fit_config)
+    settings = Settings(
+        args.tools, args.rows, args.noise, args.seed, args.gplearn_budget, args.fit_config, args.operon_budget
+    )
     console.print(
         f"{len(laws)} laws × {', '.join(settings.tools)}; {settings.rows} rows, noise {settings.noise:g}, "
         f"seed {settings.seed}, {args.workers} workers, gplearn {settings.gplearn[0]} × {settings.gplearn[1]}, "
-        f"fit config {settings.fit_config}",
+        f"operon {settings.operon[0]} × {settings.operon[1]:,} evaluations, fit config {settings.fit_config}",
         highlight=False,
     )
     rows = run_all([law.id for law in laws], settings, max(1, args.workers))
