@@ -75,8 +75,10 @@ def select(spec: str):
     return select_feynman(spec)
 
 
-TOOLS = ("arithnet", "logls", "gplearn")
+TOOLS = ("arithnet", "logls", "gplearn", "operon")
 GPLEARN_BUDGETS = {"small": (200, 10), "standard": (1000, 40)}
+OPERON_BUDGETS = {"small": (200, 20_000), "standard": (1000, 500_000)}  # population, evaluations
+OPERON_SYMBOLS = "add,sub,mul,div,sqrt,square,pow,constant,variable"
 EXACT, CLOSE = 1e-6, 1e-3
 TEST_ROWS = 1000
 COLUMNS = (
@@ -108,6 +110,8 @@ class Settings:
     seed: int
     gplearn: tuple[int, int]  # population, generations
     fit_config: str = "{}"  # JSON: FitConfig overrides for arithnet (a string, so Settings stays frozen and picklable)
+    operon: tuple[int, int] = OPERON_BUDGETS["standard"]  # population, evaluations
+    operon_iterations: int = 0  # Operon's local optimisation of constants per offspring (0: its default, none)
 
 
 @dataclass
@@ -191,6 +195,31 @@ def fit_gplearn(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: 
     return Fitted(model.predict, str(model._program))
 
 
+def fit_operon(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: Settings) -> Fitted:
+    """Operon's scikit-learn wrapper: population and evaluation budget from ``settings.operon``, one thread.
+
+    The functions are +, −, ×, ÷ with sqrt, square and pow (``OPERON_SYMBOLS``): the laws hold square roots and
+    powers such as 3/2 and −2, and gplearn gets sqrt; pow with a constant exponent reaches the other powers. Every
+    other setting is the wrapper's default (objective R² with linear scaling, max length 50, tournament 5), and so
+    is optimizer_iterations=0, no local optimisation of constants, unless ``settings.operon_iterations`` asks for
+    Levenberg–Marquardt steps (SRBench runs Operon with 5). Operon computes in float32: its predictions of the
+    right law carry about 1e-7 relative error, below the 1e-6 of "exact".
+    """
+    from pyoperon.sklearn import SymbolicRegressor
+
+    population, evaluations = settings.operon
+    model = SymbolicRegressor(
+        allowed_symbols=OPERON_SYMBOLS,
+        population_size=population,
+        max_evaluations=evaluations,
+        n_threads=1,
+        random_state=settings.seed,
+        optimizer_iterations=settings.operon_iterations,
+    )
+    model.fit(x, y)
+    return Fitted(model.predict, model.get_model_string(model.model_, 6, names=list(names)))
+
+
 def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings: Settings) -> Fitted:
     from arithnet.laws import FitConfig, fit_law
     from arithnet.tables import table_from_arrays
@@ -201,7 +230,7 @@ def fit_arithnet(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], settings:
     return Fitted(fit.law.predict, str(fit.law), extra)
 
 
-FITTERS = {"arithnet": fit_arithnet, "logls": fit_logls, "gplearn": fit_gplearn}
+FITTERS = {"arithnet": fit_arithnet, "logls": fit_logls, "gplearn": fit_gplearn, "operon": fit_operon}
 
 
 # --- structure right ------------------------------------------------------------------------------------------------
@@ -284,6 +313,7 @@ def init_worker(tools: tuple[str, ...]) -> None:
     torch.set_num_threads(1)
     arithnet = ["arithnet.laws", "arithnet.tables"]
     modules = {"arithnet": [*arithnet, "scipy.optimize"], "logls": arithnet, "gplearn": ["gplearn.genetic"]}
+    modules["operon"] = ["pyoperon", "pyoperon.sklearn"]
     for name in [module for tool in tools for module in modules.get(tool, [])]:
         try:
             importlib.import_module(name)
@@ -441,6 +471,18 @@ def gplearn_budget(text: str) -> tuple[int, int]:
     return population, generations
 
 
+def operon_budget(text: str) -> tuple[int, int]:
+    if text in OPERON_BUDGETS:
+        return OPERON_BUDGETS[text]
+    try:
+        population, evaluations = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: small, standard or POPULATION,EVALUATIONS") from None
+    if population < 1 or evaluations < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the population and the evaluations must be positive")
+    return population, evaluations
+
+
 def tool_list(text: str) -> tuple[str, ...]:
     tools = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [tool for tool in tools if tool not in TOOLS]
@@ -473,17 +515,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--noise", type=float, default=0.0, help="target noise as SRBench adds it: y + noise·RMS(y)·N(0, 1)"
     )
-    parser.add_argument("--tools", type=tool_list, default=TOOLS, help="comma-separated: arithnet,logls,gplearn")
+    parser.add_argument("--tools", type=tool_list, default=TOOLS, help="comma-separated: " + ",".join(TOOLS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (laws in parallel)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fit_equations.csv"))
     parser.add_argument("--gplearn-budget", type=gplearn_budget, default="standard", help="small | standard | P,G")
+    parser.add_argument("--operon-budget", type=operon_budget, default="standard", help="small | standard | P,EVALS")
+    parser.add_argument(
+        "--operon-iterations", type=int, default=0, help="Operon's local optimisation steps per offspring (default 0)"
+    )
     parser.add_argument(
         "--fit-config", default="{}", help='JSON object of FitConfig overrides for arithnet, e.g. {"n_starts": 8}'
     )
     args = parser.parse_args(argv)
     if error := fit_config_error(args.fit_config):
         parser.error(error)
+    if args.operon_iterations < 0:
+        parser.error(f"--operon-iterations must be 0 or more, got {args.operon_iterations}")
     return args
 
 
@@ -493,11 +541,21 @@ def main(argv: list[str] | None = None) -> None:
         laws = select(args.laws)
     except ValueError as error:
         raise SystemExit(f"fit_equations.py: {error}") from None
-    settings = Settings(args.tools, args.rows, args.noise, args.seed, args.gplearn_budget, args.fit_config)
+    settings = Settings(
+        args.tools,
+        args.rows,
+        args.noise,
+        args.seed,
+        args.gplearn_budget,
+        args.fit_config,
+        args.operon_budget,
+        args.operon_iterations,
+    )
     console.print(
         f"{len(laws)} laws × {', '.join(settings.tools)}; {settings.rows} rows, noise {settings.noise:g}, "
         f"seed {settings.seed}, {args.workers} workers, gplearn {settings.gplearn[0]} × {settings.gplearn[1]}, "
-        f"fit config {settings.fit_config}",
+        f"operon {settings.operon[0]} × {settings.operon[1]:,} evaluations ({settings.operon_iterations} local "
+        f"iterations), fit config {settings.fit_config}",
         highlight=False,
     )
     rows = run_all([law.id for law in laws], settings, max(1, args.workers))
