@@ -36,6 +36,10 @@ TRAINED = {"lattice_stage": False, "rational_stage": False}
 VARIANTS: dict[str, dict] = {
     "default": {},
     "no rational library": {"rational_stage": False},
+    # The factored stages (laws/search/factored.py) and the lattice stage, each switched off alone: on the made-up
+    # panel (--laws development) they show what the networks find that the closed-form stages do not.
+    "no factored stages": {"factored_stages": False},
+    "no lattice stage alone": {"lattice_stage": False},
     "no target powers": {"sum_powers": ["1"], "ratio_powers": ["1"], "rational_stage": False},
     "sums only (no ratios)": {"stages": SUMS_ONLY, "rational_stage": False},
     "no lattice stage": TRAINED,

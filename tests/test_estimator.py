@@ -13,13 +13,14 @@ from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from arithnet import ArithmeticRegressor
+from arithnet import ArithmeticRegressor, FitConfig
 from arithnet.estimator import EQUATION_COLUMNS, SKIPPED_CHECKS
 
-#: Small enough that each of the ~45 fits of scikit-learn's checks runs every stage of the search in about a second.
-#: The time budget is never reached by so small a search: a stage cut short by the clock would make two fits of the
-#: same data differ, which checks such as check_fit_idempotent would take for a bug.
-FAST = {"steps": 30, "polish_steps": 10, "n_starts": 4, "time_budget": 20.0}
+#: Small enough that each of the ~45 fits of scikit-learn's checks runs the search in about a second: the closed-form
+#: stages and LawNet's first stage, whose counts these set; the factored stages, whose counts are their own (tested
+#: in test_factored.py), and LawNet's larger stages (test_laws.py) are off. The time budget is never reached by so small a search: a stage cut short by the clock
+#: would make two fits of the same data differ, which checks such as check_fit_idempotent would take for a bug.
+FAST = {"steps": 30, "polish_steps": 10, "n_starts": 4, "time_budget": 20.0, "factored_stages": False, "max_terms": 2}
 
 
 def skipped_checks(estimator) -> dict[str, str]:
@@ -133,6 +134,8 @@ def test_params_round_trip():
         "holdout",
         "max_denominator",
         "max_noise",
+        "factored_stages",
+        "max_terms",
     }
     assert model.set_params(max_noise=0.05, n_starts=8) is model
     assert model.get_params()["max_noise"] == 0.05 and model.n_starts == 8
@@ -159,6 +162,14 @@ def test_bad_parameters_are_refused_by_fit():
     model = ArithmeticRegressor(holdout=0.9)  # accepted as given: scikit-learn checks parameters in fit
     with pytest.raises(ValueError, match=re.escape("holdout must lie in [0.05, 0.5], got 0.9")):
         model.fit(x, y)
+    with pytest.raises(ValueError, match=r"^max_terms must be at least 2, got 1\Z"):
+        ArithmeticRegressor(max_terms=1).fit(x, y)
+
+
+def test_max_terms_keeps_lawnets_smaller_stages():
+    config = ArithmeticRegressor(max_terms=3)._config()
+    assert [stage.n_terms for stage in config.stages] == [2, 3]
+    assert ArithmeticRegressor()._config().stages == FitConfig().stages
 
 
 def test_too_few_rows_is_refused_before_the_search():

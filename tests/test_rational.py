@@ -15,6 +15,9 @@ from arithnet.laws.search.budget import OutOfTime
 from arithnet.laws.search.lattice import library_size
 from arithnet.tables import table_from_arrays
 
+#: One worker runs the module, so the module's shared fits are made once (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("rational_fits")
+
 ROWS = 300
 POSITIVE = (1.0, 5.0)
 

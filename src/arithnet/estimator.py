@@ -69,6 +69,9 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
         holdout: the fraction of rows kept out of training, to verify laws on.
         max_denominator: constants snap to rationals p/q with q up to this.
         max_noise: the largest relative noise a law may be verified to.
+        factored_stages: train the factored stages (sums of products of powers of sums) after the
+            closed-form stages; off, the search is the closed-form stages and LawNet's.
+        max_terms: LawNet's stages up to this many monomials (2, 3, 4 or 6); None runs them all.
 
     Attributes (after ``fit``):
         law_: the chosen :class:`arithnet.laws.Law`, in the columns' names (x0, x1, … for arrays).
@@ -103,6 +106,8 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
         holdout: float = DEFAULTS.holdout,
         max_denominator: int = DEFAULTS.max_denominator,
         max_noise: float = DEFAULTS.max_noise,
+        factored_stages: bool = DEFAULTS.factored_stages,
+        max_terms: int | None = None,
     ) -> None:
         # Stored unchanged, as scikit-learn requires: checked in fit, so that set_params and clone behave.
         self.seed = seed
@@ -113,6 +118,8 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
         self.holdout = holdout
         self.max_denominator = max_denominator
         self.max_noise = max_noise
+        self.factored_stages = factored_stages
+        self.max_terms = max_terms
 
     def fit(self, X: Any, y: Any) -> ArithmeticRegressor:
         """Search X (n, I) and y (n,) for the law; returns self."""
@@ -160,7 +167,19 @@ class ArithmeticRegressor(RegressorMixin, BaseEstimator):
             max_denominator=self.max_denominator,
             max_noise=self.max_noise,
             time_budget=self.time_budget,
+            factored_stages=self.factored_stages,
+            stages=self._stages(),
         )
+
+    def _stages(self) -> tuple:
+        """LawNet's default stages of at most ``max_terms`` monomials (all when None)."""
+        if self.max_terms is None:
+            return DEFAULTS.stages
+        stages = tuple(stage for stage in DEFAULTS.stages if stage.n_terms <= self.max_terms)
+        if not stages:
+            smallest = min(stage.n_terms for stage in DEFAULTS.stages)
+            raise ValueError(f"max_terms must be at least {smallest}, got {self.max_terms!r}")
+        return stages
 
     def _inputs(self, X: Any) -> np.ndarray:
         """X for prediction as float64 (n, I): scikit-learn checks count and names, arithnet the values."""
