@@ -18,8 +18,9 @@ from arithnet.estimator import EQUATION_COLUMNS, SKIPPED_CHECKS
 
 #: Small enough that each of the ~45 fits of scikit-learn's checks runs the search in about a second: the closed-form
 #: stages and LawNet's first stage, whose counts these set; the factored stages, whose counts are their own (tested
-#: in test_factored.py), and LawNet's larger stages (test_laws.py) are off. The time budget is never reached by so small a search: a stage cut short by the clock
-#: would make two fits of the same data differ, which checks such as check_fit_idempotent would take for a bug.
+#: in test_factored.py), and LawNet's larger stages (test_laws.py) are off. The time budget is never reached by so
+#: small a search: a stage cut short by the clock would make two fits of the same data differ, which checks such as
+#: check_fit_idempotent would take for a bug.
 FAST = {"steps": 30, "polish_steps": 10, "n_starts": 4, "time_budget": 20.0, "factored_stages": False, "max_terms": 2}
 
 
