@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 from rich.table import Table as RichTable
 
-from feynman import select
-from fit_equations import COLUMNS, GPLEARN_BUDGETS, Settings, console, fit_config_error, run_all, write_csv
+from fit_equations import COLUMNS, GPLEARN_BUDGETS, Settings, console, fit_config_error, run_all, select, write_csv
 
 SUMS_ONLY = [{"n_terms": k, "shapes": [[k, 0]]} for k in (2, 3, 4, 6)]
 #: The trained stages' parts are ablated without the lattice stage and the rational library, which alone find
@@ -107,7 +106,8 @@ def variant_list(text: str) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--laws", default=LAWS, help="all | rational | power | ID,ID (default: 12 rational laws)")
+    laws = "all | rational | power | development | held-out | ID,ID (default: 12 Feynman laws)"
+    parser.add_argument("--laws", default=LAWS, help=laws)
     parser.add_argument("--variants", type=variant_list, default=list(VARIANTS), help="NAME,NAME (default: all)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (laws in parallel)")
     parser.add_argument("--seed", type=int, default=0)

@@ -55,7 +55,7 @@ class FitConfig:
         n_starts: networks per shape and target power in a stage.
         n_kept: of those, how many go on to the polish (the lowest losses).
         steps: Adam steps of the search, on ``batch_rows`` rows (a fixed random subset).
-        polish_steps: Adam steps of the polish, on every training row.
+        polish_steps: Adam steps of the polish, on the training rows (at most 4,096).
         lr: Adam's learning rate, constant: the lattice pull of the polish needs steps that still move.
         stages: the search's stages, simplest first.
         sum_powers, ratio_powers: the target powers q (y^q = the sum, or the ratio) tried.

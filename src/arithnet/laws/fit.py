@@ -150,10 +150,11 @@ def notes(fit: LawFit, table: Table) -> list[str]:
 def fit_law(table: Table, config: FitConfig | None = None, progress: FitProgress | None = None) -> LawFit:
     """Search ``table`` for the law giving its target from its inputs.
 
-    Power laws, one-group laws and polynomials are enumerated and solved in
-    closed form; networks of growing size are trained with the engine; their
-    exponents are snapped, their constants refitted in float64 and snapped, and
-    every candidate is checked on held-out rows. The search stops at the first
+    Power laws, one-group laws, polynomials and ratios of polynomials are
+    enumerated and solved in closed form; FactorNets (sums of terms that are
+    numerators times powers of sums) and LawNets of growing size are trained
+    with the engine; exponents are snapped, constants refitted in float64 and
+    snapped, and every candidate is checked on held-out rows. The search stops at the first
     stage with a law exact on the held-out rows (or, on noisy data, when a
     bigger network no longer beats the noise level), or at the time budget.
     """

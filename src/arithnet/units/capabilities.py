@@ -10,7 +10,7 @@ no caller asks a unit's name. Shape letters: S runs, B batch, I inputs, O output
 | protocol | method | units | who asks |
 |---|---|---|---|
 | ``LogParts`` | ``log_parts(x)`` | LogExp, a Stack whose second unit has it | the log-space loss |
-| ``Projected`` | ``projected(x, target)`` | RatioNet, LawNet | the projected loss |
+| ``Projected`` | ``projected(x, target)`` | RatioNet, LawNet, FactorNet | the projected loss |
 | ``CanonicalForm`` | ``canonical_()`` | SquareNet, LogExp | the default recipe's readout |
 | ``Refit`` | ``refit_(x, target)`` | LinearNet, SquareNet, LogExp | the default recipe's readout |
 | ``WatchesInterpolation`` | ``observe_interpolation_mse(mse)`` | iNALU, Stack | the engine, at every evaluation |

@@ -2,11 +2,13 @@
 
 The stages are the power law, the lattice stage (one dimensionless group
 away from it), the polynomial library (y^q a polynomial of degree 2), the
-rational library (y^q·Q = P, polynomials of any degree, one SVD each) and the
-trained stages (LawNets of growing size). The first four are enumeration and
-closed-form solves in numpy; the trained stages import torch when they run.
-The search stops at the first stage with an exact law, when a noise-level
-law survives a bigger trained stage, or when the time budget runs out.
+rational library (y^q·Q = P, polynomials of any degree, one SVD each), the
+factored stages (FactorNets: sums of terms that are numerators times powers of
+sums, laws/search/factored.py) and LawNet's stages (LawNets of growing size).
+The first four are enumeration and closed-form solves in numpy; the trained
+stages, factored and LawNet's, import torch when they run. The search stops at
+the first stage with an exact law, when a noise-level law survives a bigger
+trained stage, or when the time budget runs out.
 """
 
 from __future__ import annotations
