@@ -73,6 +73,11 @@ def main() -> None:
         worker(recipe, int(n_seeds), int(first_seed), int(steps) or None)
         return
 
+    print_rows(measure_rows(args))
+
+
+def measure_rows(args: argparse.Namespace) -> dict[str, dict]:
+    """Each run of the comparison in its own process: the default recipe, seed-v2 alone and multi-seed, the CLI."""
     rows = {}
     print(f"default: {args.default_seeds} seeds in one process ...", flush=True)
     rows["default"] = run_recipe("default", args.default_seeds, 0, None)
@@ -104,7 +109,11 @@ def main() -> None:
         ]
     )
     rows["CLI default"]["n_seeds"] = args.default_seeds
+    return rows
 
+
+def print_rows(rows: dict[str, dict]) -> None:
+    """The table of the runs, and how seed-v2 compares with the default recipe per solved seed and in memory."""
     print()
     print("wall s: the whole process, start-up and imports included; train s: inside train()")
     print(f"{'run':32} {'solved':>9} {'wall s':>9} {'train s':>9} {'wall s / solved seed':>21} {'peak MB':>8}")

@@ -202,3 +202,14 @@ def test_column_vector_y_warns_and_the_fit_pickles():
     copy = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(copy.predict(x), model.predict(x))
     assert copy.sympy() == model.sympy() and copy.verification_ == "exact"
+
+
+def test_columns_named_like_constants_and_functions_fit_and_predict():
+    """Columns called pi, sqrt and E are columns, never π, √ or e: fitted, printed in backquotes, predicted."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({name: rng.uniform(1.0, 5.0, 200) for name in ("pi", "sqrt", "E")})
+    y = np.pi * frame["pi"] * frame["sqrt"] / frame["E"]
+    model = ArithmeticRegressor(**FAST).fit(frame, y)
+    assert model.verification_ == "exact" and str(model.law_) == "y = pi*`pi`*`sqrt`/`E`"
+    new = frame * 7.0  # outside the training range
+    np.testing.assert_allclose(model.predict(new), np.pi * new["pi"] * new["sqrt"] / new["E"], rtol=1e-12)

@@ -7,12 +7,12 @@ import pytest
 import sympy
 
 from arithnet.laws import Verdict, fit_law
+from arithnet.laws.readout.library import library_size
 from arithnet.laws.readout.roots import factored, matching_sign, square_part
 from arithnet.laws.readout.rows import Rows
 from arithnet.laws.readout.structure import Structure
 from arithnet.laws.search import rational
 from arithnet.laws.search.budget import OutOfTime
-from arithnet.laws.search.lattice import library_size
 from arithnet.tables import table_from_arrays
 
 #: One worker runs the module, so the module's shared fits are made once (make test: --dist loadgroup).

@@ -102,11 +102,13 @@ def _percent(value: float | None) -> str:
 
 
 def _verification_line(fit) -> str:
-    if fit.verification == "exact":
+    from arithnet.laws.verdict import Verdict
+
+    if fit.verification == Verdict.EXACT:
         return "exact on the held-out rows"
-    if fit.verification == "noise":
+    if fit.verification == Verdict.NOISE:
         return f"verified to the noise level, about {_percent(fit.noise_level)} relative noise"
-    if fit.verification == "ambiguous":
+    if fit.verification == Verdict.AMBIGUOUS:
         return (
             f"ambiguous: fits to the noise level (about {_percent(fit.noise_level)}), and so do "
             f"{len(fit.competitors)} law(s) of another structure that predict differently outside the data"
@@ -117,9 +119,11 @@ def _verification_line(fit) -> str:
 def _print_report(fit, written: list[Path]) -> None:
     from rich.markup import escape
 
+    from arithnet.laws.verdict import Verdict
+
     console.print(f"law: [bold]{escape(str(fit.law))}[/]", soft_wrap=True)
     console.print(f"LaTeX: {escape(fit.law.latex())}", soft_wrap=True, highlight=False)
-    colour = {"exact": "green", "noise": "yellow"}.get(fit.verification, "red")
+    colour = {Verdict.EXACT: "green", Verdict.NOISE: "yellow"}.get(fit.verification, "red")
     console.print(f"verification: [{colour}]{escape(_verification_line(fit))}[/]", soft_wrap=True)
     console.print(f"found by: the {escape(fit.chosen.stage)} stage ({escape(fit.chosen.template)})", soft_wrap=True)
     for reading in fit.chosen.constants:

@@ -12,7 +12,7 @@ networks the trained stages fit, torch), ``fit`` (``fit_law``).
 
 from __future__ import annotations
 
-import importlib
+from arithnet.lazy import lazy_exports
 
 _EXPORTS = {
     "FitConfig": "arithnet.laws.config",
@@ -26,9 +26,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'arithnet.laws' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

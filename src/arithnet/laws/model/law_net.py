@@ -20,8 +20,6 @@ from arithnet.schedules import geometric_ramp
 from arithnet.units.base import Unit
 from arithnet.units.init import Sampler
 
-#: Exponents are drawn from these values (then jittered): the powers physics laws use.
-LATTICE = LATTICE_POWERS
 #: log|x| of an exact zero, so that 0**w is 0 for w > 0 and 1 for w = 0 in training. Only zeros: a non-zero
 #: value keeps its own logarithm, however small (the columns are scaled to order 1 before training).
 ZERO_LOG = math.log(1e-30)
@@ -143,7 +141,7 @@ class LawNet(Unit):
         density: the chance that an exponent starts on the lattice rather than at 0.
         jitter: the standard deviation of the noise added to the initial exponents.
         max_exponent: exponents are clamped to ±max_exponent after each step.
-        lattice_pull: (start, end, low, high): from step ``start`` the regulariser
+        lattice_pull: (start, end, low, high): from step ``start`` the regularizer
             λ(t)·Σ sin²(2π w) pulls each exponent to the nearest half-integer, λ growing
             geometrically from ``low`` at ``start`` to ``high`` at ``end``; None for none.
 
@@ -186,13 +184,16 @@ class LawNet(Unit):
         self.reset_parameters()
 
     def reset_parameters(self, sampler: Sampler | None = None) -> None:
-        """Sparse lattice starts: each exponent is 0, or (with chance ``density``) a lattice value, plus jitter."""
+        """Sparse lattice starts: each exponent is 0, or (with chance ``density``) a lattice value, plus jitter.
+
+        The lattice values are ``laws.config.LATTICE_POWERS``, the powers physics laws use.
+        """
         sampler = sampler or Sampler()
         draws = torch.empty_like(self.exponent)
-        lattice = torch.tensor(LATTICE, dtype=draws.dtype)
+        lattice = torch.tensor(LATTICE_POWERS, dtype=draws.dtype)
         sampler.uniform_(draws, 0.0, 1.0)
         on = draws < self.density
-        sampler.uniform_(draws, 0.0, len(LATTICE) - 1e-9)
+        sampler.uniform_(draws, 0.0, len(LATTICE_POWERS) - 1e-9)
         start = torch.where(on, lattice[draws.long()], torch.zeros_like(draws))
         sampler.normal_(draws, 0.0, self.jitter)
         with torch.no_grad():

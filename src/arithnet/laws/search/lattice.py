@@ -16,12 +16,12 @@ Shape letters: E enumerated structures, K = 3 monomial slots, I inputs.
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
 from arithnet.laws.config import LATTICE_POWERS, FitConfig, power_value
 from arithnet.laws.readout.algebra import quick_errors
+from arithnet.laws.readout.library import library_size, monomial_library
 
 #: The enumerated structures are first scored on this many training rows; the best KEPT go on.
 PREFILTER_ROWS = 128
@@ -128,26 +128,6 @@ POLYNOMIAL_DEGREE = 2
 MAX_POLYNOMIAL_TERMS = 60
 
 
-def polynomial_library(n_inputs: int, degree: int) -> np.ndarray:
-    """(T, I): the exponents of every monomial of total degree ≤ ``degree``, by degree (1 first, then the inputs).
-
-    Listed by degree, so that the library of a lower degree is the first rows of this one.
-    """
-    terms = [np.zeros(n_inputs)]
-    for total in range(1, degree + 1):
-        for combination in itertools.combinations_with_replacement(range(n_inputs), total):
-            term = np.zeros(n_inputs)
-            for i in combination:
-                term[i] += 1.0
-            terms.append(term)
-    return np.stack(terms)
-
-
-def library_size(n_inputs: int, degree: int) -> int:
-    """The number of monomials of total degree ≤ ``degree`` in ``n_inputs`` inputs: C(n_inputs + degree, degree)."""
-    return math.comb(n_inputs + degree, degree)
-
-
 def polynomial_structures(n_inputs: int, config: FitConfig):
     """y^q = a polynomial of total degree ≤ 2, one structure per target power (SINDy's library).
 
@@ -156,7 +136,7 @@ def polynomial_structures(n_inputs: int, config: FitConfig):
     """
     if library_size(n_inputs, POLYNOMIAL_DEGREE) > MAX_POLYNOMIAL_TERMS:
         return None
-    library = polynomial_library(n_inputs, POLYNOMIAL_DEGREE)
+    library = monomial_library(n_inputs, POLYNOMIAL_DEGREE)
     powers = np.array([power_value(text) for text in config.sum_powers])
     labels = [("y" if text == "1" else f"y^{text}") + " = polynomial of degree 2" for text in config.sum_powers]
     roles = np.ones((len(powers), len(library)))

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from arithnet.laws.readout.algebra import monomials
+from arithnet.laws.readout.library import library_size, monomial_library
 from arithnet.laws.readout.rows import Rows
 from arithnet.laws.readout.shortlist import shortlist
-from arithnet.laws.search.lattice import library_size, polynomial_library
 
 #: The largest total degree deg P + deg Q tried. The laws of the class reach 10: a square root of a ratio whose
 #: numerator is a squared sum in a squared column, (t·c² − u·x)²/(c²·(c² − u²)), is degree 6 over degree 4.
@@ -157,7 +157,7 @@ def first_law(z: np.ndarray, y: np.ndarray, check):
     degree = max((d for d in range(MAX_TOTAL_DEGREE + 1) if library_size(n_inputs, d) < most), default=-1)
     if degree < 0:
         return None
-    library = polynomial_library(n_inputs, degree)
+    library = monomial_library(n_inputs, degree)
     phi = monomials(z, library[None])[0]  # (B, T): each smaller library is its first columns
     changes_sign = bool((y > 0).any() and (y < 0).any())
     for configuration in configurations():

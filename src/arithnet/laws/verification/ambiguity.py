@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arithnet.files import finite_or_none
+
 #: Where laws are compared outside the data: every input multiplied by each factor.
 FACTORS = (3.0, 1.0 / 3.0)
 #: A law that fits to the noise competes when it differs from the chosen law by more than this many noise
@@ -59,22 +61,18 @@ class Competitor:
             "law": self.law,
             "stage": self.stage,
             "held_out_error": self.error,
-            "difference_at_3x": _finite(self.differences[0]),
-            "difference_at_one_third": _finite(self.differences[1]),
+            "difference_at_3x": finite_or_none(self.differences[0]),
+            "difference_at_one_third": finite_or_none(self.differences[1]),
         }
-
-
-def _finite(value: float) -> float | None:
-    return value if np.isfinite(value) else None
 
 
 def difference(reference: np.ndarray, other: np.ndarray) -> float:
     """RMS of other − reference over RMS of reference, on rows where both are defined; NaN if too few are."""
-    both = np.isfinite(reference) & np.isfinite(other)
-    if both.mean() < MIN_COMPARED:
+    defined = np.isfinite(reference) & np.isfinite(other)
+    if defined.mean() < MIN_COMPARED:
         return float("nan")
-    scale = np.sqrt(np.mean(reference[both] ** 2))
-    return float(np.sqrt(np.mean((other[both] - reference[both]) ** 2)) / scale) if scale > 0 else float("nan")
+    scale = np.sqrt(np.mean(reference[defined] ** 2))
+    return float(np.sqrt(np.mean((other[defined] - reference[defined]) ** 2)) / scale) if scale > 0 else float("nan")
 
 
 def probes(x: np.ndarray) -> list[np.ndarray]:
