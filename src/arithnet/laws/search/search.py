@@ -116,6 +116,13 @@ class Search:
             yield "polynomial library", self.polynomial_stage, False
         if self.config.rational_stage:
             yield "rational library", self.rational_stage, False
+        lawnet = list(self.lawnet_stages())
+        # LawNet's smallest shapes, two monomials, are simpler than any factored variant: while nothing fits to the
+        # noise level they run first (a sum of two monomials in many columns, which no library enumerates), and as
+        # the closed-form stages never end the search on their own. Otherwise they keep their place after.
+        if lawnet and self.config.factored_stages and not self.noise_consistent():
+            name, run, _ = lawnet.pop(0)
+            yield name, run, False
         if self.config.factored_stages:
             from arithnet.laws.search.factored_stages import default_stages
 
@@ -125,6 +132,10 @@ class Search:
                     lambda index=index, name=name, variants=variants: self.factored_stage(index, name, variants),
                     True,
                 )
+        yield from lawnet
+
+    def lawnet_stages(self):
+        """(name, run, trained) of each of LawNet's stages, smallest first."""
         for index, stage in enumerate(self.config.stages):
             name = f"trained, {stage.n_terms} monomials"
             yield name, lambda index=index, stage=stage, name=name: self.trained_stage(index, stage, name), True
