@@ -404,3 +404,25 @@ def test_a_table_beyond_the_limits_is_refused_saying_what_to_do(rows, inputs, me
     with pytest.raises(ValueError, match=re.escape(f"data.csv: {message}")):
         check_size(rows, inputs, "data.csv")
     check_size(100_000, 100, "data.csv")  # the documented largest table passes
+
+
+def test_a_shortlist_calls_the_budgets_check_between_its_steps_and_stops_when_it_raises():
+    """The time budget reaches inside one stage's shortlist: before each run's lattice search, and around the
+    pruning; a check that raises stops it there."""
+    from arithnet.laws.readout.rows import Rows
+    from arithnet.laws.readout.shortlist import shortlist
+    from arithnet.laws.search.budget import OutOfTime
+
+    x = np.random.default_rng(0).uniform(1, 5, (200, 2))
+    rows = Rows.scaled(x, x[:, 0] * x[:, 1] / (x[:, 0] + x[:, 1]), np.arange(150), np.arange(150, 200))
+    exponents = np.array([[[1.0, 0.0], [0.0, 1.0]]] * 3)  # three runs of one shape: a over b
+    roles, powers = np.array([[1, -1]] * 3), np.ones(3)
+    calls = []
+    shortlist(rows, exponents, roles, powers, ["y = ratio 1/1"] * 3, (2,), lambda: calls.append(1))
+    assert len(calls) >= 3 + 2
+
+    def spent():
+        raise OutOfTime("lattice")
+
+    with pytest.raises(OutOfTime):
+        shortlist(rows, exponents, roles, powers, ["y = ratio 1/1"] * 3, (2,), spent)

@@ -40,12 +40,13 @@ def lattice_moves(n_terms: int, n_inputs: int) -> np.ndarray:
     return np.stack(moves)
 
 
-def lattice_search(x: np.ndarray, y: np.ndarray, exponents: np.ndarray, roles, powers) -> np.ndarray:
+def lattice_search(x: np.ndarray, y: np.ndarray, exponents: np.ndarray, roles, powers, check=None) -> np.ndarray:
     """Each run's snapped exponents (R, K, I) improved by greedy moves on the lattice, coefficients solved per move.
 
     Gradient descent brings the exponents near a law; in a flat valley it can
     stop a lattice step or two away (c^−3.5 for c^−4). Trying every neighbour
-    with a closed-form solve is cheap and exact where training is not.
+    with a closed-form solve is cheap and exact where training is not. ``check``, when given, is called
+    before each run's search (the time budget's way to stop it).
     """
     x, y = x[:SEARCH_ROWS], y[:SEARCH_ROWS]
     if exponents.shape[1] * exponents.shape[2] > MAX_SEARCH_EXPONENTS:  # the polynomial library: no search
@@ -53,6 +54,8 @@ def lattice_search(x: np.ndarray, y: np.ndarray, exponents: np.ndarray, roles, p
     moves = lattice_moves(*exponents.shape[1:])
     best = exponents.copy()
     for run in range(len(exponents)):
+        if check is not None:
+            check()
         current = best[run : run + 1]
         error = quick_errors(x, y, current, roles[run : run + 1], powers[run : run + 1])[0]
         for _ in range(SEARCH_ROUNDS):

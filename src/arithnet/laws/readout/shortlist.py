@@ -63,24 +63,29 @@ def degrees_of_freedom(error: np.ndarray, n_parameters, n_rows: int) -> np.ndarr
     return np.where(n_free > 0, error * np.sqrt(n_rows / np.maximum(n_free, 1)), np.inf)
 
 
-def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids) -> tuple[list, float, list]:
+def shortlist(rows: Rows, exponents, roles, powers, labels: list[str], grids, check=None) -> tuple[list, float, list]:
     """The best distinct snapped structures with their held-out errors, the best unsnapped training error, and
     the best unsnapped runs as continuous fits.
 
     ``exponents`` (R, K, I), ``roles`` (R, K), ``powers`` (R,) as floats and
-    ``labels`` (R,) say what each run fitted.
+    ``labels`` (R,) say what each run fitted. ``check``, when given, is called between the steps (the time
+    budget's way to stop a shortlist of many structures); it changes nothing else.
     """
+    check = check or (lambda: None)
     coefficients, _ = solve(rows.x, rows.y, exponents, roles, powers)
     fitted = relative_rms(law_values(monomials(rows.x, exponents), coefficients, roles, powers), rows.y)
     n_parameters = (roles != 0).sum(-1) * (exponents.shape[-1] + 1)  # each term's exponents and coefficient
     continuous = float(degrees_of_freedom(fitted, n_parameters, len(rows.y)).min())
     best = np.argsort(np.nan_to_num(fitted, nan=np.inf), kind="stable")[:SEARCH_RUNS]
-    searched = lattice_search(rows.x, rows.y, snap_exponents(exponents[best], 2), roles[best], powers[best])
+    check()
+    searched = lattice_search(rows.x, rows.y, snap_exponents(exponents[best], 2), roles[best], powers[best], check)
     snapped = np.concatenate([*(snap_exponents(exponents, g) for g in grids), searched])
     roles_all = np.concatenate([np.tile(roles, (len(grids), 1)), roles[best]])
     powers_all = np.concatenate([np.tile(powers, len(grids)), powers[best]])
     labels = labels * len(grids) + [labels[i] for i in best.tolist()]
+    check()
     coefficients, errors, roles_all = pruned(rows, snapped, without_duplicates(snapped, roles_all), powers_all)
+    check()
     held = relative_rms(law_values(monomials(rows.x_held, snapped), coefficients, roles_all, powers_all), rows.y_held)
     chosen = _distinct(snapped, roles_all, coefficients, errors, powers_all, labels, held)
     fits = continuous_fits(rows, exponents[best[:CONTINUOUS_KEPT]], roles[best], powers[best], labels, best)

@@ -152,12 +152,13 @@ class Search:
         blocks = lattice_blocks(bases, self.config)
         found = prefiltered(self.rows.x, self.rows.y, blocks, deadline=self.budget.spent)
         self.budget.check("lattice")
-        self.add(shortlist(self.rows, *found, (2,)), "lattice")
+        self.add(shortlist(self.rows, *found, (2,), self.checker("lattice")), "lattice")
 
     def polynomial_stage(self) -> None:
         polynomials = polynomial_structures(len(self.names), self.config)
         if polynomials is not None:
-            self.add(shortlist(self.rows, *polynomials, (2,)), "polynomial library")
+            found = shortlist(self.rows, *polynomials, (2,), self.checker("polynomial library"))
+            self.add(found, "polynomial library")
 
     def rational_stage(self) -> None:
         found = rational_library(self.rows, lambda: self.budget.check("rational library"))
@@ -179,7 +180,7 @@ class Search:
             self.training_rows, self.power_law, stage, index, self.config, progress
         )
         labels = [v.label for v in variants for _ in range(self.config.n_kept)]
-        self.add(shortlist(self.rows, exponents, roles, powers, labels, self.grids), name)
+        self.add(shortlist(self.rows, exponents, roles, powers, labels, self.grids, self.checker(name)), name)
 
     def factored_stage(self, index: int, name: str, variants) -> None:
         """Train a factored stage's FactorNets, read out their best runs (readout.composite) and judge them."""
@@ -208,6 +209,10 @@ class Search:
             if key not in self.candidates:
                 judged = self.judge(expression, composite.label, name, composite.key(), readings, composite)
                 self.candidates[key] = judged
+
+    def checker(self, stage: str):
+        """The budget's check for ``stage``, for work that runs long inside one call (a shortlist)."""
+        return lambda: self.budget.check(stage)
 
     @property
     def grids(self) -> tuple[int, ...]:
