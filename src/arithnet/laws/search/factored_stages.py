@@ -55,7 +55,7 @@ def one_term(powers: tuple[float, ...], degrees: tuple[int, ...]) -> Variant:
 
 def default_stages() -> list[tuple[str, list[Variant]]]:
     """The factored stages, simplest first (each runs only when nothing is verified yet)."""
-    one = [one_term((p,), (1,)) for p in DENOMINATOR_POWERS]
+    one_sum = [one_term((p,), (1,)) for p in DENOMINATOR_POWERS]
     two = [one_term(pair, (1, 1)) for pair in itertools.combinations_with_replacement(POWERS, 2)]
     terms = [
         Variant(((a,), (b,)), ((1,), (1,)))
@@ -71,7 +71,7 @@ def default_stages() -> list[tuple[str, list[Variant]]]:
         Variant(((-1.0,), (-1.0,), (0.0,)), ((1,), (1,), (1,))),
     ]
     return [
-        ("factored, one sum", one),
+        ("factored, one sum", one_sum),
         ("factored, two sums", two),
         ("factored, two terms", terms),
         ("factored, quadratic sums", quadratic),

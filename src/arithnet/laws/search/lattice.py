@@ -35,9 +35,8 @@ GROUPS_PER_BLOCK = 512
 #: either way: least squares on log|y| puts part of the sum in it (for ω₀²·(1 + v/c)/(1 − v/c) it finds
 #: v^½·c^−½ beside ω₀²; for ω⁴/(ω² − ω₀²)² it finds ω^4.7·ω₀^−4.8, a quarter of (ω/ω₀)² from the law's factor).
 MAX_SHIFT_STEPS = 4
-#: Single-variable groups xᵢ^a, ratio groups (xᵢ/xⱼ)^a and product groups (xᵢ·xⱼ)^a: the product of two
-#: dimensionless inputs (n·α in nα/(1 − nα/3)). A product's inverse is the shift −1 of its factor.
-SINGLE_POWERS = LATTICE_POWERS
+#: Single-variable groups xᵢ^a (a from LATTICE_POWERS), ratio groups (xᵢ/xⱼ)^a and product groups (xᵢ·xⱼ)^a:
+#: the product of two dimensionless inputs (n·α in nα/(1 − nα/3)). A product's inverse is the shift −1 of its factor.
 RATIO_POWERS = (1.0, 2.0)
 PRODUCT_POWERS = (1.0,)
 
@@ -53,7 +52,7 @@ def groups(n_inputs: int) -> np.ndarray:
     """(G, I): every dimensionless group tried."""
     rows = []
     for i in range(n_inputs):
-        for a in SINGLE_POWERS:
+        for a in LATTICE_POWERS:
             row = np.zeros(n_inputs)
             row[i] = a
             rows.append(row)

@@ -142,9 +142,9 @@ class Search:
 
     def power_law_stage(self) -> None:
         self.power_law = power_law_exponents(self.rows.x, self.rows.y)
-        both = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])[:, None]
+        centres = np.stack([self.power_law, power_law_exponents(self.rows.x, self.rows.y, weighted=True)])[:, None]
         ones = np.ones((2, 1))
-        found = shortlist(self.rows, both, ones, ones[:, 0], ["y = power law"] * 2, self.grids)
+        found = shortlist(self.rows, centres, ones, ones[:, 0], ["y = power law"] * 2, self.grids)
         self.add(found, "power law", capped=False)
 
     def lattice_stage(self) -> None:

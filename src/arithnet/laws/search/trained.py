@@ -15,9 +15,9 @@ import torch
 
 from arithnet import random as counter_random
 from arithnet.engine import EngineConfig, Problem, fit
-from arithnet.laws.config import FitConfig, Stage, power_value
+from arithnet.laws.config import LATTICE_POWERS, FitConfig, Stage, power_value
 from arithnet.laws.model import LawNet
-from arithnet.laws.search.lattice import RATIO_POWERS, SINGLE_POWERS
+from arithnet.laws.search.lattice import RATIO_POWERS
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def stage_roles(stage: Stage, variants: list[Variant], n_runs: int) -> torch.Ten
 
 #: The moves a shared-factor start makes from the common factor, per monomial: none, one variable, or a ratio.
 MOVE_KINDS = (0.2, 0.4, 0.4)
-#: The same single and ratio powers the lattice stage tries, a ratio move taking either sign.
-SINGLE_MOVES = SINGLE_POWERS
+#: The same single powers (LATTICE_POWERS) and ratio powers the lattice stage tries, a ratio move taking either sign.
 RATIO_MOVES = tuple(sorted({-a for a in RATIO_POWERS} | set(RATIO_POWERS)))
 
 
@@ -76,7 +75,7 @@ def ratio_moves(sampler, shape: tuple[int, int], n_inputs: int) -> torch.Tensor:
     kind, first, second, size = draws
     i = (first * n_inputs).long()
     j = (i + 1 + (second * max(n_inputs - 1, 1)).long()) % n_inputs
-    single = torch.tensor(SINGLE_MOVES, dtype=torch.float64)[(size * len(SINGLE_MOVES)).long()]
+    single = torch.tensor(LATTICE_POWERS, dtype=torch.float64)[(size * len(LATTICE_POWERS)).long()]
     paired = torch.tensor(RATIO_MOVES, dtype=torch.float64)[(size * len(RATIO_MOVES)).long()]
     moves = torch.zeros(*shape, n_inputs, dtype=torch.float64)
     is_single, is_ratio = (kind >= MOVE_KINDS[0]) & (kind < 1 - MOVE_KINDS[2]), kind >= 1 - MOVE_KINDS[2]
