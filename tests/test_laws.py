@@ -426,3 +426,13 @@ def test_a_shortlist_calls_the_budgets_check_between_its_steps_and_stops_when_it
 
     with pytest.raises(OutOfTime):
         shortlist(rows, exponents, roles, powers, ["y = ratio 1/1"] * 3, (2,), spent)
+
+
+def test_a_sum_of_two_monomials_in_eight_columns_is_found_before_the_factored_stages():
+    """No library enumerates monomials of degree 5 in 8 columns; LawNet's two-monomial stage runs before the
+    factored stages while nothing fits to the noise level, and finds it (II.36.38's shape, other names)."""
+    ranges = dict.fromkeys("abcdefgh", POSITIVE)
+    data, expression = table("a*b/(c*d) + a*e*f/(c*d*g*h**2)", ranges)
+    fit = fit_law(data)
+    assert fit.verification == Verdict.EXACT and same_law(fit.law.expression, expression, ranges)
+    assert fit.chosen.stage == "trained, 2 monomials"
