@@ -436,3 +436,19 @@ def test_a_sum_of_two_monomials_in_eight_columns_is_found_before_the_factored_st
     fit = fit_law(data)
     assert fit.verification == Verdict.EXACT and same_law(fit.law.expression, expression, ranges)
     assert fit.chosen.stage == "trained, 2 monomials"
+
+
+def test_a_constant_whose_interval_holds_zero_is_not_determined():
+    """A fit the data leave free (standard errors thousands of times the constants, as in a sum scaled up until a
+    term vanishes) is never verified to the noise level: its candidate is not determined."""
+    from arithnet.laws.readout.constants import ConstantReading
+    from arithnet.laws.verification.front import Candidate
+
+    free = ConstantReading(fitted=957370.69, error=6.3e9, snapped=None, sigmas=4.0)
+    fixed = ConstantReading(fitted=-0.99989, error=2.3e-4, snapped=sympy.Integer(-1), sigmas=4.0)
+    float_fixed = ConstantReading(fitted=0.0172, error=0.001, snapped=None, sigmas=4.0)
+    assert not free.determined and fixed.determined and float_fixed.determined
+    law = sympy.Symbol("a")
+    candidate = Candidate(law, 1, 0.01, 0.01, 0.02, Verdict.NOT_VERIFIED, "y = N·S^-1", constants=[fixed, free])
+    assert not candidate.determined
+    assert Candidate(law, 1, 0.01, 0.01, 0.02, Verdict.NOT_VERIFIED, "", constants=[fixed, float_fixed]).determined

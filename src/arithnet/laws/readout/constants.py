@@ -94,6 +94,15 @@ class ConstantReading:
     def interval(self) -> tuple[float, float]:
         return (self.fitted - 1.96 * self.error, self.fitted + 1.96 * self.error)
 
+    @property
+    def determined(self) -> bool:
+        """The data fix the constant: it was snapped, or its 95% interval excludes 0. A float whose interval
+        holds 0 (standard errors thousands of times its size, as in a sum scaled up until a term vanishes)
+        comes from a fit the data do not determine."""
+        if self.snapped is not None or self.extended is not None:
+            return True
+        return math.isfinite(self.error) and abs(self.fitted) > 1.96 * self.error
+
     def row(self) -> dict:
         if self.extended is not None:
             return {"value": sympy.sstr(self.extended), "fitted": None, "standard_error": None, "interval_95": None}

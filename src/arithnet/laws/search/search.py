@@ -261,17 +261,20 @@ class Search:
         """
         return min([self.best_continuous, *(c.train_error for c in self.candidates.values())])
 
-    def noise_consistent(self) -> list[Candidate]:
+    def noise_consistent(self, determined: bool = True) -> list[Candidate]:
         """Candidates whose held-out error is within the noise band of the best error seen.
 
         Their residuals must also pass the tests for leftover structure
-        (verification.noise): a search that found nothing must not call its best miss noise.
+        (verification.noise): a search that found nothing must not call its best miss noise. With
+        ``determined``, their constants must be fixed by the data too (no 95% interval holding 0): a fit
+        whose constants the data leave free is no law verified to the noise level, though it is a rival.
         """
         level = self.noise_level()
         if not level <= self.config.max_noise:
             return []
         limit = level * noise_band(len(self.rows.y_held))
-        return [c for c in self.candidates.values() if c.error <= limit and c.unstructured]
+        found = [c for c in self.candidates.values() if c.error <= limit and c.unstructured]
+        return [c for c in found if c.determined] if determined else found
 
     def tidied(self, candidate: Candidate, always: bool = False) -> Candidate:
         """The candidate in its shortest form (readout.tidy); once the budget is spent, only the chosen law
@@ -302,7 +305,7 @@ class Search:
         the class that only approximates one outside it (a sum of powers of x for log x) has neighbours that
         approximate it as well, and lead elsewhere outside the data.
         """
-        rivals = [self.rival(c) for c in self.noise_consistent()]
+        rivals = [self.rival(c) for c in self.noise_consistent(determined=False)]
         limit = level * noise_band(len(self.rows.y_held))
         if isinstance(chosen.origin, Composite):
             rivals += self.composite_rivals(chosen.origin, limit)

@@ -47,6 +47,11 @@ class Candidate:
     #: The fitted structure it was read from (readout.structure.Structure or readout.composite.Composite).
     origin: object = None
 
+    @property
+    def determined(self) -> bool:
+        """Every constant is fixed by the data (readout.constants.ConstantReading.determined)."""
+        return all(reading.determined for reading in self.constants)
+
     def row(self) -> dict:
         """The candidate as one row of the candidate table (JSON-able)."""
         return {
