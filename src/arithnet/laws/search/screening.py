@@ -17,9 +17,12 @@ import numpy as np
 
 #: Tables with more input columns than this are screened; narrower ones keep every column.
 SCREEN_ABOVE = 10
-#: Rows the forest learns from (the first of a random order), and its trees.
+#: Rows the forest learns from (the first of a random order), its trees, and the rows a leaf holds at least: trees
+#: grown to leaves of 10 rank the columns as fully grown ones do (the same columns kept on 40 to 100 columns, laws
+#: in and out of the class) in a quarter of the time, which the time budget counts.
 SCREEN_ROWS = 2000
-N_TREES = 100
+N_TREES = 50
+MIN_LEAF_ROWS = 10
 #: A column is kept when its importance is above this many times the largest shadow's, in most of N_REPEATS
 #: forests with fresh shadows.
 MARGIN = 1.0
@@ -38,7 +41,9 @@ def screened_columns(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     for repeat in range(N_REPEATS):
         rng = np.random.default_rng([seed, repeat])
         shadows = np.stack([rng.permutation(column) for column in rows.T], 1)
-        forest = ExtraTreesRegressor(n_estimators=N_TREES, random_state=seed + repeat, n_jobs=1, max_features=0.3)
+        forest = ExtraTreesRegressor(
+            n_estimators=N_TREES, min_samples_leaf=MIN_LEAF_ROWS, random_state=seed + repeat, n_jobs=1, max_features=0.3
+        )
         forest.fit(np.concatenate([rows, shadows], 1), target)
         importance = forest.feature_importances_
         votes += importance[:n_inputs] > MARGIN * importance[n_inputs:].max()
