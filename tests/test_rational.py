@@ -15,9 +15,6 @@ from arithnet.laws.search import rational
 from arithnet.laws.search.budget import OutOfTime
 from arithnet.tables import table_from_arrays
 
-#: One worker runs the module, so the module's shared fits are made once (make test: --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("rational_fits")
-
 ROWS = 300
 POSITIVE = (1.0, 5.0)
 
@@ -54,9 +51,10 @@ KINDS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fits():
-    """One fit per kind, shared by the tests that read it."""
+    """One fit per kind, shared by the tests that read it: made once in each xdist worker that runs some of them,
+    whatever other modules' tests it runs in between."""
     found = {}
     for kind, (formula, names) in KINDS.items():
         x, y, columns, expression = sampled(formula, names)
