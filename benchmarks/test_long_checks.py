@@ -13,9 +13,10 @@ What the suite checks in their place, and why these are not weakened copies:
   1% off).
 - every bench unit compiled by inductor: the suite traces every unit's step
   with dynamo (the ``aot_eager`` backend: one graph, guards, AOTAutograd's
-  backward; tests/test_engine.py) and compiles one with inductor; inductor's
-  code generation costs 10–20 s per program with a cold cache, and what it
-  alone can get wrong (NMRU's KeyError 'buf44' in torch 2.13) is checked here.
+  backward; tests/test_engine.py, NAU and RealNPU-mod against eager);
+  inductor's code generation costs 10–30 s per program with a cold cache, and
+  what it alone can get wrong (NMRU's KeyError 'buf44' in torch 2.13) is
+  checked here.
 """
 
 from __future__ import annotations
@@ -47,8 +48,16 @@ def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
     return run_group(configs, [0, 1, 2, 3], run_threshold)
 
 
-def test_nau_compiled_by_inductor_matches_eager():
-    eager, compiled = _grid("NAU", "add", False), _grid("NAU", "add", True)
+@pytest.mark.parametrize(
+    ("unit", "operation", "changes"),
+    [
+        ("NAU", "add", {}),
+        # The ramp's step is a tensor in the compiled program.
+        ("RealNPU-mod", "div", dict(unit_options=(("regularization_start", 500), ("regularization_end", 1500)))),
+    ],
+)
+def test_a_unit_compiled_by_inductor_matches_eager(unit, operation, changes):
+    eager, compiled = _grid(unit, operation, False, **changes), _grid(unit, operation, True, **changes)
     for a, b in zip(eager, compiled):
         assert a.key == b.key  # compiling is an execution choice, not part of the run's identity
         fields = ("best_step", "formula", "solved_raw", "solved_iclr", "solved_primer", "formula_exact")

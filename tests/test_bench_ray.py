@@ -54,6 +54,12 @@ def ray_instance():
     shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+def test_the_module_runs_as_one_xdist_group(request):
+    """Under ``--dist loadgroup`` every test here carries the group "ray", so one worker starts one instance."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@ray"), "pytest-xdist's groups are not applied by this pytest"
+
+
 def _fields(store_path) -> list[dict]:
     with ResultsStore(store_path) as store:
         return [{k: v for k, v in dataclasses.asdict(row).items() if k not in TIMING} for row in store.rows()]

@@ -26,7 +26,7 @@ def _compile_with(monkeypatch, backend: str) -> None:
 
 # Tests of what dynamo decides (guards, recompiles, the stance, a step traced whole) compile without
 # inductor, whose code generation costs 10–20 s per program with a cold cache and decides none of it.
-# One test below compiles with inductor; benchmarks/test_long_checks.py compiles every unit with it.
+# benchmarks/test_long_checks.py compiles every unit with inductor, and checks two of them against eager.
 @pytest.fixture
 def without_inductor(monkeypatch):
     """torch.compile by dynamo and AOTAutograd (the ``aot_eager`` backend): the traced forward and backward
@@ -62,12 +62,16 @@ def _grid(unit: str, operation: str, compile: bool, **changes) -> list:
     )
 
 
+#: RealNPU-mod's regularization ramp, inside the 2,000 steps of the grid.
+RAMP = (("regularization_start", 500), ("regularization_end", 1500))
+
+
 @pytest.mark.parametrize(
     ("unit", "operation", "changes", "backend"),
     [
-        ("NAU", "add", {}, "without_inductor"),  # with inductor: benchmarks/test_long_checks.py
-        # The suite's one compile by inductor: the ramp's step is a tensor in the program.
-        ("RealNPU-mod", "div", dict(unit_options=(("regularization_start", 500), ("regularization_end", 1500))), None),
+        ("NAU", "add", {}, "without_inductor"),
+        # The ramp's step is a tensor in the program: one trace for every step of the ramp.
+        ("RealNPU-mod", "div", dict(unit_options=RAMP), "without_inductor"),
     ],
 )
 def test_compiled_step_matches_eager(unit, operation, changes, backend, request):

@@ -51,10 +51,14 @@ KINDS = {
 }
 
 
+#: One xdist worker runs the module (``--dist loadgroup``), so the fits below are made once.
+pytestmark = pytest.mark.xdist_group("rational fits")
+
+
 @pytest.fixture(scope="session")
 def fits():
-    """One fit per kind, shared by the tests that read it: made once in each xdist worker that runs some of them,
-    whatever other modules' tests it runs in between."""
+    """One fit per kind, shared by the tests that read it (session-scoped: whatever other modules' tests the
+    worker runs in between)."""
     found = {}
     for kind, (formula, names) in KINDS.items():
         x, y, columns, expression = sampled(formula, names)
