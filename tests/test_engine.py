@@ -120,8 +120,11 @@ def _no_cache_home(monkeypatch, tmp_path) -> Path:
     """A user cache that cannot be made (below a regular file: refused even to root), and a temporary directory."""
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file" / "cache"))
-    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
-    monkeypatch.delenv(compiler.NO_CACHE, raising=False)
+    for name in ("TORCHINDUCTOR_CACHE_DIR", compiler.NO_CACHE):
+        # Set, then removed: monkeypatch undoes only what it recorded, and it records no absent variable, so
+        # what prepare_cache sets (NO_CACHE = 1) would outlive the test and leave this worker's fits eager.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setattr(compiler, "_cache_ready", None)
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from arithnet.laws import FitConfig, Verdict, fit_law
 from arithnet.laws.config import Stage
 from arithnet.laws.readout.algebra import monomials, ratio, refine, signed_power, solve
-from arithnet.laws.readout.constants import snap_constant, snapped_constant
+from arithnet.laws.readout.constants import ConstantReading, snap_constant, snapped_constant
 from arithnet.laws.readout.in_turn import snapped_in_turn
 from arithnet.laws.readout.rows import Rows
 from arithnet.laws.readout.structure import Structure
@@ -126,6 +126,32 @@ def test_a_law_outside_the_class_at_the_noise_level_is_ambiguous_never_noise():
     assert any(abs(d) > 3 * fit.noise_level for c in fit.competitors for d in c.differences if np.isfinite(d))
     summary = fit.summary()
     assert summary["verification"] == "ambiguous" and summary["ambiguous_with"][0]["difference_at_3x"] is not None
+
+
+@pytest.mark.parametrize(
+    ("fitted", "error", "snapped", "others"),
+    [
+        (9.9, 0.08, sympy.Integer(10), {sympy.pi**2}),  # 1.3% apart, both inside the interval, as simple
+        (71.5, 1.5, sympy.Integer(72), {sympy.Integer(71), sympy.Integer(73)}),  # a constant that only fits
+        (2.003, 0.01, sympy.Integer(2), set()),  # nothing as simple within 2%
+        (12.56, 0.06, 4 * sympy.pi, set()),  # 25/2 is inside but 2.4 bits dearer: odds of 5 to 1
+        (0.01, 0.05, sympy.Integer(0), set()),  # a term snapped away is the structure's choice
+    ],
+)
+def test_a_snapped_constant_is_undecided_when_another_number_fits_about_as_well(fitted, error, snapped, others):
+    undecided = ConstantReading(fitted, error, snapped, 4.0).undecided(24)
+    assert others <= set(undecided) and (undecided == []) == (others == set()), undecided
+
+
+def test_a_law_whose_constant_the_noise_leaves_undecided_is_ambiguous_and_names_it():
+    """π²·a·b/(a + b) at 5% noise on 80 rows: 10 fits about as well as π², so the verdict is not ``noise``."""
+    data, _ = table("pi**2*a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}, noise=0.05, rows=80, seed=3)
+    fit = fit_law(data, FitConfig(steps=60, polish_steps=20, factored_stages=False))
+    assert fit.verification == Verdict.AMBIGUOUS and fit.undecided, (fit.law, fit.verification)
+    (undecided,) = fit.undecided
+    assert {undecided.value, *undecided.others} >= {"10", "pi**2"}
+    assert fit.summary()["undecided_constants"] == [undecided.row()]
+    assert any(note.startswith(f"the constant {undecided.value} is not decided by the data") for note in fit.notes)
 
 
 def test_a_clean_law_outside_the_class_is_not_verified():

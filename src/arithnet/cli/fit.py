@@ -109,10 +109,14 @@ def _verification_line(fit) -> str:
     if fit.verification == Verdict.NOISE:
         return f"verified to the noise level, about {_percent(fit.noise_level)} relative noise"
     if fit.verification == Verdict.AMBIGUOUS:
-        return (
-            f"ambiguous: fits to the noise level (about {_percent(fit.noise_level)}), and so do "
-            f"{len(fit.competitors)} law(s) of another structure that predict differently outside the data"
-        )
+        reasons = []
+        if fit.competitors:
+            reasons.append(
+                f"so do {len(fit.competitors)} law(s) of another structure that predict differently outside the data"
+            )
+        if fit.undecided:
+            reasons.append(f"{len(fit.undecided)} constant(s) could as well be other exact numbers")
+        return f"ambiguous: fits to the noise level (about {_percent(fit.noise_level)}), but " + "; and ".join(reasons)
     return f"not verified: the best candidate misses the held-out rows by {_percent(fit.chosen.error)} (relative RMS)"
 
 

@@ -16,7 +16,7 @@ from arithnet.laws.search.budget import Budget
 from arithnet.laws.search.screening import screened_columns, screening_note
 from arithnet.laws.search.search import Search
 from arithnet.laws.verdict import Verdict
-from arithnet.laws.verification.ambiguity import Competitor, competitors
+from arithnet.laws.verification.ambiguity import Competitor, UndecidedConstant, competitors, undecided_constants
 from arithnet.laws.verification.front import Candidate, choose, pareto_front
 from arithnet.tables import Table
 
@@ -35,7 +35,8 @@ class LawFit:
     """What ``fit_law`` found: the chosen law, the Pareto front of candidates, and how it was verified.
 
     ``competitors`` are the laws of other structures that fit as well as an
-    AMBIGUOUS law and lead elsewhere outside the data; ``stopped`` names the
+    AMBIGUOUS law and lead elsewhere outside the data; ``undecided`` its
+    snapped constants that other exact numbers fit as well; ``stopped`` names the
     stage the time budget cut short, None when the search ran to its end.
     """
 
@@ -50,6 +51,7 @@ class LawFit:
     n_rows: int
     notes: list[str] = field(default_factory=list)
     competitors: list[Competitor] = field(default_factory=list)
+    undecided: list[UndecidedConstant] = field(default_factory=list)
     stopped: str | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class LawFit:
             "template": self.chosen.template,
             "constants": [reading.row() for reading in self.chosen.constants],
             "ambiguous_with": [competitor.row() for competitor in self.competitors],
+            "undecided_constants": [constant.row() for constant in self.undecided],
             "stopped_by_time_budget": self.stopped,
             "candidates": [c.row() for c in self.candidates],
             "seconds": self.seconds,
@@ -114,15 +117,17 @@ def result(search: Search, table: Table) -> LawFit:
     front = pareto_front([search.tidied(c) for c in pareto_front(candidates)])
     chosen = search.tidied(choose(front), always=True)
     law = Law.from_sympy(chosen.expression, table.names, table.target)
-    verdict, rivals = chosen.verified, []
+    verdict, rivals, undecided = chosen.verified, [], []
     if verdict == Verdict.NOISE:
         x_held, n_train = search.judge.evidence.x_held, len(search.judge.evidence.y)
         rivals = competitors(search.rival(chosen), search.rivals(level, chosen), x_held, level, n_train)
-        verdict = Verdict.AMBIGUOUS if rivals else verdict
+        undecided = undecided_constants(chosen.constants, search.config.max_denominator)
+        verdict = Verdict.AMBIGUOUS if rivals or undecided else verdict
     prediction = law.predict(table.x)
     in_range = float(np.sqrt(np.nanmean((prediction - table.y) ** 2)) / np.sqrt(np.mean(table.y**2)))
     fit = LawFit(law, front, chosen, verdict, level, in_range if math.isfinite(in_range) else math.inf,
-                 search.budget.elapsed(), search.config, len(table.y), competitors=rivals)  # fmt: skip
+                 search.budget.elapsed(), search.config, len(table.y), competitors=rivals,
+                 undecided=undecided)  # fmt: skip
     fit.stopped = search.budget.stopped_in
     fit.notes = notes(fit, table)
     return fit
@@ -136,7 +141,8 @@ def notes(fit: LawFit, table: Table) -> list[str]:
             f"stopped by the time budget ({fit.config.time_budget:g} s) during the {fit.stopped} stage: "
             "later stages did not run; raise --time-budget to run them"
         )
-    if fit.verification == Verdict.AMBIGUOUS:
+    lines += [constant.note() for constant in fit.undecided]
+    if fit.competitors:
         lines.append(
             f"{len(fit.competitors)} law(s) of another structure fit the data as well and predict differently "
             "outside it (ambiguous_with): rows further out would decide"

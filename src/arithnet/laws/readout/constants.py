@@ -41,27 +41,44 @@ def snap_constant(value: float, tolerance: float, max_denominator: int, sigma: f
     (3.6σ away) rather than 2/3 (0.5σ), and the law would leave the noise band.
     Fractions of larger denominator cost more, so on noisy data 0.92 ± 0.14 is 1, not 11/12.
     """
-    best: tuple[float, Fraction, sympy.Expr] | None = None
+    best: tuple[float, sympy.Expr] | None = None
+    for number, bits, exact_value in exact_numbers_within(value, tolerance, max_denominator):
+        cost = bits + (((exact_value - value) / sigma) ** 2 / (2 * math.log(2)) if sigma else 0.0)
+        if best is None or cost < best[0]:
+            best = (cost, number)
+    return None if best is None else best[1]
+
+
+def exact_numbers_within(value: float, tolerance: float, max_denominator: int, every: bool = False):
+    """Each r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator) as (number, its cost in bits,
+    its float value): the base's cost plus the bits of the numerator and twice those of the denominator. Per
+    denominator only the nearest numerator (the cheapest), or with ``every`` every numerator in reach."""
     for (base, base_cost), scale in zip(BASES, BASE_VALUES, strict=True):
-        for ratio in fractions_within(value / scale, tolerance / scale, max_denominator):
-            cost = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
-            if sigma:
-                cost += ((float(ratio) * scale - value) / sigma) ** 2 / (2 * math.log(2))
-            if best is None or cost < best[0]:
-                best = (cost, ratio, base)
-    return None if best is None else sympy.Rational(best[1].numerator, best[1].denominator) * best[2]
+        for ratio in fractions_within(value / scale, tolerance / scale, max_denominator, every):
+            bits = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
+            yield sympy.Rational(ratio.numerator, ratio.denominator) * base, bits, float(ratio) * scale
 
 
-def fractions_within(value: float, tolerance: float, max_denominator: int) -> list[Fraction]:
-    """Every p/q in lowest terms within ``tolerance`` of ``value``, q ≤ max_denominator, |p| ≤ MAX_NUMERATOR."""
+def fractions_within(value: float, tolerance: float, max_denominator: int, every: bool = False) -> list[Fraction]:
+    """Each p/q in lowest terms within ``tolerance`` of ``value``, q ≤ max_denominator, |p| ≤ MAX_NUMERATOR: the
+    nearest p for each q, or with ``every`` each p in reach."""
     found: dict[Fraction, None] = {}  # ordered, without the repeats 2/4, 3/6 of 1/2
     for denominator in range(1, max_denominator + 1):
-        numerator = round(value * denominator)
-        if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
-            found[Fraction(numerator, denominator)] = None
+        nearest = round(value * denominator)
+        if every:
+            low = max(math.ceil((value - tolerance) * denominator), -MAX_NUMERATOR)
+            numerators = range(low, min(math.floor((value + tolerance) * denominator), MAX_NUMERATOR) + 1)
+        else:
+            numerators = (nearest,)
+        for numerator in numerators:
+            if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
+                found[Fraction(numerator, denominator)] = None
     return list(found)
 
 
+#: Another exact number in a snapped constant's 95% interval leaves it undecided when its description length is at
+#: most this many bits above the snapped one's: odds of 4 to 1 or less, which the data do not settle.
+UNDECIDED_BITS = 2.0
 #: A constant whose standard error is below this share of its value is snapped as if known to this share.
 RELATIVE_FLOOR = 1e-10
 
@@ -102,6 +119,20 @@ class ConstantReading:
         if self.snapped is not None or self.extended is not None:
             return True
         return math.isfinite(self.error) and abs(self.fitted) > 1.96 * self.error
+
+    def undecided(self, max_denominator: int) -> list[sympy.Expr]:
+        """The other exact numbers the data allow about as well: inside the 95% interval, and with a description
+        length (``snap_constant``'s cost: bits plus misfit) at most UNDECIDED_BITS above the snapped one's (π²
+        beside 10, 71 and 73 beside 72). Empty for a float, a decided constant, or 0: a term snapped away is the
+        structure's choice, which the fit's significance and the rivals judge."""
+        if self.snapped is None or self.snapped == 0 or not math.isfinite(self.error) or self.error <= 0:
+            return []
+        candidates = list(exact_numbers_within(self.fitted, 1.96 * self.error, max_denominator, every=True))
+        costs = {n: bits + ((v - self.fitted) / self.error) ** 2 / (2 * math.log(2)) for n, bits, v in candidates}
+        own = costs.get(self.snapped)
+        if own is None:  # snapped in turn, or beyond the interval: compared with nothing
+            return []
+        return [n for n, cost in costs.items() if n != self.snapped and cost <= own + UNDECIDED_BITS]
 
     def row(self) -> dict:
         if self.extended is not None:

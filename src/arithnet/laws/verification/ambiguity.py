@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
 
 from arithnet.files import finite_or_none
 
@@ -64,6 +65,34 @@ class Competitor:
             "difference_at_3x": finite_or_none(self.differences[0]),
             "difference_at_one_third": finite_or_none(self.differences[1]),
         }
+
+
+@dataclass
+class UndecidedConstant:
+    """A snapped constant of the chosen law, and the other exact numbers the data allow about as well."""
+
+    value: str
+    others: list[str]
+
+    def row(self) -> dict:
+        return {"value": self.value, "also_allowed": self.others}
+
+    def note(self) -> str:
+        others = ", ".join(self.others[:4]) + (" …" if len(self.others) > 4 else "")
+        return (
+            f"the constant {self.value} is not decided by the data: {others} fit(s) about as well (inside its 95% "
+            "interval, as simple); rows with less noise would decide"
+        )
+
+
+def undecided_constants(readings, max_denominator: int) -> list[UndecidedConstant]:
+    """The chosen law's snapped constants that the data leave undecided (readout.constants.ConstantReading)."""
+    found = []
+    for reading in readings:
+        others = reading.undecided(max_denominator)
+        if others:
+            found.append(UndecidedConstant(sympy.sstr(reading.snapped), [sympy.sstr(o) for o in others]))
+    return found
 
 
 def difference(reference: np.ndarray, other: np.ndarray) -> float:
