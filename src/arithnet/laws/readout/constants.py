@@ -43,10 +43,15 @@ def snap_constant(value: float, tolerance: float, max_denominator: int, sigma: f
     """
     best: tuple[float, sympy.Expr] | None = None
     for number, bits, exact_value in exact_numbers_within(value, tolerance, max_denominator):
-        cost = bits + (((exact_value - value) / sigma) ** 2 / (2 * math.log(2)) if sigma else 0.0)
+        cost = bits + (misfit_bits(exact_value, value, sigma) if sigma else 0.0)
         if best is None or cost < best[0]:
             best = (cost, number)
     return None if best is None else best[1]
+
+
+def misfit_bits(exact_value: float, fitted: float, sigma: float) -> float:
+    """What a constant pays for sitting away from its fitted value: (Δ/σ)²/2 nats, in bits."""
+    return ((exact_value - fitted) / sigma) ** 2 / (2 * math.log(2))
 
 
 def exact_numbers_within(value: float, tolerance: float, max_denominator: int, every: bool = False):
@@ -64,12 +69,11 @@ def fractions_within(value: float, tolerance: float, max_denominator: int, every
     nearest p for each q, or with ``every`` each p in reach."""
     found: dict[Fraction, None] = {}  # ordered, without the repeats 2/4, 3/6 of 1/2
     for denominator in range(1, max_denominator + 1):
-        nearest = round(value * denominator)
         if every:
             low = max(math.ceil((value - tolerance) * denominator), -MAX_NUMERATOR)
             numerators = range(low, min(math.floor((value + tolerance) * denominator), MAX_NUMERATOR) + 1)
         else:
-            numerators = (nearest,)
+            numerators = (round(value * denominator),)
         for numerator in numerators:
             if abs(numerator) <= MAX_NUMERATOR and abs(numerator / denominator - value) <= tolerance:
                 found[Fraction(numerator, denominator)] = None
@@ -128,7 +132,7 @@ class ConstantReading:
         if self.snapped is None or self.snapped == 0 or not math.isfinite(self.error) or self.error <= 0:
             return []
         candidates = list(exact_numbers_within(self.fitted, 1.96 * self.error, max_denominator, every=True))
-        costs = {n: bits + ((v - self.fitted) / self.error) ** 2 / (2 * math.log(2)) for n, bits, v in candidates}
+        costs = {n: bits + misfit_bits(v, self.fitted, self.error) for n, bits, v in candidates}
         own = costs.get(self.snapped)
         if own is None:  # snapped in turn, or beyond the interval: compared with nothing
             return []
