@@ -22,8 +22,8 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="re
 
 #: Two groups (add, sub) of 8 runs that train for minutes: still training when the signal comes.
 LONG_GRID = ["--units", "NAU", "--ops", "add,sub", "--ranges", "1-4", "--seeds", "2", "--steps", "200000"]
-#: Two groups of 4 runs, trained one after the other, each for a few seconds.
-SHORT_GRID = ["--units", "NAU", "--ops", "add,sub", "--ranges", "1-2", "--seeds", "2", "--steps", "4000"]
+#: Two groups of 4 runs, trained one after the other, each for a second or two: the stop comes while the second trains.
+SHORT_GRID = ["--units", "NAU", "--ops", "add,sub", "--ranges", "1-2", "--seeds", "2", "--steps", "2000"]
 #: ``python -m arithnet`` as on a machine of 2 CPUs, whatever this one has: the bench caps its workers
 #: at the CPUs it may use, and these tests need two workers even on a one-CPU runner.
 TWO_CPUS = (

@@ -10,6 +10,9 @@ from arithnet.bench.protocol import PRIMER_RANGES
 from arithnet.bench.protocol import thresholds as th
 from arithnet.operations import OPERATIONS
 
+#: One xdist worker runs the module, so the authors' subsets (about 8 s) are simulated once, not on each worker.
+pytestmark = pytest.mark.xdist_group("thresholds")
+
 
 @pytest.fixture(scope="module")
 def shipped() -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 import sympy
 
@@ -41,12 +42,12 @@ def snap_constant(value: float, tolerance: float, max_denominator: int, sigma: f
     (3.6σ away) rather than 2/3 (0.5σ), and the law would leave the noise band.
     Fractions of larger denominator cost more, so on noisy data 0.92 ± 0.14 is 1, not 11/12.
     """
-    best: tuple[float, sympy.Expr] | None = None
-    for number, bits, exact_value in exact_numbers_within(value, tolerance, max_denominator):
-        cost = bits + (misfit_bits(exact_value, value, sigma) if sigma else 0.0)
+    best: tuple[float, ExactNumber] | None = None
+    for candidate in exact_numbers_within(value, tolerance, max_denominator):
+        cost = candidate.bits + (misfit_bits(candidate.value, value, sigma) if sigma else 0.0)
         if best is None or cost < best[0]:
-            best = (cost, number)
-    return None if best is None else best[1]
+            best = (cost, candidate)
+    return None if best is None else best[1].number
 
 
 def misfit_bits(exact_value: float, fitted: float, sigma: float) -> float:
@@ -54,14 +55,28 @@ def misfit_bits(exact_value: float, fitted: float, sigma: float) -> float:
     return ((exact_value - fitted) / sigma) ** 2 / (2 * math.log(2))
 
 
+class ExactNumber(NamedTuple):
+    """r·base: the rational, the base's index in BASES, the cost in bits and the float value. The sympy number is
+    built only when asked for: a search snaps tens of thousands of candidates and keeps a few."""
+
+    ratio: Fraction
+    base: int
+    bits: float
+    value: float
+
+    @property
+    def number(self) -> sympy.Expr:
+        return sympy.Rational(self.ratio.numerator, self.ratio.denominator) * BASES[self.base][0]
+
+
 def exact_numbers_within(value: float, tolerance: float, max_denominator: int, every: bool = False):
-    """Each r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator) as (number, its cost in bits,
-    its float value): the base's cost plus the bits of the numerator and twice those of the denominator. Per
-    denominator only the nearest numerator (the cheapest), or with ``every`` every numerator in reach."""
-    for (base, base_cost), scale in zip(BASES, BASE_VALUES, strict=True):
+    """Each r·base within ``tolerance`` of ``value`` (r = p/q, q ≤ max_denominator) as an ExactNumber, whose cost
+    is the base's cost plus the bits of the numerator and twice those of the denominator. Per denominator only the
+    nearest numerator (the cheapest), or with ``every`` every numerator in reach."""
+    for index, ((_, base_cost), scale) in enumerate(zip(BASES, BASE_VALUES, strict=True)):
         for ratio in fractions_within(value / scale, tolerance / scale, max_denominator, every):
             bits = base_cost + math.log2(abs(ratio.numerator) + 1) + 2 * math.log2(ratio.denominator)
-            yield sympy.Rational(ratio.numerator, ratio.denominator) * base, bits, float(ratio) * scale
+            yield ExactNumber(ratio, index, bits, float(ratio) * scale)
 
 
 def fractions_within(value: float, tolerance: float, max_denominator: int, every: bool = False) -> list[Fraction]:
@@ -131,8 +146,8 @@ class ConstantReading:
         structure's choice, which the fit's significance and the rivals judge."""
         if self.snapped is None or self.snapped == 0 or not math.isfinite(self.error) or self.error <= 0:
             return []
-        candidates = list(exact_numbers_within(self.fitted, 1.96 * self.error, max_denominator, every=True))
-        costs = {n: bits + misfit_bits(v, self.fitted, self.error) for n, bits, v in candidates}
+        candidates = exact_numbers_within(self.fitted, 1.96 * self.error, max_denominator, every=True)
+        costs = {c.number: c.bits + misfit_bits(c.value, self.fitted, self.error) for c in candidates}
         own = costs.get(self.snapped)
         if own is None:  # snapped in turn, or beyond the interval: compared with nothing
             return []
