@@ -107,7 +107,7 @@ def test_a_failing_rename_puts_the_old_set_back(tmp_path, results, monkeypatch):
             raise OSError(28, "No space left on device")
         rename(source, target)
 
-    monkeypatch.setattr("arithnet.files.os.rename", refuse_the_new_set)
+    monkeypatch.setattr("arithnet.files.sets.os.rename", refuse_the_new_set)
     with pytest.raises(ValueError, match=r"output directory '.*' cannot be written: No space left on device"):
         save_run(results[1], out)
     assert contents(out) == before

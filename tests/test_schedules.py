@@ -16,7 +16,7 @@ scales = st.floats(min_value=0.0, max_value=1e3, allow_nan=False)
 bounds = st.integers(min_value=0, max_value=10**7)
 
 
-def both(schedule, step, *options):
+def as_int_and_tensor(schedule, step, *options):
     """The schedule at ``step`` as an int and as a 0-d int64 tensor."""
     from_int = schedule(step, *options)
     from_tensor = schedule(torch.tensor(step), *options)
@@ -27,7 +27,7 @@ def both(schedule, step, *options):
 
 @given(step=steps, scale=scales, start=bounds, length=bounds)
 def test_ramp_is_the_same_for_int_and_tensor_steps(step, scale, start, length):
-    from_int, from_tensor = both(ramp, step, scale, start, start + length)
+    from_int, from_tensor = as_int_and_tensor(ramp, step, scale, start, start + length)
     assert from_int == from_tensor
 
 
@@ -65,7 +65,7 @@ decades = st.integers(min_value=0, max_value=6)
 
 @given(step=steps, start=beta_starts, decades=decades, growth=growths, interval=intervals)
 def test_l1_weight_is_the_same_for_int_and_tensor_steps(step, start, decades, growth, interval):
-    from_int, from_tensor = both(l1_weight, step, start, start * 10**decades, growth, interval)
+    from_int, from_tensor = as_int_and_tensor(l1_weight, step, start, start * 10**decades, growth, interval)
     assert from_int == from_tensor
 
 

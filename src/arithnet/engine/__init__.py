@@ -6,7 +6,7 @@ which training rules (restarts, snapping) reach the loop, and the loop that
 composes them with multi-start selection, restarts and logging.
 """
 
-from arithnet.engine.callbacks import Callback, restart_
+from arithnet.engine.callbacks import Callback, NaNReset, restart_
 from arithnet.engine.config import EngineConfig, Problem
 from arithnet.engine.history import History
 from arithnet.engine.loop import Fit, LogCallback, ProgressCallback, fit
@@ -20,6 +20,7 @@ __all__ = [
     "Fit",
     "History",
     "LogCallback",
+    "NaNReset",
     "Problem",
     "ProgressCallback",
     "Step",

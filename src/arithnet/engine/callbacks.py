@@ -58,6 +58,18 @@ class Callback:
         return self
 
 
+class NaNReset(Callback):
+    """A run whose weights went NaN (a ratio or a sum blew up) gets ``value`` in their place after each step, which
+    starts it again near the constant law. ``parameter`` names the unit's weight; its other runs are untouched."""
+
+    def __init__(self, parameter: str, value: float):
+        self.parameter, self.value = parameter, value
+
+    @torch.no_grad()
+    def after_step(self, unit: Unit, step: int) -> None:
+        getattr(unit, self.parameter).nan_to_num_(nan=self.value)
+
+
 @torch.no_grad()
 def restart_(
     unit: Unit,

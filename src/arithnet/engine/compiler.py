@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from arithnet.files import directory_problem
+
 #: With compile=None, runs of at least this many steps are compiled.
 AUTO_COMPILE_STEPS = 20_000
 
@@ -48,7 +50,7 @@ def prepare_cache(notice: Callable[[str], None] | None = None) -> bool:
         _cache_ready = False
     if _cache_ready is None:
         wanted = Path(os.environ.get("TORCHINDUCTOR_CACHE_DIR") or cache_directory())
-        problem = _unwritable(wanted)
+        problem = directory_problem(wanted)
         chosen = wanted
         if problem is not None:
             chosen = _fallback_cache()
@@ -57,17 +59,6 @@ def prepare_cache(notice: Callable[[str], None] | None = None) -> bool:
         os.environ.update({"TORCHINDUCTOR_CACHE_DIR": str(chosen)} if chosen is not None else {NO_CACHE: "1"})
         _cache_ready = chosen is not None
     return _cache_ready
-
-
-def _unwritable(directory: Path) -> str | None:
-    """Why ``directory`` cannot serve as a cache (made if missing), or None if it can."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        return error.strerror or type(error).__name__
-    return None
 
 
 def _fallback_cache() -> Path | None:
@@ -86,7 +77,7 @@ def _fallback_cache() -> Path | None:
     owned = not hasattr(os, "getuid") or info.st_uid == uid
     if not stat.S_ISDIR(info.st_mode) or not owned or info.st_mode & 0o022:
         return None
-    return directory if _unwritable(directory) is None else None
+    return directory if directory_problem(directory) is None else None
 
 
 def should_compile(setting: bool | None, steps: int) -> bool:

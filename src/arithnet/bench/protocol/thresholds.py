@@ -64,7 +64,7 @@ import torch
 
 from arithnet.bench.protocol.rows import CRITERIA
 from arithnet.bench.protocol.tasks import GRIDS, ICLR_RANGES, RangePair
-from arithnet.files import text_writer, write_all
+from arithnet.files import strict_json, text_writer, write_all
 from arithnet.operations import OPERATIONS, get_operation
 
 #: Division paper (Mistry et al., 2022): solved when the raw test MSE < 1e-5.
@@ -339,7 +339,7 @@ def write_table(path: Path = TABLE_PATH, n_samples: int = N_SAMPLES) -> dict[str
         "n_samples": n_samples,
         "thresholds": table,
     }
-    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    text = strict_json(document, indent=1, ensure_ascii=False) + "\n"
     write_all([(path, text_writer(text))])
     _shipped_table.cache_clear()
     return table

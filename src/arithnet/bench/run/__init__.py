@@ -23,9 +23,9 @@ _EXPORTS = {
     **dict.fromkeys(("check_ray", "run_grid_ray"), "arithnet.bench.run.cluster"),
     **dict.fromkeys(("Plan", "grid_rows", "prepare_bench", "store_rows"), "arithnet.bench.run.preflight"),
     **dict.fromkeys(
-        ("READABLE_SCHEMAS", "SCHEMA_VERSION", "DamagedRow", "ResultsStore", "StoreRefused", "check_writable"),
-        "arithnet.bench.run.store",
+        ("READABLE_SCHEMAS", "SCHEMA_VERSION", "DamagedRow", "ResultsStore", "StoreRefused"), "arithnet.bench.run.store"
     ),
+    "check_writable": "arithnet.bench.run.store_files",
     **dict.fromkeys(("current_keys", "current_rows", "v1_keys"), "arithnet.bench.run.keys"),
     **dict.fromkeys(("StoreWriter", "import_side_file", "read_side_file", "side_file"), "arithnet.bench.run.writer"),
     **dict.fromkeys(("MAX_RUNS", "MAX_SEEDS", "MAX_STEPS", "worker_count"), "arithnet.bench.run.limits"),

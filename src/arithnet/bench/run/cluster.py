@@ -38,6 +38,7 @@ from arithnet.bench.run.runner import (
     prepare_compiling,
     train_and_store,
 )
+from arithnet.bench.run.store_files import first_line
 from arithnet.bench.run.writer import StoreWriter
 
 #: Times Ray runs a group again after its worker process or node died (not after an error in training).
@@ -136,7 +137,7 @@ def joined(ray, address: str | None, jobs: int) -> Iterator[tuple[int, int]]:
         # Warnings only (Ray's INFO lines would break into the progress bar); workers' output stays in Ray's logs.
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="WARNING", **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
-        raise ValueError(f"cannot join the Ray cluster at {address!r}: {_first_line(error)}") from None
+        raise ValueError(f"cannot join the Ray cluster at {address!r}: {first_line(error)}") from None
     try:
         yield cluster_cpus(ray, f"the Ray cluster at {address!r}")
     finally:
@@ -222,7 +223,7 @@ def _host_port(address: str) -> tuple[str, int]:
         try:
             address = canonicalize_bootstrap_address_or_die("auto")
         except ConnectionError as error:
-            raise ValueError(f"cannot find a Ray cluster for address 'auto': {_first_line(error)}") from None
+            raise ValueError(f"cannot find a Ray cluster for address 'auto': {first_line(error)}") from None
     rest = address.removeprefix("ray://")
     host, colon, port = rest.rpartition(":")
     if not colon:
@@ -230,10 +231,6 @@ def _host_port(address: str) -> tuple[str, int]:
     if not host or "/" in host or not port.isdigit():
         raise ValueError(f"bad Ray address {address!r}: expected ray://HOST:PORT, HOST:PORT or auto")
     return host.strip("[]"), int(port)
-
-
-def _first_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _remote_train(ray):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from arithnet.bench.protocol import Run, RunRow
 from arithnet.bench.run.runner import pending_runs
-from arithnet.bench.run.store import ResultsStore, check_writable
+from arithnet.bench.run.store import ResultsStore
+from arithnet.bench.run.store_files import check_writable
 from arithnet.bench.run.writer import import_side_file, side_file, side_rows
 from arithnet.files import check_directory_creatable, prepare_directory
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 from arithnet.bench.protocol import RunRow
 from arithnet.bench.run.keys import current_keys, current_rows
-from arithnet.files import check_directory_creatable, prepare_directory, temporary_beside
+from arithnet.bench.run.store_files import first_line, foreign_file_reason
+from arithnet.files import prepare_directory, temporary_beside
 
 FORMAT = "arithnet-results"
 #: Bump when the ``runs`` columns change (a new RunRow field, a new meaning) or the keys' version
@@ -44,8 +45,6 @@ BUSY_TIMEOUT = 60.0
 LOCK_PROBE_TIMEOUT = 3.0
 #: Columns ``rows()`` can filter on.
 FILTERS = ("unit", "operation", "task", "range_name")
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Python type of a RunRow field -> SQLite column type. Floats may be NULL because
 # SQLite stores NaN as NULL (a diverged run has NaN losses); NULL reads back as NaN.
@@ -200,7 +199,7 @@ class ResultsStore:
 
     def _open_existing(self) -> sqlite3.Connection:
         """Open the file and check that it is our store, without writing to it before it passes."""
-        reason = _foreign_file_reason(self.path)
+        reason = foreign_file_reason(self.path)
         if reason:
             raise ValueError(f"{str(self.path)!r} is not an arithnet results store: {reason}")
         # mode=rw never creates a file, so a file removed meanwhile is an error, not a new empty db.
@@ -217,7 +216,7 @@ class ResultsStore:
         except sqlite3.DatabaseError as error:
             connection.close()
             raise ValueError(
-                f"{str(self.path)!r} is corrupt ({_first_line(str(error))}); move it away to start a new store"
+                f"{str(self.path)!r} is corrupt ({first_line(str(error))}); move it away to start a new store"
             ) from None
         except BaseException:
             connection.close()
@@ -296,7 +295,7 @@ class ResultsStore:
                     self._connection.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as error:
-            raise StoreRefused(f"results store {str(self.path)!r} {refused}: {_first_line(str(error))}") from None
+            raise StoreRefused(f"results store {str(self.path)!r} {refused}: {first_line(str(error))}") from None
 
     def schema_version(self) -> str:
         """The store's schema version, read now (another process may upgrade the store)."""
@@ -314,7 +313,7 @@ class ResultsStore:
             self._connection.execute("BEGIN IMMEDIATE")
             self._connection.execute("ROLLBACK")
         except sqlite3.OperationalError as error:
-            reason = _first_line(str(error))
+            reason = first_line(str(error))
             if "lock" in reason or "busy" in reason:
                 reason = f"another process has held its write lock for over {timeout:g} s"
             raise ValueError(f"results store {str(self.path)!r} cannot be written: {reason}") from None
@@ -381,49 +380,6 @@ class ResultsStore:
 
 class StoreRefused(RuntimeError):
     """SQLite refused to write rows for now; nothing was written and the caller keeps the rows."""
-
-
-def _first_line(text: str, limit: int = 100) -> str:
-    """SQLite's message on one short line: its reports can hold newlines and many problems."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def check_writable(path: str | os.PathLike) -> None:
-    """Refuse, creating nothing, a store this process could not write: ValueError with one line.
-
-    An existing store needs a writable file and a writable directory (SQLite
-    writes its -wal and -shm files beside it); a new one needs a directory
-    that exists or can be made, and can be written. A lock held by another
-    process is found by ``ResultsStore.check_lock``.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{str(path)!r} is not an arithnet results store: it is a directory")
-    if not path.exists():
-        check_directory_creatable(path.parent, "results store directory")
-    elif not os.access(path, os.W_OK):
-        raise ValueError(f"results store {str(path)!r} is read-only: make it writable or choose another --store")
-    elif not os.access(path.parent, os.W_OK | os.X_OK):
-        raise ValueError(
-            f"results store directory {str(path.parent)!r} is read-only: SQLite writes its -wal and -shm files there"
-        )
-
-
-def _foreign_file_reason(path: Path) -> str | None:
-    """Why the file at ``path`` cannot be an SQLite database, judged from its first bytes; None if it may be."""
-    if path.is_dir():
-        return "it is a directory"
-    try:
-        with open(path, "rb") as file:
-            header = file.read(len(_SQLITE_HEADER))
-    except OSError as error:
-        return f"it cannot be read ({error.strerror or error})"
-    if not header:
-        return "it is empty (0 bytes); arithnet never leaves a store empty, so delete the file to start a new store"
-    if header != _SQLITE_HEADER:
-        return "it is not an SQLite database"
-    return None
 
 
 def _foreign_store_reason(connection: sqlite3.Connection) -> str | None:

@@ -92,7 +92,9 @@ class StoreWriter:
         if not self.waiting:
             return None
         path = side_file(self.store.path)
-        # One write: a concurrent bench appending its own rows does not interleave.
+        # One write: a concurrent bench appending its own rows does not interleave. Python's JSON, not strict JSON:
+        # the side file is read only by ``read_side_file``, and a row must come back as the store keeps it (an
+        # infinite error stays infinite, where strict JSON's null would read back as NaN).
         append_text(path, "".join(json.dumps(row.to_dict()) + "\n" for row in self.waiting))
         self.waiting.clear()
         return path

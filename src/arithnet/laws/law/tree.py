@@ -91,7 +91,6 @@ class Sign:
 
 
 Node = Input | Integer | Rational | Float | Pi | Add | Mul | Pow | Abs | Sign
-NUMBERS = (Integer, Rational, Float, Pi)
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -131,13 +130,6 @@ def number(value: Fraction | int) -> Integer | Rational:
     if value.denominator == 1:
         return Integer(value.numerator)
     return Rational(value.numerator, value.denominator)
-
-
-def float_node(value: float) -> Float:
-    """A Float node of a finite float64 (its repr reads back to the same bits)."""
-    if not math.isfinite(value):
-        raise ValueError(f"a law's constant must be finite, got {value!r}")
-    return Float(repr(float(value)))
 
 
 def check_number_limits(node: Node) -> None:

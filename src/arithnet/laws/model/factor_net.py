@@ -160,10 +160,5 @@ class FactorNet(Unit):
             self.coefficient.copy_(coefficient)
         return design @ coefficient[..., None]
 
-    @torch.no_grad()
-    def project_(self) -> None:
-        # A run whose sums blew up gets NaN weights; a fresh small weight restarts it near the constant law.
-        self.weight.nan_to_num_(nan=0.01)
-
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, n_terms={self.n_terms}, n_factors={self.n_factors}"

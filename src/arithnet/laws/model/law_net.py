@@ -236,8 +236,7 @@ class LawNet(Unit):
 
     @torch.no_grad()
     def project_(self) -> None:
-        # A run whose ratio blew up gets NaN exponents; 0 restarts it at the constant law.
-        self.exponent.nan_to_num_(nan=0.0).clamp_(-self.max_exponent, self.max_exponent)
+        self.exponent.clamp_(-self.max_exponent, self.max_exponent)  # NaN stays: the search's NaNReset restarts it
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, n_terms={self.n_terms}"

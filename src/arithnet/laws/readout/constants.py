@@ -60,13 +60,13 @@ class ExactNumber(NamedTuple):
     built only when asked for: a search snaps tens of thousands of candidates and keeps a few."""
 
     ratio: Fraction
-    base: int
+    base_index: int
     bits: float
     value: float
 
     @property
     def number(self) -> sympy.Expr:
-        return sympy.Rational(self.ratio.numerator, self.ratio.denominator) * BASES[self.base][0]
+        return sympy.Rational(self.ratio.numerator, self.ratio.denominator) * BASES[self.base_index][0]
 
 
 def exact_numbers_within(value: float, tolerance: float, max_denominator: int, every: bool = False):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from arithnet import random as counter_random
-from arithnet.engine import EngineConfig, Problem, fit
+from arithnet.engine import EngineConfig, NaNReset, Problem, fit
 from arithnet.laws.config import FitConfig
 from arithnet.laws.model.factor_net import FactorNet
 from arithnet.laws.readout.library import monomial_library
@@ -74,22 +74,27 @@ def libraries(variants: list[Variant], n_inputs: int) -> tuple[np.ndarray, int]:
     return monomial_library(n_inputs, degree), len(monomial_library(n_inputs, sum_degree))
 
 
+def restart_nan(unit) -> list[NaNReset]:
+    """The engine's rule for the stage: a run whose sums blew up (NaN weights) starts again near the constant law."""
+    return [NaNReset("weight", 0.01)]
+
+
 def stage_problem(rows, variants: list[Variant], key: torch.Tensor, phase: Phase) -> tuple[Problem, np.ndarray]:
     """The engine's problem: N_KEPT runs per variant, each with ``phase.starts`` starts."""
-    x_search, y_search, x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
-    x_all, y_all = x_all[:POLISH_ROWS], y_all[:POLISH_ROWS]
-    library, n_sum_library = libraries(variants, x_all.shape[1])
+    x_search, y_search, x_training, y_training = (torch.from_numpy(np.ascontiguousarray(part)) for part in rows)
+    x_polish, y_polish = x_training[:POLISH_ROWS], y_training[:POLISH_ROWS]
+    library, n_sum_library = libraries(variants, x_polish.shape[1])
     shapes = masks(variants, library)
     shapes["allowed"] = shapes["allowed"][..., :n_sum_library]
     n_runs = len(variants) * N_KEPT
     keys = counter_random.derive(key.expand(n_runs), torch.arange(n_runs))
-    search, polish = y_search[None].expand(n_runs, -1), y_all[None].expand(n_runs, -1)
+    search, polish = y_search[None].expand(n_runs, -1), y_polish[None].expand(n_runs, -1)
     n_terms, n_factors = shapes["powers"].shape[1:]
     per_run = {name: torch.from_numpy(value).repeat_interleave(N_KEPT, 0) for name, value in shapes.items()}
 
     def build(n: int) -> FactorNet:
         unit = FactorNet(
-            x_all.shape[1], 1, n, library=torch.from_numpy(library), n_terms=n_terms, n_factors=n_factors,
+            x_polish.shape[1], 1, n, library=torch.from_numpy(library), n_terms=n_terms, n_factors=n_factors,
             n_sum_library=n_sum_library,
         ).double()  # fmt: skip
         repeat = n // n_runs
@@ -102,10 +107,10 @@ def stage_problem(rows, variants: list[Variant], key: torch.Tensor, phase: Phase
             unit.weight.copy_(phase.initial)
 
     def batch(step: int):
-        return (x_search, search) if step <= phase.steps else (x_all, polish)
+        return (x_search, search) if step <= phase.steps else (x_polish, polish)
 
     start = initialize if phase.initial is not None else None
-    return Problem(keys=keys, build=build, batch=batch, initialize=start), library
+    return Problem(keys=keys, build=build, batch=batch, initialize=start, callbacks=restart_nan), library
 
 
 def run_phase(rows, variants: list[Variant], key: torch.Tensor, phase: Phase, config: FitConfig, progress):
@@ -116,10 +121,10 @@ def run_phase(rows, variants: list[Variant], key: torch.Tensor, phase: Phase, co
         steps=phase.steps + phase.polish, lr=config.lr, loss="projected", progress_every=max(1, STEPS // 50), **select
     )
     unit = fit(problem, engine, progress=progress).unit
-    x_all, y_all = (torch.from_numpy(np.ascontiguousarray(part[:POLISH_ROWS])) for part in rows[2:])
+    x_polish, y_polish = (torch.from_numpy(np.ascontiguousarray(part[:POLISH_ROWS])) for part in rows[2:])
     with torch.no_grad():
-        prediction = unit.projected(x_all, y_all[None].expand(unit.n_seeds, -1))[..., 0]
-        loss = ((prediction - y_all).square().mean(-1) / y_all.square().mean()).numpy()
+        prediction = unit.projected(x_polish, y_polish[None].expand(unit.n_seeds, -1))[..., 0]
+        loss = ((prediction - y_polish).square().mean(-1) / y_polish.square().mean()).numpy()
     return unit, library, np.nan_to_num(loss, nan=np.inf)
 
 

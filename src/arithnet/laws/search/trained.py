@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from arithnet import random as counter_random
-from arithnet.engine import EngineConfig, Problem, fit
+from arithnet.engine import EngineConfig, NaNReset, Problem, fit
 from arithnet.laws.config import LATTICE_POWERS, FitConfig, Stage, power_value
 from arithnet.laws.model import LawNet
 from arithnet.laws.search.lattice import RATIO_POWERS
@@ -109,6 +109,11 @@ def shared_factor_init(power_law: torch.Tensor):
     return initialize
 
 
+def restart_nan(unit) -> list[NaNReset]:
+    """The engine's rule for the stage: a run whose ratio blew up (NaN exponents) starts again at the constant law."""
+    return [NaNReset("exponent", 0.0)]
+
+
 def stage_problem(rows, power_law, stage: Stage, index: int, config: FitConfig) -> tuple[Problem, list[Variant]]:
     """The engine's problem: ``n_kept`` runs per variant, each with ``n_starts / n_kept`` starts.
 
@@ -142,7 +147,7 @@ def stage_problem(rows, power_law, stage: Stage, index: int, config: FitConfig) 
 
     power_law = torch.from_numpy(np.asarray(power_law, dtype=np.float64))
     initialize = shared_factor_init(power_law) if config.shared_starts else None
-    return Problem(keys=keys, build=build, batch=batch, initialize=initialize), variants
+    return Problem(keys=keys, build=build, batch=batch, initialize=initialize, callbacks=restart_nan), variants
 
 
 def train_stage(rows, power_law, stage: Stage, index: int, config: FitConfig, progress: Callable | None = None):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from arithnet.files import finite_or_none
 from arithnet.laws.law.symbolic import text
 from arithnet.laws.readout.constants import ConstantReading
 from arithnet.laws.verdict import Verdict
@@ -57,7 +58,7 @@ class Candidate:
         return {
             "law": text(self.expression),
             "complexity": self.complexity,
-            "error": self.error if math.isfinite(self.error) else None,
+            "error": finite_or_none(self.error),
             "verified": self.verified.value,
             "template": self.template,
             "stage": self.stage,
