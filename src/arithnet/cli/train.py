@@ -142,34 +142,34 @@ def _print_report(result, written: list[Path]) -> None:
     for name in final:
         weights.add_row(name, _matrix(initial[name]), _matrix(final[name]))
     console.print(weights)
-    console.print(f"formula of seed {config.first_seed}: [bold]{result.evaluation.formulas[0]}[/]")
-    console.print(_errors_table(result))
-    evaluation = result.evaluation
-    colour = "green" if result.n_solved == config.n_seeds else "yellow"
-    by_readout = f", set exact by the readout: {int(result.extras['verified'].sum())}"
+    summary = result.summary()
+    console.print(f"formula of seed {config.first_seed}: [bold]{summary['formula']}[/]")
+    console.print(_errors_table(summary))
+    colour = "green" if summary["n_solved"] == config.n_seeds else "yellow"
+    by_readout = summary["n_verified_by_readout"]
     console.print(
-        f"solved: [bold {colour}]{result.n_solved} of {config.n_seeds}[/] seeds "
-        f"(exact formula: {int(evaluation.exact.sum())}, diverged: {result.n_diverged}"
-        + (by_readout if "verified" in result.extras else "")
+        f"solved: [bold {colour}]{summary['n_solved']} of {config.n_seeds}[/] seeds "
+        f"(exact formula: {summary['n_exact_formula']}, diverged: {summary['n_diverged']}"
+        + (f", set exact by the readout: {by_readout}" if by_readout is not None else "")
         + ")"
     )
-    console.print(f"wall time: {result.seconds:.2f} s")
+    console.print(f"wall time: {summary['seconds']:.2f} s")
     wrote(written)
 
 
-def _errors_table(result) -> Table:
-    """The relative errors of the first seed and the median over seeds, per test set."""
-    evaluation, seed = result.evaluation, result.config.first_seed
+def _errors_table(summary: dict) -> Table:
+    """The relative errors of the first seed and the median over seeds, per test set (from ``result.summary()``)."""
+    seed = summary["first_seed"]
     table = Table(title="relative error |y − t| / |t|", title_justify="left")
     columns = ("test set", "inputs", f"median, seed {seed}", f"max, seed {seed}", "median over seeds of the median")
     for column in columns:
         table.add_column(column)
-    for name, description in evaluation.set_descriptions.items():
-        table.add_row(
-            name,
-            description,
-            f"{float(evaluation.median_error[name][0]):.2e}",
-            f"{float(evaluation.max_error[name][0]):.2e}",
-            f"{float(evaluation.median_error[name].median()):.2e}",
-        )
+    for name, errors in summary["errors"].items():
+        cells = (errors["median_first_seed"], errors["max_first_seed"], errors["median_of_medians"])
+        table.add_row(name, errors["description"], *(_error(value) for value in cells))
     return table
+
+
+def _error(value: float | None) -> str:
+    """An error as the table shows it; None (strict JSON for an infinite or NaN error: a diverged seed) as such."""
+    return f"{value:.2e}" if value is not None else "not finite"
