@@ -265,3 +265,34 @@ def test_the_tf_rule_redraws_a_stacks_layers_in_order():
         sampler.uniform_(parameter, -TF_RESTART_BOUND, TF_RESTART_BOUND)
     for (name, value), other in zip(unit.named_parameters(), expected.parameters()):
         assert torch.equal(value, other), name
+
+
+@pytest.mark.parametrize(
+    ("module", "parameter", "value"),
+    [("arithnet.laws.search.trained", "exponent", 0.0), ("arithnet.laws.search.factored", "weight", 0.01)],
+)
+def test_the_law_search_restarts_a_run_that_went_nan_by_its_rule_not_its_unit(module, parameter, value):
+    """LawNet's and FactorNet's projections leave NaN alone; the stage's NaNReset puts the restart value in the
+    runs that blew up, after the projection, and leaves the others as they were."""
+    import importlib
+
+    from arithnet.laws.model import LawNet
+    from arithnet.laws.model.factor_net import FactorNet
+    from arithnet.laws.readout.library import monomial_library
+
+    library = torch.from_numpy(monomial_library(2, 2))
+    unit = LawNet(2, 1, 3, n_terms=2) if parameter == "exponent" else FactorNet(2, 1, 3, library=library)
+    weights = getattr(unit, parameter)
+    with torch.no_grad():
+        weights[1] = torch.nan
+    before = weights.detach().clone()
+    unit.project_()
+    assert torch.isnan(getattr(unit, parameter)[1]).all()  # the unit's maths does not restart runs
+    (rule,) = importlib.import_module(module).restart_nan(unit)
+    rule.after_step(unit, 1)
+    after = getattr(unit, parameter).detach()
+    assert (after[1] == value).all()
+    assert torch.equal(
+        after[[0, 2]],
+        before[[0, 2]].clamp(-unit.max_exponent, unit.max_exponent) if parameter == "exponent" else before[[0, 2]],
+    )
