@@ -20,6 +20,7 @@ from arithnet.laws.readout.in_turn import snapped_in_turn
 from arithnet.laws.readout.rows import Rows
 from arithnet.laws.readout.structure import Structure
 from arithnet.laws.verification.noise import structure_p_value
+from arithnet.laws.verification.powers import preferred_powers
 from arithnet.tables import table_from_arrays
 
 ROWS = 1000
@@ -478,3 +479,23 @@ def test_a_constant_whose_interval_holds_zero_is_not_determined():
     candidate = Candidate(law, 1, 0.01, 0.01, 0.02, Verdict.NOT_VERIFIED, "y = N·S^-1", constants=[fixed, free])
     assert not candidate.determined
     assert Candidate(law, 1, 0.01, 0.01, 0.02, Verdict.NOT_VERIFIED, "", constants=[fixed, float_fixed]).determined
+
+
+def _lorentz_rows(n_rows: int, noise: float, seed: int):
+    """(x − u·t)/√(1 − u²/c²) (Feynman I.15.3x, its ranges) with noise of ``noise``·RMS(y): columns and y."""
+    rng = np.random.default_rng(seed)
+    x, u, c, t = (rng.uniform(low, high, n_rows) for low, high in ((5, 10), (1, 2), (3, 20), (1, 2)))
+    y = (x - u * t) / np.sqrt(1 - u**2 / c**2)
+    y = y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(n_rows)
+    return dict(zip(sympy.symbols("x u c t"), (x, u, c, t))), y
+
+
+def test_a_power_of_a_sum_that_a_neighbour_fits_better_is_named():
+    """A Padé form of the law, 1/(1 − u²/(2c²)) for 1/√(1 − u²/c²), fits 1% noise to the noise level; with the
+    power −½ in place of −1 it fits better, and preferred_powers says so. The law itself keeps its −½."""
+    columns, y = _lorentz_rows(2000, 0.01, seed=0)
+    x, u, c, t = columns
+    (found,) = preferred_powers((x - u * t) / (1 - u**2 / (2 * c**2)), columns, y)
+    assert (found.power, found.preferred) == (-1.0, -0.5) and found.bic_gain > 0
+    assert found.note().startswith("the power -1 of (1 - u**2/(2*c**2)) fits worse than -0.5")
+    assert preferred_powers((x - u * t) / sympy.sqrt(1 - u**2 / c**2), columns, y) == []

@@ -116,6 +116,8 @@ def _verification_line(fit) -> str:
             )
         if fit.undecided:
             reasons.append(f"{len(fit.undecided)} constant(s) could as well be other exact numbers")
+        if fit.powers:
+            reasons.append(f"{len(fit.powers)} power(s) of a sum fit better moved by ½")
         return f"ambiguous: fits to the noise level (about {_percent(fit.noise_level)}), but " + "; and ".join(reasons)
     return f"not verified: the best candidate misses the held-out rows by {_percent(fit.chosen.error)} (relative RMS)"
 

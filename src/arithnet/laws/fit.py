@@ -18,6 +18,7 @@ from arithnet.laws.search.search import Search
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Competitor, UndecidedConstant, competitors, undecided_constants
 from arithnet.laws.verification.front import Candidate, choose, pareto_front
+from arithnet.laws.verification.powers import FreedPower, preferred_powers
 from arithnet.tables import Table
 
 #: progress(fraction done, what is running)
@@ -36,7 +37,8 @@ class LawFit:
 
     ``competitors`` are the laws of other structures that fit as well as an
     AMBIGUOUS law and lead elsewhere outside the data; ``undecided`` its
-    snapped constants that other exact numbers fit as well; ``stopped`` names the
+    snapped constants that other exact numbers fit as well; ``powers`` its powers of sums
+    whose neighbour on the lattice fits better (verification.powers); ``stopped`` names the
     stage the time budget cut short, None when the search ran to its end.
     """
 
@@ -52,6 +54,7 @@ class LawFit:
     notes: list[str] = field(default_factory=list)
     competitors: list[Competitor] = field(default_factory=list)
     undecided: list[UndecidedConstant] = field(default_factory=list)
+    powers: list[FreedPower] = field(default_factory=list)
     stopped: str | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -68,6 +71,7 @@ class LawFit:
             "constants": [reading.row() for reading in self.chosen.constants],
             "ambiguous_with": [competitor.row() for competitor in self.competitors],
             "undecided_constants": [constant.row() for constant in self.undecided],
+            "preferred_powers": [power.row() for power in self.powers],
             "stopped_by_time_budget": self.stopped,
             "candidates": [c.row() for c in self.candidates],
             "seconds": self.seconds,
@@ -117,20 +121,28 @@ def result(search: Search, table: Table) -> LawFit:
     front = pareto_front([search.tidied(c) for c in pareto_front(candidates)])
     chosen = search.tidied(choose(front), always=True)
     law = Law.from_sympy(chosen.expression, table.names, table.target)
-    verdict, rivals, undecided = chosen.verified, [], []
+    verdict, rivals, undecided, powers = chosen.verified, [], [], []
     if verdict == Verdict.NOISE:
-        x_held, n_train = search.judge.evidence.x_held, len(search.judge.evidence.y)
-        rivals = competitors(search.rival(chosen), search.rivals(level, chosen), x_held, level, n_train)
-        undecided = undecided_constants(chosen.constants, search.config.max_denominator)
-        verdict = Verdict.AMBIGUOUS if rivals or undecided else verdict
+        rivals, undecided, powers = what_the_data_leave_open(search, chosen, level)
+        verdict = Verdict.AMBIGUOUS if rivals or undecided or powers else verdict
     prediction = law.predict(table.x)
     in_range = float(np.sqrt(np.nanmean((prediction - table.y) ** 2)) / np.sqrt(np.mean(table.y**2)))
     fit = LawFit(law, front, chosen, verdict, level, in_range if math.isfinite(in_range) else math.inf,
                  search.budget.elapsed(), search.config, len(table.y), competitors=rivals,
-                 undecided=undecided)  # fmt: skip
+                 undecided=undecided, powers=powers)  # fmt: skip
     fit.stopped = search.budget.stopped_in
     fit.notes = notes(fit, table)
     return fit
+
+
+def what_the_data_leave_open(search: Search, chosen: Candidate, level: float):
+    """The checks of a noise-level law (verification): laws of other structures that fit as well and lead elsewhere
+    outside, constants other exact numbers fit as well, and powers of sums a neighbour on the lattice fits better."""
+    evidence = search.judge.evidence
+    rivals = competitors(search.rival(chosen), search.rivals(level, chosen), evidence.x_held, level, len(evidence.y))
+    undecided = undecided_constants(chosen.constants, search.config.max_denominator)
+    powers = preferred_powers(chosen.expression, dict(zip(search.symbols, evidence.x.T)), evidence.y)
+    return rivals, undecided, powers
 
 
 def notes(fit: LawFit, table: Table) -> list[str]:
@@ -142,6 +154,7 @@ def notes(fit: LawFit, table: Table) -> list[str]:
             "later stages did not run; raise --time-budget to run them"
         )
     lines += [constant.note() for constant in fit.undecided]
+    lines += [power.note() for power in fit.powers]
     if fit.competitors:
         lines.append(
             f"{len(fit.competitors)} law(s) of another structure fit the data as well and predict differently "
