@@ -28,9 +28,12 @@ import numpy as np
 import sympy
 from scipy.optimize import least_squares
 
+from arithnet.laws.law.evaluate import evaluate
+from arithnet.laws.law.symbolic import from_sympy
+
 #: How far a power is moved on the lattice.
 STEP = sympy.Rational(1, 2)
-#: Powers of sums checked per law at most (the largest sums first): each costs two small least-squares fits.
+#: Powers of sums checked per law at most (the first in the expression): each costs three small least-squares fits.
 MAX_FREED = 4
 
 
@@ -80,21 +83,21 @@ def _is_power_of_sum(node: sympy.Basic) -> bool:
 def _cost(expression, target, power, columns, y) -> float:
     """The residual sum of squares (relative to RMS(y)) with ``target``'s exponent set to ``power`` and every
     coefficient refitted; inf when the fit fails."""
-    placeholder = sympy.Symbol("power·moved")
-    shape, initial = _parametrized(expression, target, placeholder)
-    shape = shape.subs(placeholder, power)
-    names = [symbol for symbol, _ in initial[:-1]]
-    scale = float(np.sqrt(np.mean(y**2)))
-    fitted = _least_squares(
-        lambda theta: _residual_of(shape, names, columns, y, scale, theta), np.array([v for _, v in initial[:-1]])
-    )
+    shape, initial = _parametrized(expression, target, power)
+    try:
+        tree = from_sympy(shape)  # the coefficients are inputs of the tree, given as scalars
+    except ValueError:  # a number beyond the law file's limits: no fit to compare
+        return math.inf
+    named = {symbol.name: values for symbol, values in columns.items()}
+    scale, n_rows = float(np.sqrt(np.mean(y**2))), len(y)
+
+    def residual(theta: np.ndarray) -> np.ndarray:
+        coefficients = {symbol.name: value for (symbol, _), value in zip(initial, theta)}
+        r = (evaluate(tree, {**named, **coefficients}, n_rows) - y) / scale
+        return np.where(np.isfinite(r), r, 1e3)
+
+    fitted = _least_squares(residual, np.array([value for _, value in initial]))
     return 2 * fitted.cost if fitted is not None else math.inf
-
-
-def _residual_of(shape, names, columns, y, scale, theta) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        r = (_values(shape, {**columns, **dict(zip(names, theta))}) - y) / scale
-    return np.where(np.isfinite(r), r, 1e3)
 
 
 def _least_squares(residual, start: np.ndarray):
@@ -107,7 +110,7 @@ def _least_squares(residual, start: np.ndarray):
 
 def _parametrized(expression, target, power):
     """``expression`` with a free coefficient for each term of each sum and for the law's factor, and ``power`` in
-    place of ``target``'s exponent; the parameters with their starting values, ``power`` last."""
+    place of ``target``'s exponent; the coefficients with their starting values."""
     initial: list[tuple[sympy.Symbol, float]] = []
 
     def coefficient(value) -> sympy.Symbol:
@@ -126,26 +129,4 @@ def _parametrized(expression, target, power):
         return node
 
     factor, rest = expression.as_coeff_Mul()
-    shape = coefficient(factor) * walk(rest)
-    initial.append((power, float(target.exp)))
-    return shape, initial
-
-
-def _values(node: sympy.Basic, values: dict) -> np.ndarray | float:
-    """The expression's value on the rows: symbols from ``values`` (columns and parameters), numbers as floats."""
-    if isinstance(node, sympy.Symbol):
-        return values[node]
-    if node.is_number:
-        return float(node)
-    parts = [_values(arg, values) for arg in node.args]
-    if isinstance(node, sympy.Add):
-        return sum(parts[1:], parts[0])
-    if isinstance(node, sympy.Mul):
-        return math.prod(parts[1:], start=parts[0])
-    if isinstance(node, sympy.Pow):
-        return np.power(np.asarray(parts[0], dtype=np.float64), parts[1])
-    if isinstance(node, sympy.Abs):
-        return np.abs(parts[0])
-    if isinstance(node, sympy.sign):
-        return np.sign(parts[0])
-    raise ValueError(f"cannot evaluate {type(node).__name__}")
+    return coefficient(factor) * walk(rest), initial
