@@ -1,4 +1,7 @@
-"""Every file arithnet writes goes through this module: never a half-written file, never a partial set.
+"""Every file arithnet writes goes through this package: never a half-written file, never a partial set.
+
+A file per idea: ``writing`` (whole files, with the modes and links they keep), ``sets`` (a directory
+replaced as one), ``checks`` (the checks before long work) and ``strict`` (strict JSON).
 
 Writing (each raises a one-line ValueError where it says so):
 
@@ -26,7 +29,9 @@ set's directory is replaced as one: ``prepare_set`` refuses them.
 
 Checking, before long work (creating nothing unless the name says so):
 ``prepare_directory`` (creates), ``check_directory_creatable``,
-``prepare_file``, ``prepare_files`` and ``prepare_set``.
+``check_file_writable`` (a file written in place: the results store),
+``directory_problem`` (a cache's probe), ``prepare_file``, ``prepare_files``
+and ``prepare_set``.
 
 Strict JSON (no NaN, no Infinity: what other languages' parsers accept):
 ``finite_or_none`` replaces every non-finite float in a nested value by

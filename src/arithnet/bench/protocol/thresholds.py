@@ -339,6 +339,8 @@ def write_table(path: Path = TABLE_PATH, n_samples: int = N_SAMPLES) -> dict[str
         "n_samples": n_samples,
         "thresholds": table,
     }
+    if not all(math.isfinite(value) for value in table.values()):
+        raise ValueError("a simulated threshold is not finite: the table is not written")
     text = strict_json(document, indent=1, ensure_ascii=False) + "\n"
     write_all([(path, text_writer(text))])
     _shipped_table.cache_clear()

@@ -137,7 +137,7 @@ def joined(ray, address: str | None, jobs: int) -> Iterator[tuple[int, int]]:
         # Warnings only (Ray's INFO lines would break into the progress bar); workers' output stays in Ray's logs.
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="WARNING", **options)
     except (ConnectionError, RuntimeError, ValueError) as error:
-        raise ValueError(f"cannot join the Ray cluster at {address!r}: {first_line(error)}") from None
+        raise ValueError(f"cannot join the Ray cluster at {address!r}: {first_line(error, limit=None)}") from None
     try:
         yield cluster_cpus(ray, f"the Ray cluster at {address!r}")
     finally:
@@ -223,7 +223,7 @@ def _host_port(address: str) -> tuple[str, int]:
         try:
             address = canonicalize_bootstrap_address_or_die("auto")
         except ConnectionError as error:
-            raise ValueError(f"cannot find a Ray cluster for address 'auto': {first_line(error)}") from None
+            raise ValueError(f"cannot find a Ray cluster for address 'auto': {first_line(error, limit=None)}") from None
     rest = address.removeprefix("ray://")
     host, colon, port = rest.rpartition(":")
     if not colon:

@@ -15,13 +15,14 @@ from arithnet.files import check_file_writable
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def first_line(message: str | BaseException, limit: int = 100) -> str:
-    """A message (SQLite's, Ray's) on one short line: their reports can hold newlines and many problems. An
-    error without a message is named by its type."""
+def first_line(message: str | BaseException, limit: int | None = 100) -> str:
+    """A message on one line (SQLite's and Ray's reports can hold newlines and many problems), cut to ``limit``
+    characters unless None (a Ray message listing addresses is kept whole). An error without a message is named
+    by its type."""
     line = " ".join(str(message).split())
     if not line and isinstance(message, BaseException):
         return type(message).__name__
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 def check_writable(path: str | os.PathLike) -> None:
