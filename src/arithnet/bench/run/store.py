@@ -216,7 +216,7 @@ class ResultsStore:
         except sqlite3.DatabaseError as error:
             connection.close()
             raise ValueError(
-                f"{str(self.path)!r} is corrupt ({first_line(str(error))}); move it away to start a new store"
+                f"{str(self.path)!r} is corrupt ({first_line(error)}); move it away to start a new store"
             ) from None
         except BaseException:
             connection.close()
@@ -295,7 +295,7 @@ class ResultsStore:
                     self._connection.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as error:
-            raise StoreRefused(f"results store {str(self.path)!r} {refused}: {first_line(str(error))}") from None
+            raise StoreRefused(f"results store {str(self.path)!r} {refused}: {first_line(error)}") from None
 
     def schema_version(self) -> str:
         """The store's schema version, read now (another process may upgrade the store)."""
@@ -313,7 +313,7 @@ class ResultsStore:
             self._connection.execute("BEGIN IMMEDIATE")
             self._connection.execute("ROLLBACK")
         except sqlite3.OperationalError as error:
-            reason = first_line(str(error))
+            reason = first_line(error)
             if "lock" in reason or "busy" in reason:
                 reason = f"another process has held its write lock for over {timeout:g} s"
             raise ValueError(f"results store {str(self.path)!r} cannot be written: {reason}") from None
