@@ -78,6 +78,8 @@ class FitConfig:
             (laws/search/screening.py).
         factored_stages: train FactorNets, sums of terms that are numerators times powers of sums
             (laws/search/factored.py), after the closed-form stages.
+        power_moves: last, move a power of a sum of the noise-level laws by ½ where the rows prefer the
+            neighbour by strong evidence, and judge the moved law (laws/search/moves.py).
         min_rows: fewer rows are refused (and fewer than 2·(inputs + 2): a law needs rows to spare).
     """
 
@@ -105,6 +107,7 @@ class FitConfig:
     min_rows: int = 8
     screen_columns: bool = True
     factored_stages: bool = True
+    power_moves: bool = True
 
     def __post_init__(self) -> None:
         check_count("seed", self.seed, minimum=0)
@@ -120,6 +123,7 @@ class FitConfig:
             "screen_columns",
             "rational_stage",
             "factored_stages",
+            "power_moves",
             "lattice_stage",
             "shared_starts",
             "lattice_pull",

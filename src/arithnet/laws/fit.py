@@ -119,7 +119,7 @@ def result(search: Search, table: Table) -> LawFit:
             candidate.verified = Verdict.NOISE
         level = search.noise_level() if consistent else None
     front = pareto_front([search.tidied(c) for c in pareto_front(candidates)])
-    chosen = search.tidied(choose(front), always=True)
+    chosen = search.tidied(choose(front, len(search.judge.evidence.y)), always=True)
     law = Law.from_sympy(chosen.expression, table.names, table.target)
     verdict, rivals, undecided, powers = chosen.verified, [], [], []
     if verdict == Verdict.NOISE:

@@ -4,7 +4,9 @@ The stages are the power law, the lattice stage (one dimensionless group
 away from it), the polynomial library (y^q a polynomial of degree 2), the
 rational library (y^q·Q = P, polynomials of any degree, one SVD each), the
 factored stages (FactorNets: sums of terms that are numerators times powers of
-sums, laws/search/factored.py) and LawNet's stages (LawNets of growing size).
+sums, laws/search/factored.py), LawNet's stages (LawNets of growing size), and
+last, on noisy rows, the noise-level laws with a power of a sum moved where
+the rows prefer it (laws/search/moves.py).
 The first four are enumeration and closed-form solves in numpy; the trained
 stages, factored and LawNet's, import torch when they run. The search stops at
 the first stage with an exact law, when a noise-level law survives a bigger
@@ -105,6 +107,10 @@ class Search:
                 stage()
                 if trained and previous and self.noise_consistent():
                     break  # a bigger network did not beat the noise level: more terms would only fit noise
+            if self.config.power_moves and not self.found_exact():
+                from arithnet.laws.search.moves import power_moves_stage
+
+                power_moves_stage(self)
         except OutOfTime:
             pass
         return self
@@ -205,10 +211,7 @@ class Search:
             composite = simplified(composite, phi, self.rows.y)
             settings = (self.config.max_denominator, self.config.snap_sigmas[0], exponent_denominator(self.grids))
             expression, readings = composite_expression(composite, self.rows, self.symbols, settings)
-            key = sympy.srepr(expression)
-            if key not in self.candidates:
-                judged = self.judge(expression, composite.label, name, composite.key(), readings, composite)
-                self.candidates[key] = judged
+            self.judged(expression, composite.label, name, composite.key(), readings, composite)
 
     def checker(self, stage: str):
         """The budget's check for ``stage``, for work that runs long inside one call (a shortlist)."""
@@ -233,10 +236,15 @@ class Search:
             sign = fitted_sign(structure, self.rows.x)
             settings = (self.config.max_denominator, sigmas, exponent_denominator(self.grids))
             expression, readings = law_expression(structure, self.rows, self.symbols, sign, settings)
-            key = sympy.srepr(expression)
-            if key not in self.candidates:
+            if sympy.srepr(expression) not in self.candidates:
                 written = effective(structure, readings)
-                self.candidates[key] = self.judge(expression, structure.label, stage, written.key(), readings, written)
+                self.judged(expression, structure.label, stage, written.key(), readings, written)
+
+    def judged(self, expression, template: str, stage: str, structure=(), readings=(), origin=None) -> None:
+        """Judge ``expression`` (verification.judge) and keep it, unless the same law is a candidate already."""
+        key = sympy.srepr(expression)
+        if key not in self.candidates:
+            self.candidates[key] = self.judge(expression, template, stage, structure, readings, origin)
 
     def readings(self, structures: list[tuple[Structure, float]]):
         """(structure, snap sigmas) pairs to read out: every structure at every ``snap_sigmas``, and the best

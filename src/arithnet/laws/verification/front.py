@@ -83,8 +83,32 @@ def noise_band(n_held: int) -> float:
     return 1.0 + 3.0 / math.sqrt(2.0 * n_held)
 
 
-def choose(front: list[Candidate]) -> Candidate:
+#: The BIC gain that counts as strong evidence for one law over another: 2·ln 20, odds of 20 to 1 (Kass and
+#: Raftery's scale). The choice among noise-level laws and the powers check (verification.powers) use it.
+MIN_BIC_GAIN = 6.0
+
+
+def n_parameters(expression: sympy.Expr) -> int:
+    """The numbers a law holds other than ±1, its constants and exponents alike: what its fit cost."""
+    return sum(1 for node in sympy.preorder_traversal(expression) if node.is_Number and node not in (1, -1))
+
+
+def bic(candidate: Candidate, n_rows: int) -> float:
+    """n·ln(training error²) + k·ln(n), k the law's numbers (``n_parameters``)."""
+    return n_rows * math.log(max(candidate.train_error, 1e-300) ** 2) + n_parameters(candidate.expression) * math.log(
+        n_rows
+    )
+
+
+def choose(front: list[Candidate], n_rows: int | None = None) -> Candidate:
     """The simplest exact candidate; else the simplest at the noise level; else the front's elbow.
+
+    At the noise level, given the training rows' count ``n_rows``, a more complex
+    law of the front replaces the simplest when the rows prefer it by strong
+    evidence, a BIC lower by more than MIN_BIC_GAIN. The noise band is wide
+    (three standard errors of one RMS), and the first terms of a law's series,
+    ω/c − 11c/(2d²ω) for √(ω²/c² − π²/d²), can sit inside it while the law fits
+    the same rows better by a BIC gain of a hundred.
 
     The elbow is PySR's "score": the largest drop of log(error) per unit of
     complexity from the previous member of the front. The most accurate
@@ -93,7 +117,11 @@ def choose(front: list[Candidate]) -> Candidate:
     for level in (Verdict.EXACT, Verdict.NOISE):
         verified = [c for c in front if c.verified == level]
         if verified:
-            return min(verified, key=lambda c: (c.complexity, c.error))
+            simplest = min(verified, key=lambda c: (c.complexity, c.error))
+            if level != Verdict.NOISE or n_rows is None:
+                return simplest
+            best = min(verified, key=lambda c: (bic(c, n_rows), c.complexity))
+            return best if bic(simplest, n_rows) - bic(best, n_rows) > MIN_BIC_GAIN else simplest
     front = sorted(front, key=lambda c: c.complexity)
     scores = [-math.inf] + [
         -math.log(max(b.error, 1e-300) / max(a.error, 1e-300)) / max(b.complexity - a.complexity, 1)

@@ -33,20 +33,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy
-from scipy.optimize import least_squares
 
-from arithnet.laws.law.evaluate import evaluate
-from arithnet.laws.law.symbolic import from_sympy, text
+from arithnet.laws.law.symbolic import text
+from arithnet.laws.readout.refit import fit_shape, parametrized
+from arithnet.laws.verification.front import MIN_BIC_GAIN
 
 #: How far a power is moved on the lattice.
 STEP = sympy.Rational(1, 2)
 #: Powers of sums checked per law at most (the first in the expression): each costs three small least-squares fits.
 MAX_FREED = 4
-#: The BIC gain (n·ln of the ratio of residual sums of squares) a neighbour needs: 2·ln 20, odds of 20 to 1.
-MIN_GAIN = 6.0
-#: Training rows the fits use at most (the first of a random order), and evaluations of the residuals per fit.
+#: The BIC gain (n·ln of the ratio of residual sums of squares) a neighbour needs: strong evidence.
+MIN_GAIN = MIN_BIC_GAIN
+#: Training rows the fits use at most (the first of a random order); each fit evaluates the residuals at most
+#: MAX_ITERATIONS times (readout.refit).
 MAX_ROWS = 1000
-MAX_ITERATIONS = 100
 
 
 @dataclass
@@ -71,17 +71,36 @@ class FreedPower:
 
 def preferred_powers(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray):
     """The powers of sums in ``expression`` whose neighbour on the lattice the rows (``columns``, y) prefer."""
-    columns, y = {symbol: values[:MAX_ROWS] for symbol, values in columns.items()}, y[:MAX_ROWS]
+    return [
+        FreedPower(text(move.target.base), float(move.target.exp), float(move.power), move.bic_gain)
+        for move in power_moves(expression, columns, y)
+    ]
+
+
+@dataclass
+class PowerMove:
+    """A power of a sum in a law (``target``, a sympy Pow), the power the rows prefer, and the BIC gain."""
+
+    target: sympy.Pow
+    power: sympy.Rational
+    bic_gain: float
+
+
+def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray) -> list[PowerMove]:
+    """Each power of a sum in ``expression`` (at most MAX_FREED) whose best neighbour on the lattice fits the rows
+    (at most MAX_ROWS) better by more than MIN_GAIN in BIC, with that neighbour's power."""
+    named = {symbol.name: values[:MAX_ROWS] for symbol, values in columns.items()}
+    y = y[:MAX_ROWS]
     found = []
     for target in _targets(expression):
-        costs = {power: _cost(expression, target, power, columns, y) for power in _neighbourhood(target.exp)}
+        costs = {power: _cost(expression, target, power, named, y) for power in _neighbourhood(target.exp)}
         own = costs.pop(target.exp)
         best = min(costs, key=costs.get, default=None)
         if best is None or not math.isfinite(own) or not math.isfinite(costs[best]):
             continue  # a fit that failed decides nothing
         gain = len(y) * math.log(own / max(costs[best], 1e-300))
         if gain > MIN_GAIN:
-            found.append(FreedPower(text(target.base), float(target.exp), float(best), gain))
+            found.append(PowerMove(target, best, gain))
     return found
 
 
@@ -99,53 +118,8 @@ def _is_power_of_sum(node: sympy.Basic) -> bool:
     return isinstance(node, sympy.Pow) and isinstance(node.base, sympy.Add) and node.exp.is_Rational
 
 
-def _cost(expression, target, power, columns, y) -> float:
+def _cost(expression, target, power, columns: dict[str, np.ndarray], y) -> float:
     """The residual sum of squares (relative to RMS(y)) with ``target``'s exponent set to ``power`` and every
-    coefficient refitted; inf when the fit fails."""
-    shape, initial = _parametrized(expression, target, power)
-    try:
-        tree = from_sympy(shape)  # the coefficients are inputs of the tree, given as scalars
-    except ValueError:  # a number beyond the law file's limits: no fit to compare
-        return math.inf
-    named = {symbol.name: values for symbol, values in columns.items()}
-    scale, n_rows = float(np.sqrt(np.mean(y**2))), len(y)
-
-    def residual(theta: np.ndarray) -> np.ndarray:
-        coefficients = {symbol.name: value for (symbol, _), value in zip(initial, theta)}
-        r = (evaluate(tree, {**named, **coefficients}, n_rows) - y) / scale
-        return np.where(np.isfinite(r), r, 1e3)
-
-    fitted = _least_squares(residual, np.array([value for _, value in initial]))
-    return 2 * fitted.cost if fitted is not None else math.inf
-
-
-def _least_squares(residual, start: np.ndarray):
-    try:
-        fitted = least_squares(residual, start, method="trf", x_scale="jac", max_nfev=MAX_ITERATIONS)
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    return fitted if np.isfinite(fitted.cost) else None
-
-
-def _parametrized(expression, target, power):
-    """``expression`` with a free coefficient for each term of each sum and for the law's factor, and ``power`` in
-    place of ``target``'s exponent; the coefficients with their starting values."""
-    initial: list[tuple[sympy.Symbol, float]] = []
-
-    def coefficient(value) -> sympy.Symbol:
-        symbol = sympy.Symbol(f"coefficient·{len(initial)}")
-        initial.append((symbol, float(value)))
-        return symbol
-
-    def walk(node):
-        if isinstance(node, sympy.Add):
-            terms = [term.as_coeff_Mul() for term in node.args]
-            return sympy.Add(*[coefficient(c) * walk(rest) for c, rest in terms])
-        if isinstance(node, sympy.Mul):
-            return sympy.Mul(*[walk(factor) for factor in node.args])
-        if isinstance(node, sympy.Pow):
-            return sympy.Pow(walk(node.base), power if node == target else node.exp)
-        return node.func(*[walk(arg) for arg in node.args]) if node.args else node  # Abs, sign
-
-    factor, rest = expression.as_coeff_Mul()
-    return coefficient(factor) * walk(rest), initial
+    coefficient refitted (readout.refit); inf when the fit fails."""
+    fitted = fit_shape(parametrized(expression, {target: power}), columns, y)
+    return fitted.rss if fitted is not None else math.inf
