@@ -89,3 +89,42 @@ def test_the_stage_leaves_a_law_of_the_class_alone():
     search = search_with(LORENTZ, 0.01, seed=2)
     power_moves_stage(search)
     assert [c.stage for c in search.candidates.values()] == ["trained, 3 monomials"]
+
+
+def noise_level_law(text: str, complexity: int, train_error: float):
+    from arithnet.laws.verdict import Verdict
+    from arithnet.laws.verification.front import Candidate
+
+    expression = sympy.parse_expr(text, local_dict={"omega": sympy.Symbol("omega"), "c": c, "d": sympy.Symbol("d")})
+    return Candidate(expression, complexity, train_error, train_error, 0.03, Verdict.NOISE, "", "lattice")
+
+
+def test_among_noise_level_laws_the_rows_strong_preference_decides():
+    """The first terms of a series sit in the noise band beside the law (Feynman II.24.17 at 1% noise, its
+    training errors): the rows prefer the law by a BIC gain of 94, which overrides its extra complexity.
+    A gain below 6 does not: the simplest stays."""
+    from arithnet.laws.verification.front import bic, choose
+
+    series = noise_level_law("omega/c - 11*c/(2*d**2*omega)", 15, 1.0522e-2)
+    law = noise_level_law("sqrt(omega**2/c**2 - pi**2/d**2)", 18, 9.7542e-3)
+    assert bic(series, 750) - bic(law, 750) > 90
+    assert choose([series, law], n_rows=750) is law
+    assert choose([series, law]) is series  # without the rows' count: the simplest
+    close = noise_level_law("sqrt(omega**2/c**2 - pi**2/d**2)", 18, 1.0362e-2)
+    assert 0 < bic(series, 750) - bic(close, 750) < 6
+    assert choose([series, close], n_rows=750) is series
+
+
+def test_a_power_the_rows_hardly_decide_makes_the_law_ambiguous():
+    """On a sample where the rows prefer the root only weakly, the Padé form's neighbour with −½ is as plausible
+    (the same parameters, a fit no worse): it is a competitor, and the law is not verified to the noise."""
+    from arithnet.laws.fit import what_the_data_leave_open
+
+    search = search_with(PADE, 0.01, seed=1)
+    (chosen,) = search.noise_consistent()
+    columns = {symbol: values for symbol, values in zip(search.symbols, search.judge.evidence.x.T)}
+    gains = [move.bic_gain for move in power_moves(PADE, columns, search.judge.evidence.y, min_gain=-np.inf)]
+    assert 0 < max(gains) < 6  # no strong preference: the powers check alone would let the law pass
+    competitors, _, powers = what_the_data_leave_open(search, chosen, search.noise_level())
+    assert powers == [] and {c.stage for c in competitors} == {STAGE}
+    assert {c.law.rsplit(" ", 1)[1] for c in competitors} == {"-1/2", "-3/2"}  # the rows hardly fix the power

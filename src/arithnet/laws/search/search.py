@@ -306,8 +306,9 @@ class Search:
         )  # fmt: skip
 
     def rivals(self, level: float, chosen: Candidate) -> list[Rival]:
-        """Every law that fits to the noise: the noise-level candidates, the unsnapped fits off the lattice, and
-        the chosen law's neighbours on the lattice (one exponent moved by ½ or 1, constants refitted).
+        """Every law that fits to the noise: the noise-level candidates, the unsnapped fits off the lattice, the
+        chosen law's neighbours on the lattice (one exponent moved by ½ or 1, constants refitted), and its powers
+        of sums moved by ½ (search.moves).
 
         A law of the class stands alone on the lattice: moving one of its exponents breaks the fit. A law of
         the class that only approximates one outside it (a sum of powers of x for log x) has neighbours that
@@ -317,6 +318,10 @@ class Search:
         limit = level * noise_band(len(self.rows.y_held))
         if isinstance(chosen.origin, Composite):
             rivals += self.composite_rivals(chosen.origin, limit)
+        if self.config.power_moves:
+            from arithnet.laws.search.moves import power_rivals
+
+            rivals += power_rivals(self, self.rival(chosen), chosen.expression, limit)
         unsnapped = [fit for fit in self.fits if not on_lattice(fit.exponents, self.grids)]  # else a candidate already
         for fit in unsnapped + lattice_neighbours(self.rows, chosen.structure):
             error, unstructured, train_rms = self.fit_quality(fit)

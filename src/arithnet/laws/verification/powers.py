@@ -86,9 +86,10 @@ class PowerMove:
     bic_gain: float
 
 
-def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray) -> list[PowerMove]:
+def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray,
+                min_gain: float = MIN_GAIN) -> list[PowerMove]:  # fmt: skip
     """Each power of a sum in ``expression`` (at most MAX_FREED) whose best neighbour on the lattice fits the rows
-    (at most MAX_ROWS) better by more than MIN_GAIN in BIC, with that neighbour's power."""
+    (at most MAX_ROWS) better by more than ``min_gain`` in BIC, with that neighbour's power."""
     named = {symbol.name: values[:MAX_ROWS] for symbol, values in columns.items()}
     y = y[:MAX_ROWS]
     found = []
@@ -99,9 +100,14 @@ def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray],
         if best is None or not math.isfinite(own) or not math.isfinite(costs[best]):
             continue  # a fit that failed decides nothing
         gain = len(y) * math.log(own / max(costs[best], 1e-300))
-        if gain > MIN_GAIN:
+        if gain > min_gain:
             found.append(PowerMove(target, best, gain))
     return found
+
+
+def neighbour_powers(expression: sympy.Expr) -> list[tuple[sympy.Pow, sympy.Rational]]:
+    """Each power of a sum in ``expression`` (at most MAX_FREED) with each of its neighbours on the lattice."""
+    return [(target, power) for target in _targets(expression) for power in _neighbourhood(target.exp)[1:]]
 
 
 def _targets(expression: sympy.Expr) -> list[sympy.Pow]:
