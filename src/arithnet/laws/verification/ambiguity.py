@@ -139,6 +139,9 @@ class Rival:
     def bic(self, n_rows: int) -> float:
         return n_rows * math.log(max(self.train_rms, 1e-300) ** 2) + self.n_parameters * math.log(n_rows)
 
+    def aic(self, n_rows: int) -> float:
+        return n_rows * math.log(max(self.train_rms, 1e-300) ** 2) + 2 * self.n_parameters
+
 
 def competitors(chosen: Rival, rivals: list[Rival], x: np.ndarray, noise: float, n_rows: int) -> list[Competitor]:
     """The rivals of another structure that the data cannot tell from ``chosen`` (module docstring)."""
@@ -146,7 +149,8 @@ def competitors(chosen: Rival, rivals: list[Rival], x: np.ndarray, noise: float,
     found = []
     for rival in rivals:
         margin = rival.bic(n_rows) - chosen.bic(n_rows)
-        if rival.structure == chosen.structure or margin > math.log(n_rows):
+        better_than_chance = rival.aic(n_rows) < chosen.aic(n_rows)
+        if rival.structure == chosen.structure or (margin > math.log(n_rows) and not better_than_chance):
             continue
         differences = [difference(r, o) for r, o in zip(reference, outside(rival.predict, x))]
         if all(not np.isfinite(d) or d < SAME_LAW for d in differences):
