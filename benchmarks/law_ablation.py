@@ -39,6 +39,8 @@ VARIANTS: dict[str, dict] = {
     # panel (--laws development) they show what the networks find that the closed-form stages do not.
     "no factored stages": {"factored_stages": False},
     "no lattice stage alone": {"lattice_stage": False},
+    # The last stage and the rivals of moved powers (laws/search/moves.py), off: what the local moves add at noise.
+    "no power moves": {"power_moves": False},
     "no target powers": {"sum_powers": ["1"], "ratio_powers": ["1"], "rational_stage": False},
     "sums only (no ratios)": {"stages": SUMS_ONLY, "rational_stage": False},
     "no lattice stage": TRAINED,
