@@ -54,7 +54,7 @@ def power_moves_stage(search: Search) -> None:
                                    *settings)  # fmt: skip
                 if read is not None:
                     template = f"{text(candidate.expression)}, the power {move.target.exp} moved to {move.power}"
-                    search.judged(read[0], template, STAGE, readings=read[1])
+                    search.judged(read[0], template, STAGE, ("moved", template), read[1])
         if not laws:
             return
 

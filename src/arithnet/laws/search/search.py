@@ -53,7 +53,7 @@ from arithnet.laws.search.power_law import power_law_exponents
 from arithnet.laws.search.rational import rational_library
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Rival
-from arithnet.laws.verification.front import Candidate, noise_band
+from arithnet.laws.verification.front import Candidate, n_parameters, noise_band
 from arithnet.laws.verification.judge import Evidence, Judge
 from arithnet.laws.verification.noise import looks_like_noise
 
@@ -299,10 +299,13 @@ class Search:
         tree = from_sympy(candidate.expression)
         evidence = self.judge.evidence
         train_rms = float(relative_rms(evidence.values(tree, evidence.x)[None], evidence.y)[0])
-        constants = sum(1 for reading in candidate.constants if reading.snapped != 0)
+        if candidate.structure[:1] == ("moved",):  # read off its tree (search.moves): every number counts
+            k = n_parameters(candidate.expression)
+        else:
+            k = sum(1 for r in candidate.constants if r.snapped != 0) + key_exponents(candidate.structure)
         return Rival(
             str(candidate.expression), candidate.stage, candidate.error, lambda x: evidence.values(tree, x),
-            candidate.structure, train_rms, constants + key_exponents(candidate.structure),
+            candidate.structure, train_rms, k,
         )  # fmt: skip
 
     def rivals(self, level: float, chosen: Candidate) -> list[Rival]:
@@ -380,7 +383,7 @@ NEIGHBOUR_STEPS = (-1.0, -0.5, 0.5, 1.0)
 
 def lattice_neighbours(rows: Rows, key: tuple) -> list[ContinuousFit]:
     """The structure of ``key`` (power, {(role, exponents)}) with one exponent moved, its coefficients refitted."""
-    if len(key) != 2 or key[0] == "factored":
+    if len(key) != 2 or key[0] in ("factored", "moved"):
         return []  # no structure, a plain square (its neighbours would be other laws), or a factored law (its own)
     power, terms = key
     roles = np.array([float(role) for role, _ in sorted(terms)])
