@@ -103,7 +103,7 @@ def test_among_noise_level_laws_the_rows_strong_preference_decides():
     """The first terms of a series sit in the noise band beside the law (Feynman II.24.17 at 1% noise, its
     training errors): the rows prefer the law by a BIC gain of 94, which overrides its extra complexity.
     A gain below 6 does not: the simplest stays."""
-    from arithnet.laws.verification.front import bic, choose
+    from arithnet.laws.verification.front import choose, law_bic as bic
 
     series = noise_level_law("omega/c - 11*c/(2*d**2*omega)", 15, 1.0522e-2)
     law = noise_level_law("sqrt(omega**2/c**2 - pi**2/d**2)", 18, 9.7542e-3)
@@ -128,3 +128,18 @@ def test_a_power_the_rows_hardly_decide_makes_the_law_ambiguous():
     competitors, _, powers = what_the_data_leave_open(search, chosen, search.noise_level())
     assert powers == [] and {c.stage for c in competitors} == {STAGE}
     assert {c.law.rsplit(" ", 1)[1] for c in competitors} == {"-1/2", "-3/2"}  # the rows hardly fix the power
+
+
+def test_a_sum_negative_on_the_rows_moves_as_its_turned_over_form_does():
+    """−b/(2 − a) and b/(a − 2) are one law on rows where a > 2: moved to −½, both become b·(a − 2)^(−½) and fit
+    the rows of that law exactly; a power inside a float power is not moved at all."""
+    rng = np.random.default_rng(0)
+    columns = {"a": rng.uniform(3.0, 6.0, 300), "b": rng.uniform(1.0, 2.0, 300)}
+    y = columns["b"] / np.sqrt(columns["a"] - 2)
+    for law in (-b / (2 - a), b / (a - 2)):
+        (target,) = [n for n in sympy.preorder_traversal(law) if n.is_Pow and n.base.is_Add]
+        shape = parametrized(law, {target: sympy.Rational(-1, 2)}, columns)
+        assert target in shape.moved and fit_shape(shape, columns, y).rss < 1e-20
+    floated = a * (1 + 1 / (a + b)) ** sympy.Float(1.37)  # a sum inside a float power: no lattice to move on
+    (target,) = [n for n in sympy.preorder_traversal(floated) if n.is_Pow and n.base.is_Add and n.exp == -1]
+    assert parametrized(floated, {target: sympy.Rational(-1, 2)}).moved == frozenset()

@@ -79,7 +79,7 @@ class FitConfig:
         factored_stages: train FactorNets, sums of terms that are numerators times powers of sums
             (laws/search/factored.py), after the closed-form stages.
         power_moves: last, move a power of a sum of the noise-level laws by ½ where the rows prefer the
-            neighbour by strong evidence, and judge the moved law (laws/search/moves.py).
+            neighbour, judge the moved law, and count such neighbours as rivals (laws/search/moves.py).
         min_rows: fewer rows are refused (and fewer than 2·(inputs + 2): a law needs rows to spare).
     """
 

@@ -12,7 +12,9 @@ parametrisation: its constants are read off its tree instead.
 - The starting values are the law's own, exactly: the law is
   factor·shape(θ₀) with θ₀ read off its terms.
 - The fit is scipy's least squares on y itself, residuals relative to RMS(y),
-  with at most MAX_ITERATIONS evaluations; the standard errors come from its
+  with at most MAX_ITERATIONS evaluations of the residuals (scipy's count,
+  which leaves out the finite differences of the Jacobian: those add one
+  evaluation per constant and step); the standard errors come from the
   Jacobian.
 - Snapping goes in turn, as in readout.in_turn and for its reason
   (correlated constants): the best-determined constant is snapped to the
@@ -46,6 +48,7 @@ class Shape:
     expression: sympy.Expr
     parameters: list[sympy.Symbol]
     start: np.ndarray
+    moved: frozenset = frozenset()
 
     def values(self, theta: np.ndarray, columns: dict[str, np.ndarray], n_rows: int, tree=None) -> np.ndarray:
         tree = tree if tree is not None else from_sympy(self.expression)
@@ -55,9 +58,16 @@ class Shape:
         return self.expression.xreplace(dict(zip(self.parameters, constants)))
 
 
-def parametrized(expression: sympy.Expr, powers: dict | None = None) -> Shape:
-    """``expression``'s shape, with the power of each Pow node in ``powers`` (node → power) replaced."""
+def parametrized(expression: sympy.Expr, powers: dict | None = None, columns: dict | None = None) -> Shape:
+    """``expression``'s shape, with the power of each Pow node in ``powers`` (node → power) replaced.
+
+    A sum under an integer power p that is negative on the rows (``columns``, where given) is turned over
+    when p is moved to a half, its sign (−1)^p kept in front: −1/(2 − a) on rows where a > 2 moves to
+    (a − 2)^(−½), as 1/(a − 2) does, whichever way sympy wrote the sum. ``Shape.moved`` holds the Pow nodes
+    whose power the shape changed: one inside Abs, sign or a float power is kept as it is, and not moved.
+    """
     powers = powers or {}
+    moved: set = set()
     parameters: list[sympy.Symbol] = []
     start: list[float] = []
 
@@ -77,12 +87,22 @@ def parametrized(expression: sympy.Expr, powers: dict | None = None) -> Shape:
         if isinstance(node, sympy.Add):
             return summed([walk(arg) for arg in node.args], node)
         if isinstance(node, sympy.Pow) and node.exp.is_Rational:
-            base, scale = walk(node.base)
-            power = powers.get(node, node.exp)
-            if scale < 0 and not power.is_integer:
-                base, scale = -base, -scale
-            return sympy.Pow(base, power), abs(scale) ** float(power) * math.copysign(1.0, scale) ** int(power)
+            return raised(node, *walk(node.base))
         return node, 1.0  # Abs, sign and symbols: kept as they are
+
+    def raised(node, base, scale) -> tuple[sympy.Expr, float]:
+        power = powers.get(node, node.exp)
+        if node in powers and isinstance(node.base, sympy.Add):
+            moved.add(node)
+        if power.is_integer:
+            return sympy.Pow(base, power), abs(scale) ** float(power) * math.copysign(1.0, scale) ** int(power)
+        sign = 1.0
+        if node.exp.is_integer and _negative(node.base, columns, scale):
+            sign = (-1.0) ** int(node.exp)  # base^p = (−1)^p·(−base)^p: the neighbour keeps the sign
+            scale = -scale
+        if scale < 0:
+            base, scale = -base, -scale
+        return sympy.Pow(base, power), sign * scale ** float(power)
 
     def summed(parts, node) -> tuple[sympy.Expr, float]:
         lead = next((i for i, (shape, _) in enumerate(parts) if shape == 1), 0)
@@ -96,7 +116,18 @@ def parametrized(expression: sympy.Expr, powers: dict | None = None) -> Shape:
     factor = parameter(1.0)
     shape, scale = walk(expression)
     start[0] = scale
-    return Shape(factor * shape, parameters, np.array(start, dtype=np.float64))
+    return Shape(factor * shape, parameters, np.array(start, dtype=np.float64), frozenset(moved))
+
+
+def _negative(base: sympy.Expr, columns: dict | None, scale: float) -> bool:
+    """Whether ``base`` is negative on most rows (without rows: whether its scale is)."""
+    if columns is None:
+        return scale < 0
+    try:
+        values = evaluate(from_sympy(base), columns, len(next(iter(columns.values()))))
+    except ValueError:
+        return scale < 0
+    return bool(np.nanmedian(values) < 0) if np.isfinite(values).any() else scale < 0
 
 
 @dataclass

@@ -1,16 +1,20 @@
 """The last stage, "a power moved": a noise-level law read out again with a power of a sum the rows prefer moved.
 
-verification.powers finds, for a law that fits to the noise level, each power
-of a sum whose neighbour on the lattice (the power moved by ½, every constant
-refitted) the rows prefer with strong evidence, a BIC gain above 6. A law that
-such a move improves only approximates one of another shape: at 1% noise
+A noise-level law may only approximate one of another shape: at 1% noise
 LawNet finds 6(x − ut)/(6 − π·u²/c²), a Padé form of (x − ut)/√(1 − u²/c²),
-and with its −1 moved to −½ it is that law. This stage follows the evidence:
-the law of each such move, its constants refitted and snapped in turn
-(readout.refit), is judged as a candidate of its own. A moved law may prefer a
-further move: at most MAX_ROUNDS rounds are made, each over the MAX_LAWS
-simplest noise-level laws not moved yet. The moves come from the verdict's own
-check, so what the stage leaves unmoved is what the verdict calls ambiguous.
+and with its −1 moved to −½ it is that law. For the MAX_LAWS simplest
+noise-level laws, this stage moves each power of a sum by ½
+(verification.powers, every constant refitted on at most MAX_ROWS rows), and
+the law of every move the rows prefer at all (a BIC gain above 0) is read out
+again on the training rows, its constants snapped in turn (readout.refit), and
+judged as a candidate of its own. The choice then weighs it like any other
+(simplest at the noise level, unless the rows strongly prefer another). A
+moved law may prefer a further move: at most MAX_ROUNDS rounds are made.
+
+The same moves are the chosen law's rivals (``power_rivals``): a neighbour that
+fits the rows about as well and leads elsewhere outside leaves the power
+undecided, and the verdict ``ambiguous``. The verdict's own powers check
+(verification.powers) asks more, a gain above 6, to name a preferred power.
 """
 
 from __future__ import annotations
@@ -43,15 +47,15 @@ def power_moves_stage(search: Search) -> None:
     named = {symbol.name: values for symbol, values in columns.items()}
     settings = (search.config.max_denominator, search.config.snap_sigmas[0])
     moved: set[str] = set()
-    for _ in range(MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS):  # each round: the moves the rows prefer at all (a BIC gain above 0)
         laws = sorted(search.noise_consistent(), key=lambda c: (c.complexity, c.error))
         laws = [c for c in laws if sympy.srepr(c.expression) not in moved][:MAX_LAWS]
         for candidate in laws:
             moved.add(sympy.srepr(candidate.expression))
             for move in power_moves(candidate.expression, columns, evidence.y, min_gain=0.0):
                 search.budget.check(STAGE)
-                read = snapped_law(parametrized(candidate.expression, {move.target: move.power}), named, evidence.y,
-                                   *settings)  # fmt: skip
+                shape = parametrized(candidate.expression, {move.target: move.power}, named)
+                read = snapped_law(shape, named, evidence.y, *settings)
                 if read is not None:
                     template = f"{text(candidate.expression)}, the power {move.target.exp} moved to {move.power}"
                     search.judged(read[0], template, STAGE, ("moved", template), read[1])
@@ -61,27 +65,31 @@ def power_moves_stage(search: Search) -> None:
 
 def power_rivals(search: Search, chosen: Rival, expression: sympy.Expr, limit: float) -> list[Rival]:
     """The law's neighbours that fit to the noise (held-out error within ``limit``, residuals like noise): each
-    power of a sum moved by ½, every constant refitted, unsnapped. As many parameters as the law (``chosen``'s),
-    so a neighbour the rows prefer at all, by however little, is as plausible: the data do not decide the power."""
+    power of a sum moved by ½, every constant refitted, unsnapped. A neighbour has the law's parameters, and is
+    weighed against the law refitted the same way (not against its snapped constants, which a free refit beats
+    by chance): its training error is the law's times √(RSS neighbour / RSS law refitted)."""
     evidence = search.judge.evidence
     training = {name: values[:MAX_ROWS] for name, values in zip(search.names, evidence.x.T)}
-    held = dict(zip(search.names, evidence.x_held.T))
+    y = evidence.y[:MAX_ROWS]
+    own = fit_shape(parametrized(expression, columns=training), training, y)
+    if own is None or own.rss <= 0:
+        return []
     found = []
     for target, power in neighbour_powers(expression):
-        shape = parametrized(expression, {target: power})
-        fitted = fit_shape(shape, training, evidence.y[:MAX_ROWS])
+        shape = parametrized(expression, {target: power}, training)
+        fitted = fit_shape(shape, training, y) if target in shape.moved else None
         if fitted is None:
             continue
-        predicted = shape.values(fitted.values, held, len(evidence.y_held))
-        error = float(relative_rms(predicted[None], evidence.y_held)[0])
-        train = shape.values(fitted.values, dict(zip(search.names, evidence.x.T)), len(evidence.y))
-        residual = np.concatenate([train - evidence.y, predicted - evidence.y_held])[: len(search.judge.test_x)]
-        if error <= limit and looks_like_noise(search.judge.test_x, residual):
+        predict = _predictor(shape, fitted.values, search.names)
+        held = predict(evidence.x_held)
+        error = float(relative_rms(held[None], evidence.y_held)[0])
+        residual = np.concatenate([predict(evidence.x) - evidence.y, held - evidence.y_held])
+        if error <= limit and looks_like_noise(search.judge.test_x, residual[: len(search.judge.test_x)]):
             label = f"{text(expression)} with the power {target.exp} moved to {power}"
-
-            def predict(x, shape=shape, theta=fitted.values):
-                return shape.values(theta, dict(zip(search.names, x.T)), len(x))
-
-            train_rms = float(relative_rms(train[None], evidence.y)[0])
+            train_rms = chosen.train_rms * float(np.sqrt(fitted.rss / own.rss))
             found.append(Rival(label, STAGE, error, predict, ("moved", label), train_rms, chosen.n_parameters))
     return found
+
+
+def _predictor(shape, theta, names):
+    return lambda x: shape.values(theta, dict(zip(names, x.T)), len(x))

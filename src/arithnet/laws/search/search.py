@@ -53,7 +53,7 @@ from arithnet.laws.search.power_law import power_law_exponents
 from arithnet.laws.search.rational import rational_library
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Rival
-from arithnet.laws.verification.front import Candidate, n_parameters, noise_band
+from arithnet.laws.verification.front import Candidate, n_numbers, noise_band
 from arithnet.laws.verification.judge import Evidence, Judge
 from arithnet.laws.verification.noise import looks_like_noise
 
@@ -300,7 +300,7 @@ class Search:
         evidence = self.judge.evidence
         train_rms = float(relative_rms(evidence.values(tree, evidence.x)[None], evidence.y)[0])
         if candidate.structure[:1] == ("moved",):  # read off its tree (search.moves): every number counts
-            k = n_parameters(candidate.expression)
+            k = n_numbers(candidate.expression)
         else:
             k = sum(1 for r in candidate.constants if r.snapped != 0) + key_exponents(candidate.structure)
         return Rival(

@@ -88,14 +88,15 @@ def noise_band(n_held: int) -> float:
 MIN_BIC_GAIN = 6.0
 
 
-def n_parameters(expression: sympy.Expr) -> int:
+def n_numbers(expression: sympy.Expr) -> int:
     """The numbers a law holds other than ±1, its constants and exponents alike: what its fit cost."""
     return sum(1 for node in sympy.preorder_traversal(expression) if node.is_Number and node not in (1, -1))
 
 
-def bic(candidate: Candidate, n_rows: int) -> float:
-    """n·ln(training error²) + k·ln(n), k the law's numbers (``n_parameters``)."""
-    return n_rows * math.log(max(candidate.train_error, 1e-300) ** 2) + n_parameters(candidate.expression) * math.log(
+def law_bic(candidate: Candidate, n_rows: int) -> float:
+    """n·ln(training error²) + k·ln(n), k the law's numbers (``n_numbers``); the training error is already
+    corrected for the constants fitted (verification.judge)."""
+    return n_rows * math.log(max(candidate.train_error, 1e-300) ** 2) + n_numbers(candidate.expression) * math.log(
         n_rows
     )
 
@@ -120,8 +121,8 @@ def choose(front: list[Candidate], n_rows: int | None = None) -> Candidate:
             simplest = min(verified, key=lambda c: (c.complexity, c.error))
             if level != Verdict.NOISE or n_rows is None:
                 return simplest
-            best = min(verified, key=lambda c: (bic(c, n_rows), c.complexity))
-            return best if bic(simplest, n_rows) - bic(best, n_rows) > MIN_BIC_GAIN else simplest
+            best = min(verified, key=lambda c: (law_bic(c, n_rows), c.complexity))
+            return best if law_bic(simplest, n_rows) - law_bic(best, n_rows) > MIN_BIC_GAIN else simplest
     front = sorted(front, key=lambda c: c.complexity)
     scores = [-math.inf] + [
         -math.log(max(b.error, 1e-300) / max(a.error, 1e-300)) / max(b.complexity - a.complexity, 1)

@@ -18,7 +18,7 @@ from arithnet.laws.readout.algebra import relative_rms, worst_relative
 from arithnet.laws.readout.expression import size
 from arithnet.laws.readout.shortlist import degrees_of_freedom
 from arithnet.laws.verdict import Verdict
-from arithnet.laws.verification.front import Candidate, n_parameters
+from arithnet.laws.verification.front import Candidate, n_numbers
 from arithnet.laws.verification.noise import looks_like_noise
 
 #: Rows the tests for leftover structure see at most (a deterministic subset): a cubic's F-test and the
@@ -60,7 +60,7 @@ class Judge:
         else:
             prediction, fitted = evidence.values(tree, evidence.x_held), evidence.values(tree, evidence.x)
         error = float(relative_rms(prediction[None], evidence.y_held)[0])
-        k = n_parameters(expression)
+        k = n_numbers(expression)
         train_error = float(degrees_of_freedom(relative_rms(fitted[None], evidence.y), k, len(fitted))[0])
         worst = float(worst_relative(prediction[None], evidence.y_held)[0])
         verified = Verdict.EXACT if worst < self.config.exact_tolerance else Verdict.NOT_VERIFIED

@@ -11,8 +11,9 @@ a Padé form of (x − ut)/√(1 − u²/c²), fits 1% noisy rows to the noise l
 and with the power −½ in place of −1 it fits them better still. Such a law is
 ``ambiguous``: the data prefer a neighbour of its shape, which is named.
 
-The two fits have the same parameters (each term's coefficient, and the law's
-factor, refitted by least squares on the training rows), so the BIC gain of
+The two fits have the same parameters (each sum's coefficients but its leading
+one, and the law's factor, refitted by least squares on the training rows:
+readout.refit), so the BIC gain of
 the neighbour is n·ln(RSS law / RSS neighbour), twice the log of the Bayes
 factor. A gain above MIN_GAIN, strong evidence on Kass and Raftery's scale, is
 required: where a sum hardly varies over the rows, refitting the coefficients
@@ -95,6 +96,9 @@ def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray],
     found = []
     for target in _targets(expression):
         costs = {power: _cost(expression, target, power, named, y) for power in _neighbourhood(target.exp)}
+        costs = {power: cost for power, cost in costs.items() if cost is not None}
+        if target.exp not in costs:
+            continue
         own = costs.pop(target.exp)
         best = min(costs, key=costs.get, default=None)
         if best is None or not math.isfinite(own) or not math.isfinite(costs[best]):
@@ -124,8 +128,12 @@ def _is_power_of_sum(node: sympy.Basic) -> bool:
     return isinstance(node, sympy.Pow) and isinstance(node.base, sympy.Add) and node.exp.is_Rational
 
 
-def _cost(expression, target, power, columns: dict[str, np.ndarray], y) -> float:
+def _cost(expression, target, power, columns: dict[str, np.ndarray], y) -> float | None:
     """The residual sum of squares (relative to RMS(y)) with ``target``'s exponent set to ``power`` and every
-    coefficient refitted (readout.refit); inf when the fit fails."""
-    fitted = fit_shape(parametrized(expression, {target: power}), columns, y)
+    coefficient refitted (readout.refit); inf when the fit fails, None when the shape cannot move that power
+    (a power inside Abs, sign or a float power)."""
+    shape = parametrized(expression, {target: power}, columns)
+    if target not in shape.moved:
+        return None
+    fitted = fit_shape(shape, columns, y)
     return fitted.rss if fitted is not None else math.inf
