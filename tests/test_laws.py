@@ -106,7 +106,6 @@ def test_power_law_constants_are_recognised_not_floats():
     [
         ("a*b/(a + b)", {"a": POSITIVE, "b": POSITIVE}),
         ("x1*y1 + x2*y2", dict.fromkeys(("x1", "y1", "x2", "y2"), POSITIVE)),
-        ("1 + n*a/(1 - n*a/3)", {"n": (0.0, 1.0), "a": (0.0, 1.0)}),
     ],
 )
 def test_one_percent_noise_keeps_the_law_and_its_constants_and_says_noise(formula, ranges):
@@ -115,6 +114,19 @@ def test_one_percent_noise_keeps_the_law_and_its_constants_and_says_noise(formul
     assert fit.verification == Verdict.NOISE and fit.competitors == []
     assert fit.noise_level == pytest.approx(0.01, rel=0.1)
     assert same_law(fit.law.expression, expression, ranges), fit.law  # the constants too, exactly
+
+
+def test_a_power_the_rows_hardly_fix_is_left_open_though_the_law_is_found():
+    """1 − na/3 stays within [2/3, 1] on the rows: at 1% noise its power −1 and its neighbour −½ (coefficients
+    refitted) fit about as well and part outside. The law is found, constants exact, and called ambiguous, the
+    neighbours named."""
+    ranges = {"n": (0.0, 1.0), "a": (0.0, 1.0)}
+    data, expression = table("1 + n*a/(1 - n*a/3)", ranges, noise=0.01)
+    fit = fit_law(data)
+    assert same_law(fit.law.expression, expression, ranges), fit.law
+    assert fit.verification == Verdict.AMBIGUOUS
+    assert fit.competitors and {c.stage for c in fit.competitors} == {"a power moved"}  # −½ and −3/2
+    assert all("moved to" in c.law for c in fit.competitors)
 
 
 def test_a_law_outside_the_class_at_the_noise_level_is_ambiguous_never_noise():
