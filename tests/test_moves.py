@@ -103,7 +103,8 @@ def test_among_noise_level_laws_the_rows_strong_preference_decides():
     """The first terms of a series sit in the noise band beside the law (Feynman II.24.17 at 1% noise, its
     training errors): the rows prefer the law by a BIC gain of 94, which overrides its extra complexity.
     A gain below 6 does not: the simplest stays."""
-    from arithnet.laws.verification.front import choose, law_bic as bic
+    from arithnet.laws.verification.front import choose
+    from arithnet.laws.verification.front import law_bic as bic
 
     series = noise_level_law("omega/c - 11*c/(2*d**2*omega)", 15, 1.0522e-2)
     law = noise_level_law("sqrt(omega**2/c**2 - pi**2/d**2)", 18, 9.7542e-3)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 
 from arithnet.laws.config import FitConfig
 from arithnet.laws.law.evaluate import evaluate
