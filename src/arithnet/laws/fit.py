@@ -18,7 +18,7 @@ from arithnet.laws.search.search import Search
 from arithnet.laws.verdict import Verdict
 from arithnet.laws.verification.ambiguity import Competitor, UndecidedConstant, competitors, undecided_constants
 from arithnet.laws.verification.front import Candidate, choose, pareto_front
-from arithnet.laws.verification.powers import FreedPower, preferred_powers
+from arithnet.laws.verification.powers import FreedPower, neighbours
 from arithnet.tables import Table
 
 #: progress(fraction done, what is running)
@@ -139,10 +139,11 @@ def what_the_data_leave_open(search: Search, chosen: Candidate, level: float):
     """The checks of a noise-level law (verification): laws of other structures that fit as well and lead elsewhere
     outside, constants other exact numbers fit as well, and powers of sums a neighbour on the lattice fits better."""
     evidence = search.judge.evidence
-    rivals = competitors(search.rival(chosen), search.rivals(level, chosen), evidence.x_held, level, len(evidence.y))
+    near = neighbours(chosen.expression, dict(zip(search.symbols, evidence.x.T)), evidence.y)  # fitted once
+    rivals = search.rivals(level, chosen, near)
+    rivals = competitors(search.rival(chosen), rivals, evidence.x_held, level, len(evidence.y))
     undecided = undecided_constants(chosen.constants, search.config.max_denominator)
-    powers = preferred_powers(chosen.expression, dict(zip(search.symbols, evidence.x.T)), evidence.y)
-    return rivals, undecided, powers
+    return rivals, undecided, near.preferred()
 
 
 def notes(fit: LawFit, table: Table) -> list[str]:

@@ -19,6 +19,7 @@ undecided, and the verdict ``ambiguous``. The verdict's own powers check
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,10 +27,10 @@ import sympy
 
 from arithnet.laws.law.symbolic import text
 from arithnet.laws.readout.algebra import relative_rms
-from arithnet.laws.readout.refit import fit_shape, parametrized, snapped_law
+from arithnet.laws.readout.refit import snapped_law
 from arithnet.laws.verification.ambiguity import Rival
 from arithnet.laws.verification.noise import looks_like_noise
-from arithnet.laws.verification.powers import MAX_ROWS, neighbour_powers, power_moves
+from arithnet.laws.verification.powers import Neighbourhood, power_moves
 
 if TYPE_CHECKING:
     from arithnet.laws.search.search import Search
@@ -54,8 +55,7 @@ def power_moves_stage(search: Search) -> None:
             moved.add(sympy.srepr(candidate.expression))
             for move in power_moves(candidate.expression, columns, evidence.y, min_gain=0.0):
                 search.budget.check(STAGE)
-                shape = parametrized(candidate.expression, {move.target: move.power}, named)
-                read = snapped_law(shape, named, evidence.y, *settings)
+                read = snapped_law(move.shape, named, evidence.y, *settings)
                 if read is not None:
                     template = f"{text(candidate.expression)}, the power {move.target.exp} moved to {move.power}"
                     search.judged(read[0], template, STAGE, ("moved", template), read[1])
@@ -63,30 +63,22 @@ def power_moves_stage(search: Search) -> None:
             return
 
 
-def power_rivals(search: Search, chosen: Rival, expression: sympy.Expr, limit: float) -> list[Rival]:
-    """The law's neighbours that fit to the noise (held-out error within ``limit``, residuals like noise): each
-    power of a sum moved by ½, every constant refitted, unsnapped. A neighbour has the law's parameters, and is
-    weighed against the law refitted the same way (not against its snapped constants, which a free refit beats
-    by chance): its training error is the law's times √(RSS neighbour / RSS law refitted)."""
+def power_rivals(search: Search, chosen: Rival, near: Neighbourhood, limit: float) -> list[Rival]:
+    """The law's neighbours (``near``: verification.powers) that fit to the noise (held-out error within ``limit``,
+    residuals like noise): each power of a sum moved by ½, every constant refitted, unsnapped. A neighbour has
+    the law's parameters, and is weighed against the law refitted the same way (not against its snapped
+    constants, which a free refit beats by chance): its training error is the law's times
+    √(RSS neighbour / RSS law refitted)."""
     evidence = search.judge.evidence
-    training = {name: values[:MAX_ROWS] for name, values in zip(search.names, evidence.x.T)}
-    y = evidence.y[:MAX_ROWS]
-    own = fit_shape(parametrized(expression, columns=training), training, y)
-    if own is None or own.rss <= 0:
-        return []
     found = []
-    for target, power in neighbour_powers(expression):
-        shape = parametrized(expression, {target: power}, training)
-        fitted = fit_shape(shape, training, y) if target in shape.moved else None
-        if fitted is None:
-            continue
-        predict = _predictor(shape, fitted.values, search.names)
+    for move in near.moves:
+        predict = _predictor(move.shape, move.fitted.values, search.names)
         held = predict(evidence.x_held)
         error = float(relative_rms(held[None], evidence.y_held)[0])
         residual = np.concatenate([predict(evidence.x) - evidence.y, held - evidence.y_held])
         if error <= limit and looks_like_noise(search.judge.test_x, residual[: len(search.judge.test_x)]):
-            label = f"{text(expression)} with the power {target.exp} moved to {power}"
-            train_rms = chosen.train_rms * float(np.sqrt(fitted.rss / own.rss))
+            label = f"{text(near.expression)} with the power {move.target.exp} moved to {move.power}"
+            train_rms = chosen.train_rms * math.sqrt(move.fitted.rss / near.own.rss)
             found.append(Rival(label, STAGE, error, predict, ("moved", label), train_rms, chosen.n_parameters))
     return found
 

@@ -308,10 +308,10 @@ class Search:
             candidate.structure, train_rms, k,
         )  # fmt: skip
 
-    def rivals(self, level: float, chosen: Candidate) -> list[Rival]:
+    def rivals(self, level: float, chosen: Candidate, near=None) -> list[Rival]:
         """Every law that fits to the noise: the noise-level candidates, the unsnapped fits off the lattice, the
         chosen law's neighbours on the lattice (one exponent moved by ½ or 1, constants refitted), and its powers
-        of sums moved by ½ (search.moves).
+        of sums moved by ½ (``near``, verification.powers.Neighbourhood: search.moves).
 
         A law of the class stands alone on the lattice: moving one of its exponents breaks the fit. A law of
         the class that only approximates one outside it (a sum of powers of x for log x) has neighbours that
@@ -321,10 +321,10 @@ class Search:
         limit = level * noise_band(len(self.rows.y_held))
         if isinstance(chosen.origin, Composite):
             rivals += self.composite_rivals(chosen.origin, limit)
-        if self.config.power_moves:
+        if self.config.power_moves and near is not None and near.own is not None:
             from arithnet.laws.search.moves import power_rivals
 
-            rivals += power_rivals(self, self.rival(chosen), chosen.expression, limit)
+            rivals += power_rivals(self, self.rival(chosen), near, limit)
         unsnapped = [fit for fit in self.fits if not on_lattice(fit.exponents, self.grids)]  # else a candidate already
         for fit in unsnapped + lattice_neighbours(self.rows, chosen.structure):
             error, unstructured, train_rms = self.fit_quality(fit)

@@ -36,7 +36,7 @@ import numpy as np
 import sympy
 
 from arithnet.laws.law.symbolic import text
-from arithnet.laws.readout.refit import fit_shape, parametrized
+from arithnet.laws.readout.refit import Fitted, Shape, fit_shape, parametrized
 from arithnet.laws.verification.front import MIN_BIC_GAIN
 
 #: How far a power is moved on the lattice.
@@ -72,46 +72,69 @@ class FreedPower:
 
 def preferred_powers(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray):
     """The powers of sums in ``expression`` whose neighbour on the lattice the rows (``columns``, y) prefer."""
-    return [
-        FreedPower(text(move.target.base), float(move.target.exp), float(move.power), move.bic_gain)
-        for move in power_moves(expression, columns, y)
-    ]
+    return neighbours(expression, columns, y).preferred()
 
 
 @dataclass
 class PowerMove:
-    """A power of a sum in a law (``target``, a sympy Pow), the power the rows prefer, and the BIC gain."""
+    """A power of a sum in a law (``target``, a sympy Pow), a power it is moved to, the law so moved (``shape``)
+    and its fit, and the BIC gain of the move (n·ln of the ratio of residual sums of squares)."""
 
     target: sympy.Pow
     power: sympy.Rational
     bic_gain: float
+    shape: Shape
+    fitted: Fitted
+
+
+@dataclass
+class Neighbourhood:
+    """A law (``expression``) refitted on its own tree (``own``, None when that fit failed) and each of its
+    powers of sums moved by ½ and refitted (``moves``), on the same rows: fitted once, read by the verdict, the
+    rivals and the stage."""
+
+    expression: sympy.Expr
+    own: Fitted | None
+    moves: list[PowerMove]
+
+    def best(self, min_gain: float = MIN_GAIN) -> list[PowerMove]:
+        """Per power of a sum, its best move when that gains more than ``min_gain`` in BIC."""
+        found: dict[sympy.Pow, PowerMove] = {}
+        for move in self.moves:
+            if move.bic_gain > min_gain and (move.target not in found or move.bic_gain > found[move.target].bic_gain):
+                found[move.target] = move
+        return list(found.values())
+
+    def preferred(self) -> list[FreedPower]:
+        """The moves the rows prefer by strong evidence (MIN_GAIN), as the verdict names them."""
+        return [FreedPower(text(m.target.base), float(m.target.exp), float(m.power), m.bic_gain) for m in self.best()]
+
+
+def neighbours(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray) -> Neighbourhood:
+    """The law and each power of a sum in it (at most MAX_FREED) moved to each neighbour on the lattice, every
+    coefficient refitted (readout.refit) on at most MAX_ROWS rows. A move whose fit fails, or that the shape
+    cannot make (a power inside Abs, sign or a float power), is left out: it decides nothing."""
+    named = {symbol.name: values[:MAX_ROWS] for symbol, values in columns.items()}
+    y = y[:MAX_ROWS]
+    own = fit_shape(parametrized(expression, columns=named), named, y)
+    if own is None or not math.isfinite(own.rss) or own.rss <= 0:
+        return Neighbourhood(expression, None, [])
+    moves = []
+    for target in _targets(expression):
+        for power in _neighbourhood(target.exp):
+            shape = parametrized(expression, {target: power}, named)
+            fitted = fit_shape(shape, named, y) if target in shape.moved else None
+            if fitted is not None and math.isfinite(fitted.rss):
+                gain = len(y) * math.log(own.rss / max(fitted.rss, 1e-300))
+                moves.append(PowerMove(target, power, gain, shape, fitted))
+    return Neighbourhood(expression, own, moves)
 
 
 def power_moves(expression: sympy.Expr, columns: dict[sympy.Symbol, np.ndarray], y: np.ndarray,
                 min_gain: float = MIN_GAIN) -> list[PowerMove]:  # fmt: skip
-    """Each power of a sum in ``expression`` (at most MAX_FREED) whose best neighbour on the lattice fits the rows
-    (at most MAX_ROWS) better by more than ``min_gain`` in BIC, with that neighbour's power."""
-    named = {symbol.name: values[:MAX_ROWS] for symbol, values in columns.items()}
-    y = y[:MAX_ROWS]
-    found = []
-    for target in _targets(expression):
-        costs = {power: _cost(expression, target, power, named, y) for power in _neighbourhood(target.exp)}
-        costs = {power: cost for power, cost in costs.items() if cost is not None}
-        if target.exp not in costs:
-            continue
-        own = costs.pop(target.exp)
-        best = min(costs, key=costs.get, default=None)
-        if best is None or not math.isfinite(own) or not math.isfinite(costs[best]):
-            continue  # a fit that failed decides nothing
-        gain = len(y) * math.log(own / max(costs[best], 1e-300))
-        if gain > min_gain:
-            found.append(PowerMove(target, best, gain))
-    return found
-
-
-def neighbour_powers(expression: sympy.Expr) -> list[tuple[sympy.Pow, sympy.Rational]]:
-    """Each power of a sum in ``expression`` (at most MAX_FREED) with each of its neighbours on the lattice."""
-    return [(target, power) for target in _targets(expression) for power in _neighbourhood(target.exp)[1:]]
+    """Each power of a sum in ``expression`` whose best neighbour on the lattice fits the rows better by more than
+    ``min_gain`` in BIC, with that neighbour's power."""
+    return neighbours(expression, columns, y).best(min_gain)
 
 
 def _targets(expression: sympy.Expr) -> list[sympy.Pow]:
@@ -120,20 +143,9 @@ def _targets(expression: sympy.Expr) -> list[sympy.Pow]:
 
 
 def _neighbourhood(power: sympy.Rational) -> list[sympy.Rational]:
-    """The power and its neighbours on the lattice, leaving out 0 (the sum gone: another structure)."""
-    return [power] + [p for p in (power - STEP, power + STEP) if p != 0]
+    """The neighbours of a power on the lattice, leaving out 0 (the sum gone: another structure)."""
+    return [p for p in (power - STEP, power + STEP) if p != 0]
 
 
 def _is_power_of_sum(node: sympy.Basic) -> bool:
     return isinstance(node, sympy.Pow) and isinstance(node.base, sympy.Add) and node.exp.is_Rational
-
-
-def _cost(expression, target, power, columns: dict[str, np.ndarray], y) -> float | None:
-    """The residual sum of squares (relative to RMS(y)) with ``target``'s exponent set to ``power`` and every
-    coefficient refitted (readout.refit); inf when the fit fails, None when the shape cannot move that power
-    (a power inside Abs, sign or a float power)."""
-    shape = parametrized(expression, {target: power}, columns)
-    if target not in shape.moved:
-        return None
-    fitted = fit_shape(shape, columns, y)
-    return fitted.rss if fitted is not None else math.inf
